@@ -1,0 +1,82 @@
+/**
+ * chat-api as a Fastify plugin (the package's main export) and `buildApp`, which the server and
+ * the tests use to get a ready-to-listen instance.
+ *
+ *   app.register(chatApi, { prefix: '/chat', REDIS_URL: 'redis://...' })
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import authPlugin from './plugins/auth.js'
+import configPlugin, { type ConfigInput } from './plugins/config.js'
+import docsPlugin from './plugins/docs.js'
+import hubPlugin from './plugins/hub.js'
+import redisPlugin from './plugins/redis.js'
+import websocketPlugin from './plugins/websocket.js'
+import healthRoutes from './routes/health.js'
+import statsRoutes from './routes/stats.js'
+import wsRoutes from './routes/ws.js'
+import { errorHandler, notFoundHandler } from './error-handler.js'
+import { DEFAULT_PREFIX } from './protocol.js'
+import { ErrorResponseSchema } from './schemas/http.js'
+import { redactRequest } from './redact.js'
+
+export interface ChatApiOptions extends ConfigInput {
+  /** Path prefix of every route; default `/api/chat-api`. */
+  prefix?: string
+  /** Read process.env for variables not given here; default true. */
+  env?: boolean
+  /** Read a `.env` file from the working directory; default false. */
+  dotenv?: boolean
+}
+
+/** Everything of chat-api, in one encapsulated context under the prefix. */
+const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts) => {
+  const { prefix: _prefix, env, dotenv, ...data } = opts
+  await fastify.register(configPlugin, { data, env, dotenv })
+  fastify.setErrorHandler(errorHandler)
+  fastify.setNotFoundHandler(notFoundHandler)
+  fastify.addSchema(ErrorResponseSchema)
+
+  await fastify.register(websocketPlugin)
+  await fastify.register(hubPlugin)
+  await fastify.register(redisPlugin)
+  await fastify.register(authPlugin)
+  await fastify.register(docsPlugin) // before the routes: swagger collects them as they are added
+  await fastify.register(wsRoutes)
+  await fastify.register(statsRoutes)
+  await fastify.register(healthRoutes)
+}
+
+/**
+ * The root plugin. fastify-plugin keeps it from opening a context of its own, which would eat the
+ * `prefix` option; the prefix goes to the inner context instead, so it defaults to /api/chat-api.
+ */
+export const chatApi = fp<ChatApiOptions>(async (fastify, opts) => {
+  await fastify.register(chatApiContext, { ...opts, prefix: opts.prefix ?? DEFAULT_PREFIX })
+}, { name: 'chat-api', fastify: '5.x' })
+
+export default chatApi
+
+export interface BuildAppOptions {
+  /** Configuration values; they win over the environment. */
+  config?: ConfigInput
+  /** Read process.env too; default false, so a test's app depends on nothing but its arguments. */
+  env?: boolean
+  dotenv?: boolean
+  prefix?: string
+  logger?: FastifyServerOptions['logger']
+}
+
+export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    // /ready reports shutdown with our own error code; Fastify's fixed 503 would hide it.
+    return503OnClosing: false,
+    ...(opts.logger ? { serializers: { req: redactRequest } } : {})
+  })
+  await app.register(chatApi, { ...opts.config, env: opts.env ?? false, dotenv: opts.dotenv, prefix: opts.prefix })
+  return app
+}
+
+export { ConfigSchema, loadConfig, type Config, type ConfigInput } from './plugins/config.js'
+export type { Hub } from './hub/hub.js'

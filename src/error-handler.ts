@@ -1,0 +1,26 @@
+/**
+ * Every HTTP error of chat-api is JSON `{ error, message }` with a stable code. Validation of the
+ * room name in the path or query maps to `invalid_room`; 5xx details are logged, never sent.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { ErrorCode } from './protocol.js'
+
+export function errorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (error.validation) {
+    const badRoom = error.validation.some(issue => issue.instancePath === '/room')
+    return reply.code(400).send({
+      error: badRoom ? ErrorCode.INVALID_ROOM : 'bad_request',
+      message: badRoom ? 'room names are 1 to 64 characters of A-Z a-z 0-9 _ . : -' : error.message
+    })
+  }
+  const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
+  if (statusCode >= 500) {
+    request.log.error({ err: error }, 'request failed')
+    return reply.code(statusCode).send({ error: 'internal_error', message: 'internal server error' })
+  }
+  return reply.code(statusCode).send({ error: error.code ?? 'bad_request', message: error.message })
+}
+
+export function notFoundHandler (request: FastifyRequest, reply: FastifyReply) {
+  return reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` })
+}

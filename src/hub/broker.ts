@@ -1,0 +1,30 @@
+/**
+ * The cross-instance transport behind the hub. The hub always delivers to its own members first;
+ * a broker only carries the already-serialised frame to the other instances, and hands what they
+ * send to `onRemote`.
+ */
+export type BrokerStatus = 'connected' | 'disabled' | 'reconnecting'
+
+/** Called with frames published by other instances; `room` is null for a global broadcast. */
+export type RemoteFrameHandler = (room: string | null, frame: Buffer) => void
+
+export interface Broker {
+  /** Starts receiving a room's frames; resolves once every instance's messages reach us. */
+  subscribeRoom (room: string): Promise<void>
+  /** Stops receiving a room's frames (the last local member left). */
+  unsubscribeRoom (room: string): Promise<void>
+  publishRoom (room: string, frame: Buffer): void
+  publishAll (frame: Buffer): void
+  status (): BrokerStatus
+  close (): Promise<void>
+}
+
+/** Single instance: nothing to carry. */
+export class LocalBroker implements Broker {
+  async subscribeRoom (): Promise<void> {}
+  async unsubscribeRoom (): Promise<void> {}
+  publishRoom (): void {}
+  publishAll (): void {}
+  status (): BrokerStatus { return 'disabled' }
+  async close (): Promise<void> {}
+}

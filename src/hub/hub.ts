@@ -1,0 +1,128 @@
+/**
+ * The room registry of one instance: rooms -> local connections, and publishing to them. Frames
+ * arrive here already serialised; delivering one costs a write per local member and nothing else.
+ * Another instance's traffic comes in through the broker (`deliverRoom` / `deliverAll`).
+ */
+import { randomBytes, randomUUID } from 'node:crypto'
+import { LocalBroker, type Broker, type BrokerStatus } from './broker.js'
+import type { Connection } from './connection.js'
+
+export interface HubStats {
+  instanceId: string
+  connections: number
+  rooms: Record<string, number>
+  redis: BrokerStatus
+  uptimeSeconds: number
+}
+
+export class Hub {
+  readonly instanceId = randomUUID()
+  /** Set when the app starts closing: no new sockets, /ready answers 503. */
+  closing = false
+  readonly connections = new Set<Connection>()
+  private readonly rooms = new Map<string, Set<Connection>>()
+  /** The broker subscription of each room that has local members: in flight or done. */
+  private readonly subscriptions = new Map<string, Promise<void>>()
+  private broker: Broker = new LocalBroker()
+  private readonly startedAt = performance.now()
+  // messageId = short random instance tag + counter: unique across instances, cheap to make.
+  private readonly messageTag = randomBytes(6).toString('base64url')
+  private messageSeq = 0
+
+  constructor (private readonly onBrokerError: (err: unknown, room: string) => void = () => {}) {}
+
+  /** Swaps the single-instance broker for a cross-instance one (before any socket connects). */
+  useBroker (broker: Broker): void {
+    this.broker = broker
+  }
+
+  get brokerStatus (): BrokerStatus {
+    return this.broker.status()
+  }
+
+  add (conn: Connection): void {
+    this.connections.add(conn)
+  }
+
+  remove (conn: Connection): void {
+    if (!this.connections.delete(conn)) return
+    for (const room of conn.rooms) this.leave(conn, room)
+  }
+
+  /**
+   * Adds the connection to the room; the promise resolves once the room's messages from every
+   * instance reach it. Idempotent.
+   */
+  join (conn: Connection, room: string): Promise<void> {
+    let members = this.rooms.get(room)
+    if (members === undefined) {
+      members = new Set()
+      this.rooms.set(room, members)
+      // Brokers resolve even when Redis is down (they resubscribe on reconnect); the catch only
+      // keeps a broker bug from leaving the joiner waiting forever.
+      this.subscriptions.set(room, this.broker.subscribeRoom(room).catch(err => this.onBrokerError(err, room)))
+    }
+    members.add(conn)
+    conn.rooms.add(room)
+    return this.subscriptions.get(room) as Promise<void>
+  }
+
+  /** False when the connection was not in the room. */
+  leave (conn: Connection, room: string): boolean {
+    const members = this.rooms.get(room)
+    if (members === undefined || !members.delete(conn)) return false
+    conn.rooms.delete(room)
+    if (members.size === 0) {
+      this.rooms.delete(room)
+      this.subscriptions.delete(room)
+      this.broker.unsubscribeRoom(room).catch(err => this.onBrokerError(err, room))
+    }
+    return true
+  }
+
+  nextMessageId (): string {
+    return `${this.messageTag}-${(++this.messageSeq).toString(36)}`
+  }
+
+  /** Local members first, then every other instance. */
+  publishRoom (room: string, frame: Buffer): void {
+    this.deliverRoom(room, frame)
+    this.broker.publishRoom(room, frame)
+  }
+
+  publishAll (frame: Buffer): void {
+    this.deliverAll(frame)
+    this.broker.publishAll(frame)
+  }
+
+  deliverRoom (room: string, frame: Buffer): void {
+    const members = this.rooms.get(room)
+    if (members === undefined) return
+    for (const conn of members) conn.send(frame)
+  }
+
+  deliverAll (frame: Buffer): void {
+    for (const conn of this.connections) conn.send(frame)
+  }
+
+  /** Local members of each room; used by the broker to resubscribe after a reconnect. */
+  roomNames (): IterableIterator<string> {
+    return this.rooms.keys()
+  }
+
+  stats (): HubStats {
+    const rooms: Record<string, number> = {}
+    for (const [room, members] of this.rooms) rooms[room] = members.size
+    return {
+      instanceId: this.instanceId,
+      connections: this.connections.size,
+      rooms,
+      redis: this.broker.status(),
+      uptimeSeconds: (performance.now() - this.startedAt) / 1000
+    }
+  }
+
+  async closeBroker (): Promise<void> {
+    await this.broker.close()
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Configuration, validated once at start by @fastify/env. The schema is the only description of
+ * the variables: it checks them, fills defaults, coerces strings, and gives the `config` type.
+ * @see https://github.com/fastify/fastify-env
+ */
+import fp from 'fastify-plugin'
+import fastifyEnv from '@fastify/env'
+import envSchema from 'env-schema'
+import { Type, type Static } from 'typebox'
+import type { FastifyPluginAsync } from 'fastify'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+  }
+}
+
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_CHANNEL_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', default: 'chat-api' }),
+  AUTH_ENABLED: Type.Boolean({ default: false }),
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  WS_MAX_MESSAGE_BYTES: Type.Integer({ minimum: 1, default: 65536 }),
+  WS_MAX_ROOMS_PER_CONNECTION: Type.Integer({ minimum: 1, default: 32 }),
+  WS_RATE_LIMIT_PER_SEC: Type.Integer({ minimum: 0, default: 50 }),
+  WS_HEARTBEAT_MS: Type.Integer({ minimum: 0, default: 30000 }),
+  WS_MAX_BUFFERED_BYTES: Type.Integer({ minimum: 1, default: 1048576 }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10000 }),
+  DEMO_ENABLED: Type.Boolean({ default: true })
+}, {
+  // AUTH_ENABLED=true without a secret must not start: the error names JWT_SECRET.
+  if: { properties: { AUTH_ENABLED: { const: true } }, required: ['AUTH_ENABLED'] },
+  then: { required: ['JWT_SECRET'] }
+})
+
+export type Config = Static<typeof ConfigSchema>
+/** What may be passed in: every variable optional, strings accepted as from the environment. */
+export type ConfigInput = { [K in keyof Config]?: Config[K] | string }
+
+export interface ConfigPluginOptions {
+  /** Values that win over the environment (plugin options, or a test's explicit data). */
+  data?: ConfigInput
+  /** Read process.env as well; default true. Tests pass false to stay independent of the shell. */
+  env?: boolean
+  /** Read a `.env` file from the working directory; default false (the server turns it on). */
+  dotenv?: boolean
+}
+
+/**
+ * Reads and checks the configuration without Fastify, for the server to fail fast (and name the
+ * variable) before it builds anything. Throws `env/PORT must be integer`-style errors.
+ */
+export function loadConfig (opts: ConfigPluginOptions = {}): Config {
+  return envSchema<Config>({
+    schema: structuredClone(ConfigSchema),
+    data: opts.data ?? {},
+    env: opts.env ?? true,
+    dotenv: opts.dotenv ?? false
+  })
+}
+
+const configPlugin: FastifyPluginAsync<ConfigPluginOptions> = async (fastify, opts) => {
+  await fastify.register(fastifyEnv, {
+    schema: structuredClone(ConfigSchema),
+    data: opts.data ?? {},
+    env: opts.env ?? true,
+    dotenv: opts.dotenv ?? false
+  })
+}
+
+export default fp(configPlugin, { name: 'chat-api-config', fastify: '5.x' })

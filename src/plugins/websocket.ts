@@ -1,0 +1,32 @@
+/**
+ * @fastify/websocket with chat-api's limits, unless the host app registered it already (a second
+ * copy would answer every upgrade twice). Frame size is enforced again per socket, in case the
+ * host's server allows more.
+ * @see https://github.com/fastify/fastify-websocket
+ */
+import fp from 'fastify-plugin'
+import fastifyWebsocket from '@fastify/websocket'
+import type { FastifyPluginAsync } from 'fastify'
+
+const websocketPlugin: FastifyPluginAsync = async (fastify) => {
+  if (fastify.hasPlugin('@fastify/websocket')) return
+  await fastify.register(fastifyWebsocket, {
+    options: {
+      maxPayload: fastify.config.WS_MAX_MESSAGE_BYTES, // ws closes with 1009 by itself
+      perMessageDeflate: false
+    },
+    // Sockets are closed with 1001 by the hub's preClose; here the server only stops accepting.
+    // It must not wait for its clients: that would block the hub's hook that closes them.
+    preClose (done) {
+      fastify.websocketServer.close()
+      done()
+    },
+    // Socket errors (a peer resetting, an oversized frame) are the client's doing, not ours. ws
+    // already closes with the right code (1009, 1002...); terminating here could cut that frame off.
+    errorHandler (error, _socket, request) {
+      request.log.debug({ err: error }, 'websocket error')
+    }
+  })
+}
+
+export default fp(websocketPlugin, { name: 'chat-api-websocket', fastify: '5.x', dependencies: ['chat-api-config'] })

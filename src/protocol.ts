@@ -1,0 +1,42 @@
+/**
+ * Stable codes of the wire contract (../shared/PROTOCOL.md). Clients match on these strings and
+ * numbers, so they live in one place and are never spelled inline.
+ */
+export const ErrorCode = {
+  BAD_JSON: 'bad_json',
+  BAD_FRAME: 'bad_frame',
+  UNKNOWN_TYPE: 'unknown_type',
+  INVALID_ROOM: 'invalid_room',
+  NOT_IN_ROOM: 'not_in_room',
+  TOO_MANY_ROOMS: 'too_many_rooms',
+  FORBIDDEN: 'forbidden',
+  RATE_LIMITED: 'rate_limited'
+} as const
+// eslint-disable-next-line @typescript-eslint/no-redeclare -- the value and its type share a name on purpose
+export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
+
+export const CloseCode = {
+  /** server shutting down */
+  GOING_AWAY: 1001,
+  /** binary frame */
+  UNSUPPORTED_DATA: 1003,
+  /** persistent rate-limit abuse, or a client that floods frames while a join is pending */
+  POLICY_VIOLATION: 1008,
+  /** frame larger than WS_MAX_MESSAGE_BYTES */
+  MESSAGE_TOO_BIG: 1009,
+  /** slow consumer: send buffer over WS_MAX_BUFFERED_BYTES */
+  TRY_AGAIN_LATER: 1013
+} as const
+
+/** Room names: 1 to 64 characters of A-Z a-z 0-9 _ . : - */
+export const ROOM_PATTERN = '^[A-Za-z0-9_.:-]{1,64}$'
+const ROOM_REGEXP = new RegExp(ROOM_PATTERN)
+
+export function isValidRoom (room: string): boolean {
+  return ROOM_REGEXP.test(room)
+}
+
+/** The scope a token needs to send a global broadcast. */
+export const BROADCAST_SCOPE = 'chat:broadcast'
+
+export const DEFAULT_PREFIX = '/api/chat-api'

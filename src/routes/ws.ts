@@ -1,0 +1,111 @@
+/**
+ * The WebSocket endpoints `/ws` and `/ws/{room}`. Room names and tokens are checked before the
+ * upgrade (schema, then hooks), so a refused client gets HTTP JSON and never a socket. The plain
+ * GET handler answers 426; `wsHandler` takes the upgraded socket.
+ */
+import { randomUUID } from 'node:crypto'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import type { WebSocket } from 'ws'
+import { Connection } from '../hub/connection.js'
+import { ANONYMOUS, mayJoin } from '../hub/principal.js'
+import { ErrorCode } from '../protocol.js'
+import { RoomParamsSchema, WsQuerySchema } from '../schemas/http.js'
+import { Session, type SessionLimits } from '../ws/session.js'
+
+const UPGRADE_RESPONSES = {
+  101: Type.Null({ description: 'Switching Protocols: the socket is open; its first frame is `welcome`' }),
+  400: Type.Ref('ErrorResponse', { description: 'Invalid room name (`invalid_room`) or too many rooms' }),
+  401: Type.Ref('ErrorResponse', { description: 'Missing, malformed, badly signed or expired token' }),
+  403: Type.Ref('ErrorResponse', { description: 'The token\'s `rooms` claim does not allow this room' }),
+  426: Type.Ref('ErrorResponse', { description: 'A plain GET: this endpoint only takes WebSocket upgrades' }),
+  503: Type.Ref('ErrorResponse', { description: 'The instance is shutting down' })
+}
+
+/** The rooms named by the URL, path first, without repeats (both already checked by the schema). */
+function urlRooms (request: FastifyRequest): string[] {
+  const { room: pathRoom } = request.params as { room?: string }
+  const { room: queryRoom } = request.query as { room?: string }
+  if (pathRoom === undefined) return queryRoom === undefined ? [] : [queryRoom]
+  return queryRoom === undefined || queryRoom === pathRoom ? [pathRoom] : [pathRoom, queryRoom]
+}
+
+const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { hub, config, auth } = fastify
+  const limits: SessionLimits = {
+    maxMessageBytes: config.WS_MAX_MESSAGE_BYTES,
+    maxRooms: config.WS_MAX_ROOMS_PER_CONNECTION,
+    ratePerSec: config.WS_RATE_LIMIT_PER_SEC
+  }
+
+  /** Refusals that need the principal or the hub state, after the schema checked the names. */
+  async function admit (request: FastifyRequest, reply: FastifyReply) {
+    if (hub.closing) {
+      return reply.code(503).send({ error: 'shutting_down', message: 'this instance is shutting down' })
+    }
+    const rooms = urlRooms(request)
+    const principal = request.principal ?? ANONYMOUS
+    const refused = rooms.find(room => !mayJoin(principal, room))
+    if (refused !== undefined) {
+      return reply.code(403).send({ error: ErrorCode.FORBIDDEN, message: `not allowed to join "${refused}"` })
+    }
+    if (rooms.length > limits.maxRooms) {
+      return reply.code(400).send({ error: ErrorCode.TOO_MANY_ROOMS, message: `at most ${limits.maxRooms} rooms per connection` })
+    }
+  }
+
+  function upgradeRequired (_request: FastifyRequest, reply: FastifyReply) {
+    return reply.code(426).header('upgrade', 'websocket')
+      .send({ error: 'upgrade_required', message: 'this endpoint takes WebSocket upgrades only' })
+  }
+
+  function open (socket: WebSocket, request: FastifyRequest) {
+    const principal = request.principal ?? ANONYMOUS
+    const conn = new Connection(randomUUID(), socket, principal, config.WS_MAX_BUFFERED_BYTES)
+    const session = new Session(hub, conn, limits)
+    // Listeners go on synchronously: frames sent right after the upgrade must not be lost.
+    socket.on('message', (data, isBinary) => session.receive(data, isBinary))
+    socket.on('pong', () => { conn.alive = true })
+    socket.on('close', () => hub.remove(conn))
+    hub.add(conn)
+
+    const rooms = urlRooms(request)
+    const welcome = { type: 'welcome', connectionId: conn.id, instanceId: hub.instanceId, rooms, user: principal.user }
+    session.holdUntil(Promise.all(rooms.map(room => hub.join(conn, room))).then(() => conn.welcome(welcome)))
+  }
+
+  const common = {
+    preValidation: auth.authenticate,
+    preHandler: admit,
+    handler: upgradeRequired,
+    wsHandler: open
+  }
+
+  fastify.route({
+    method: 'GET',
+    url: '/ws',
+    schema: {
+      tags: ['websocket'],
+      summary: 'Open a WebSocket, joined to no room or to `?room=`',
+      querystring: WsQuerySchema,
+      response: UPGRADE_RESPONSES
+    },
+    ...common
+  })
+
+  fastify.route({
+    method: 'GET',
+    url: '/ws/:room',
+    schema: {
+      tags: ['websocket'],
+      summary: 'Open a WebSocket already joined to `{room}` (and to `?room=`)',
+      params: RoomParamsSchema,
+      querystring: WsQuerySchema,
+      response: UPGRADE_RESPONSES
+    },
+    ...common
+  })
+}
+
+export default wsRoutes

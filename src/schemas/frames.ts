@@ -1,0 +1,119 @@
+/**
+ * Every WebSocket frame of the protocol as a TypeBox schema. The same objects validate incoming
+ * client frames at run time (src/ws/frame-validators.ts) and appear under `components.schemas` in
+ * the OpenAPI document and in the AsyncAPI document, so documentation and behaviour cannot drift.
+ */
+import { Type, type Static } from 'typebox'
+import { ErrorCode, ROOM_PATTERN } from '../protocol.js'
+
+export const RoomNameSchema = Type.String({
+  pattern: ROOM_PATTERN,
+  description: '1 to 64 characters of A-Z a-z 0-9 _ . : -'
+})
+
+export const FrameIdSchema = Type.Union([Type.String(), Type.Number()], {
+  description: 'Optional correlation id; the reply to this frame carries the same id'
+})
+
+const id = Type.Optional(FrameIdSchema)
+const data = Type.Unknown({ description: 'Any JSON value' })
+
+// Client to server
+
+export const JoinFrameSchema = Type.Object({
+  type: Type.Literal('join'), room: RoomNameSchema, id
+}, { $id: 'JoinFrame', description: 'Join a room (idempotent); answered by `joined`' })
+
+export const LeaveFrameSchema = Type.Object({
+  type: Type.Literal('leave'), room: RoomNameSchema, id
+}, { $id: 'LeaveFrame', description: 'Leave a room; answered by `left`' })
+
+export const SendMessageFrameSchema = Type.Object({
+  type: Type.Literal('message'), room: RoomNameSchema, data, id
+}, { $id: 'SendMessageFrame', description: 'Send to every member of a joined room; `ack` when `id` is given' })
+
+export const SendBroadcastFrameSchema = Type.Object({
+  type: Type.Literal('broadcast'), data, id
+}, { $id: 'SendBroadcastFrame', description: 'Send to every connected client (scope chat:broadcast when auth is on)' })
+
+export const PingFrameSchema = Type.Object({
+  type: Type.Literal('ping'), id
+}, { $id: 'PingFrame', description: 'Answered by `pong`' })
+
+export const CLIENT_FRAME_SCHEMAS = [
+  JoinFrameSchema, LeaveFrameSchema, SendMessageFrameSchema, SendBroadcastFrameSchema, PingFrameSchema
+] as const
+
+export type JoinFrame = Static<typeof JoinFrameSchema>
+export type LeaveFrame = Static<typeof LeaveFrameSchema>
+export type SendMessageFrame = Static<typeof SendMessageFrameSchema>
+export type SendBroadcastFrame = Static<typeof SendBroadcastFrameSchema>
+export type PingFrame = Static<typeof PingFrameSchema>
+export type ClientFrame = JoinFrame | LeaveFrame | SendMessageFrame | SendBroadcastFrame | PingFrame
+export type FrameId = Static<typeof FrameIdSchema>
+
+// Server to client
+
+const SenderSchema = Type.Object({
+  connectionId: Type.String(),
+  user: Type.Union([Type.String(), Type.Null()], { description: 'The token `sub`, or null when auth is off' })
+})
+
+export const WelcomeFrameSchema = Type.Object({
+  type: Type.Literal('welcome'),
+  connectionId: Type.String(),
+  instanceId: Type.String(),
+  rooms: Type.Array(RoomNameSchema),
+  user: Type.Union([Type.String(), Type.Null()])
+}, { $id: 'WelcomeFrame', description: 'First frame after the upgrade, once the URL rooms receive every instance\'s messages' })
+
+export const MessageFrameSchema = Type.Object({
+  type: Type.Literal('message'),
+  room: RoomNameSchema,
+  data,
+  from: SenderSchema,
+  messageId: Type.String(),
+  ts: Type.Number({ description: 'Server time of sending, milliseconds since the epoch' })
+}, { $id: 'MessageFrame', description: 'A room message' })
+
+export const BroadcastFrameSchema = Type.Object({
+  type: Type.Literal('broadcast'),
+  data,
+  from: SenderSchema,
+  messageId: Type.String(),
+  ts: Type.Number()
+}, { $id: 'BroadcastFrame', description: 'A global message' })
+
+export const JoinedFrameSchema = Type.Object({
+  type: Type.Literal('joined'), room: RoomNameSchema, id
+}, { $id: 'JoinedFrame', description: 'The socket now receives the room\'s messages from every instance' })
+
+export const LeftFrameSchema = Type.Object({
+  type: Type.Literal('left'), room: RoomNameSchema, id
+}, { $id: 'LeftFrame' })
+
+export const AckFrameSchema = Type.Object({
+  type: Type.Literal('ack'), id: FrameIdSchema, messageId: Type.String()
+}, { $id: 'AckFrame', description: 'Accepted message or broadcast, sent when the client gave an `id`' })
+
+export const PongFrameSchema = Type.Object({
+  type: Type.Literal('pong'), id
+}, { $id: 'PongFrame' })
+
+export const ErrorFrameSchema = Type.Object({
+  type: Type.Literal('error'),
+  code: Type.Union(Object.values(ErrorCode).map(code => Type.Literal(code))),
+  message: Type.String(),
+  id
+}, { $id: 'ErrorFrame', description: 'A refused frame; the connection stays open' })
+
+export const SERVER_FRAME_SCHEMAS = [
+  WelcomeFrameSchema, MessageFrameSchema, BroadcastFrameSchema, JoinedFrameSchema, LeftFrameSchema,
+  AckFrameSchema, PongFrameSchema, ErrorFrameSchema
+] as const
+
+export type WelcomeFrame = Static<typeof WelcomeFrameSchema>
+export type MessageFrame = Static<typeof MessageFrameSchema>
+export type BroadcastFrame = Static<typeof BroadcastFrameSchema>
+export type ErrorFrame = Static<typeof ErrorFrameSchema>
+export type ServerFrame = Static<typeof SERVER_FRAME_SCHEMAS[number]>

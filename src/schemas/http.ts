@@ -1,0 +1,33 @@
+/** Schemas of the HTTP endpoints' bodies; each route declares one response per status. */
+import { Type } from 'typebox'
+import { RoomNameSchema } from './frames.js'
+
+export const ErrorResponseSchema = Type.Object({
+  error: Type.String({ description: 'A stable error code' }),
+  message: Type.String()
+}, { $id: 'ErrorResponse' })
+
+export const StatsResponseSchema = Type.Object({
+  instanceId: Type.String(),
+  connections: Type.Integer({ minimum: 0, description: 'Open sockets on this instance' }),
+  rooms: Type.Record(Type.String(), Type.Integer({ minimum: 1 }), {
+    description: 'Members on this instance per room; rooms with no member are not listed'
+  }),
+  redis: Type.Union([Type.Literal('connected'), Type.Literal('disabled'), Type.Literal('reconnecting')]),
+  uptimeSeconds: Type.Number({ minimum: 0 })
+}, { $id: 'StatsResponse' })
+
+export const HealthResponseSchema = Type.Object({ status: Type.Literal('ok') }, { $id: 'HealthResponse' })
+
+export const ReadyResponseSchema = Type.Object({ status: Type.Literal('ready') }, { $id: 'ReadyResponse' })
+
+export const RoomParamsSchema = Type.Object({ room: RoomNameSchema })
+
+export const WsQuerySchema = Type.Object({
+  room: Type.Optional(RoomNameSchema),
+  access_token: Type.Optional(Type.String({ description: 'JWT, for clients that cannot set headers (browsers)' }))
+})
+
+export const AuthQuerySchema = Type.Object({
+  access_token: Type.Optional(Type.String({ description: 'JWT, instead of the Authorization header' }))
+})

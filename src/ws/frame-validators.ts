@@ -1,0 +1,41 @@
+/**
+ * Client frames are checked against the very schemas that the docs publish, compiled once at
+ * load. A refusal is classified the way PROTOCOL.md asks: a string `room` that breaks the naming
+ * rule is `invalid_room`, anything else is `bad_frame`.
+ */
+import { Compile } from 'typebox/compile'
+import {
+  JoinFrameSchema, LeaveFrameSchema, PingFrameSchema, SendBroadcastFrameSchema, SendMessageFrameSchema,
+  type ClientFrame
+} from '../schemas/frames.js'
+import { ErrorCode, isValidRoom } from '../protocol.js'
+
+const validators = {
+  join: Compile(JoinFrameSchema),
+  leave: Compile(LeaveFrameSchema),
+  message: Compile(SendMessageFrameSchema),
+  broadcast: Compile(SendBroadcastFrameSchema),
+  ping: Compile(PingFrameSchema)
+}
+
+export type FrameType = keyof typeof validators
+
+export function isFrameType (type: string): type is FrameType {
+  return Object.hasOwn(validators, type)
+}
+
+export type FrameCheck =
+  | { ok: true, frame: ClientFrame }
+  | { ok: false, code: typeof ErrorCode.BAD_FRAME | typeof ErrorCode.INVALID_ROOM, message: string }
+
+export function checkFrame (type: FrameType, frame: Record<string, unknown>): FrameCheck {
+  const validator = validators[type]
+  if (validator.Check(frame)) return { ok: true, frame: frame as ClientFrame }
+  const room = frame.room
+  if (typeof room === 'string' && type !== 'broadcast' && type !== 'ping' && !isValidRoom(room)) {
+    return { ok: false, code: ErrorCode.INVALID_ROOM, message: 'room names are 1 to 64 characters of A-Z a-z 0-9 _ . : -' }
+  }
+  const [first] = validator.Errors(frame)
+  const where = first?.instancePath ? first.instancePath.slice(1) : `"${type}" frame`
+  return { ok: false, code: ErrorCode.BAD_FRAME, message: `${where} ${first?.message ?? 'is malformed'}` }
+}

@@ -1,0 +1,162 @@
+/**
+ * The life of one socket after the upgrade: reads client frames, answers each, and keeps them in
+ * order. A `join` waits for the broker; frames that arrive meanwhile are held and handled after
+ * it, so `join` then `message` to that room works without waiting for `joined`.
+ */
+import type { RawData } from 'ws'
+import { CloseCode, ErrorCode } from '../protocol.js'
+import type { Connection } from '../hub/connection.js'
+import type { Hub } from '../hub/hub.js'
+import { mayJoin } from '../hub/principal.js'
+import { TokenBucket } from '../hub/token-bucket.js'
+import type { FrameId } from '../schemas/frames.js'
+import { checkFrame, isFrameType } from './frame-validators.js'
+
+export interface SessionLimits {
+  maxMessageBytes: number
+  maxRooms: number
+  /** 0 turns the limit off. */
+  ratePerSec: number
+}
+
+/** Frames a client may queue behind a pending join before it is cut off. */
+const MAX_HELD_FRAMES = 1024
+const TYPE_ECHO_CHARS = 64
+
+export class Session {
+  /** Non-null while an async step (a join) runs: frames wait here, in order. */
+  private held: Buffer[] | null = null
+  private readonly bucket: TokenBucket | null
+  private rejectedInWindow = 0
+  private windowStart = 0
+  private readonly from: { connectionId: string, user: string | null }
+
+  constructor (private readonly hub: Hub, readonly conn: Connection, private readonly limits: SessionLimits) {
+    this.bucket = limits.ratePerSec > 0 ? new TokenBucket(limits.ratePerSec) : null
+    this.from = { connectionId: conn.id, user: conn.principal.user }
+  }
+
+  /** The `message` listener of the socket. */
+  receive (data: RawData, isBinary: boolean): void {
+    if (isBinary) return this.conn.close(CloseCode.UNSUPPORTED_DATA, 'binary frames are not accepted')
+    const frame = data as Buffer // text frames arrive as one Buffer (ws default binaryType)
+    // ws enforces this through maxPayload when chat-api owns the ws server; an embedding host's
+    // server may allow more, so the bound is checked here too.
+    if (frame.length > this.limits.maxMessageBytes) {
+      return this.conn.close(CloseCode.MESSAGE_TOO_BIG, 'frame too large')
+    }
+    if (this.held !== null) {
+      if (this.held.length >= MAX_HELD_FRAMES) return this.conn.close(CloseCode.POLICY_VIOLATION, 'too many frames in flight')
+      this.held.push(frame)
+      return
+    }
+    const pending = this.handle(frame)
+    if (pending) this.holdUntil(pending)
+  }
+
+  /** Holds incoming frames until `step` settles (used for the URL rooms before `welcome`). */
+  holdUntil (step: Promise<void>): void {
+    this.held ??= []
+    step.finally(() => this.release())
+  }
+
+  private release (): void {
+    const held = this.held ?? []
+    this.held = null
+    while (held.length > 0) {
+      const pending = this.handle(held.shift() as Buffer)
+      if (pending) {
+        this.held = held
+        pending.finally(() => this.release())
+        return
+      }
+    }
+  }
+
+  /** Returns a promise only when the frame started an async step that later frames must wait for. */
+  private handle (raw: Buffer): Promise<void> | void {
+    if (!this.conn.open) return
+    let frame: unknown
+    let parsed = true
+    try {
+      frame = JSON.parse(raw.toString('utf8'))
+    } catch {
+      parsed = false
+    }
+    const isObject = typeof frame === 'object' && frame !== null && !Array.isArray(frame)
+    const record = frame as Record<string, unknown>
+    const rawId = isObject ? record.id : undefined
+    const id = typeof rawId === 'string' || typeof rawId === 'number' ? rawId : undefined
+
+    if (this.bucket !== null && !this.bucket.take()) return this.rateLimited(id)
+    if (!parsed) return this.error(ErrorCode.BAD_JSON, 'frame is not valid JSON', id)
+    if (!isObject) return this.error(ErrorCode.BAD_FRAME, 'a frame is a JSON object', id)
+    const type = record.type
+    if (typeof type !== 'string') return this.error(ErrorCode.BAD_FRAME, 'type must be a string', id)
+    if (!isFrameType(type)) {
+      return this.error(ErrorCode.UNKNOWN_TYPE, `unknown frame type "${type.slice(0, TYPE_ECHO_CHARS)}"`, id)
+    }
+    const check = checkFrame(type, record)
+    if (!check.ok) return this.error(check.code, check.message, id)
+
+    const valid = check.frame
+    switch (valid.type) {
+      case 'join': return this.join(valid.room, id)
+      case 'leave': return this.leave(valid.room, id)
+      case 'message': return this.message(valid.room, valid.data, id)
+      case 'broadcast': return this.broadcast(valid.data, id)
+      case 'ping': return this.conn.sendJson({ type: 'pong', id })
+    }
+  }
+
+  private join (room: string, id: FrameId | undefined): Promise<void> | void {
+    const conn = this.conn
+    if (!mayJoin(conn.principal, room)) return this.error(ErrorCode.FORBIDDEN, `not allowed to join "${room}"`, id)
+    if (!conn.rooms.has(room) && conn.rooms.size >= this.limits.maxRooms) {
+      return this.error(ErrorCode.TOO_MANY_ROOMS, `a connection may be in at most ${this.limits.maxRooms} rooms`, id)
+    }
+    return this.hub.join(conn, room).then(() => conn.sendJson({ type: 'joined', room, id }))
+  }
+
+  private leave (room: string, id: FrameId | undefined): void {
+    if (!this.hub.leave(this.conn, room)) return this.error(ErrorCode.NOT_IN_ROOM, `not in room "${room}"`, id)
+    this.conn.sendJson({ type: 'left', room, id })
+  }
+
+  private message (room: string, data: unknown, id: FrameId | undefined): void {
+    if (!this.conn.rooms.has(room)) return this.error(ErrorCode.NOT_IN_ROOM, `join "${room}" before sending to it`, id)
+    const messageId = this.hub.nextMessageId()
+    // Serialised once here; every recipient on every instance gets these same bytes.
+    const frame = { type: 'message', room, data, from: this.from, messageId, ts: Date.now() }
+    this.hub.publishRoom(room, Buffer.from(JSON.stringify(frame)))
+    if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId })
+  }
+
+  private broadcast (data: unknown, id: FrameId | undefined): void {
+    if (!this.conn.principal.canBroadcast) return this.error(ErrorCode.FORBIDDEN, 'broadcast needs the chat:broadcast scope', id)
+    const messageId = this.hub.nextMessageId()
+    const frame = { type: 'broadcast', data, from: this.from, messageId, ts: Date.now() }
+    this.hub.publishAll(Buffer.from(JSON.stringify(frame)))
+    if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId })
+  }
+
+  /**
+   * Over the limit: answer `rate_limited`, and cut off a client that keeps sending at several times
+   * the limit (more refusals within a second than the bucket holds).
+   */
+  private rateLimited (id: FrameId | undefined): void {
+    const now = performance.now()
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now
+      this.rejectedInWindow = 0
+    }
+    if (++this.rejectedInWindow > this.limits.ratePerSec * 2) {
+      return this.conn.close(CloseCode.POLICY_VIOLATION, 'rate limit abuse')
+    }
+    this.error(ErrorCode.RATE_LIMITED, `more than ${this.limits.ratePerSec} frames per second`, id)
+  }
+
+  private error (code: ErrorCode, message: string, id: FrameId | undefined): void {
+    this.conn.sendJson({ type: 'error', code, message, id })
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Builds apps for tests with explicit configuration (never the shell's environment), closes them
+ * at teardown, and opens real WebSocket clients against them.
+ */
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import WebSocket from 'ws'
+import { buildApp, type ConfigInput } from '../src/app.js'
+import type { FastifyInstance } from 'fastify'
+
+export const PREFIX = '/api/chat-api'
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+/** An app that is not listening (for inject); closed at teardown. */
+export async function build (t: Teardown, config: ConfigInput = {}): Promise<FastifyInstance> {
+  const app = await buildApp({ config })
+  t.teardown(() => app.close())
+  return app
+}
+
+/** An app listening on an ephemeral port of 127.0.0.1, with its ws:// base URL. */
+export async function listen (t: Teardown, config: ConfigInput = {}): Promise<{ app: FastifyInstance, url: string, http: string }> {
+  const app = await build(t, config)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  return { app, url: `ws://127.0.0.1:${port}${PREFIX}`, http: `http://127.0.0.1:${port}${PREFIX}` }
+}
+
+/**
+ * A WebSocket client that records every frame it receives, so a test can wait for the next frame
+ * matching a predicate without racing the socket.
+ */
+export class Client {
+  readonly frames: any[] = []
+  private waiters: Array<{ match: (f: any) => boolean, resolve: (f: any) => void, from: number }> = []
+  private cursor = 0
+  closeCode: number | null = null
+  readonly closed: Promise<number>
+
+  constructor (readonly ws: WebSocket) {
+    ws.on('message', (data, isBinary) => {
+      const frame = isBinary ? data : JSON.parse(data.toString())
+      this.frames.push(frame)
+      this.waiters = this.waiters.filter(w => {
+        if (this.frames.length - 1 >= w.from && w.match(frame)) {
+          w.resolve(frame)
+          return false
+        }
+        return true
+      })
+    })
+    this.closed = new Promise(resolve => ws.once('close', (code) => {
+      this.closeCode = code
+      resolve(code)
+    }))
+  }
+
+  send (frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
+  }
+
+  /** The next not-yet-consumed frame that matches (by default, of the given type). */
+  next (match: string | ((f: any) => boolean), timeoutMs = 5000): Promise<any> {
+    const pred = typeof match === 'string' ? (f: any) => f.type === match : match
+    for (let i = this.cursor; i < this.frames.length; i++) {
+      if (pred(this.frames[i])) {
+        this.cursor = i + 1
+        return Promise.resolve(this.frames[i])
+      }
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no frame matching ${String(match)} within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`)), timeoutMs)
+      this.waiters.push({
+        match: pred,
+        from: this.frames.length,
+        resolve: (f) => {
+          clearTimeout(timer)
+          this.cursor = this.frames.length
+          resolve(f)
+        }
+      })
+    })
+  }
+
+  /** Sends a frame with an id and waits for the reply carrying that id. */
+  async request (frame: Record<string, unknown>): Promise<any> {
+    const id = `r${Math.random().toString(36).slice(2)}`
+    this.send({ ...frame, id })
+    return this.next(f => f.id === id)
+  }
+
+  close (): Promise<number> {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.close()
+    return this.closed
+  }
+}
+
+/** Opens a socket and waits for its `welcome` frame. */
+export async function connect (t: Teardown, url: string, headers: Record<string, string> = {}): Promise<Client> {
+  const ws = new WebSocket(url, { headers })
+  const client = new Client(ws)
+  t.teardown(() => { ws.terminate() })
+  await once(ws, 'open')
+  await client.next('welcome')
+  return client
+}
+
+/** Polls until `check` returns true (for counts that settle after a disconnect). */
+export async function eventually (check: () => Promise<boolean> | boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
