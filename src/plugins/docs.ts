@@ -1,33 +1,61 @@
 /**
- * OpenAPI 3 from the route schemas (@fastify/swagger) and Swagger UI, under the chat-api prefix:
- * `/docs/json` and `/docs`. Must be registered before the routes: swagger collects them on onRoute.
- * A host that has its own @fastify/swagger keeps it; our routes then appear in the host's document.
+ * API documentation under the chat-api prefix: OpenAPI 3.1 from the route schemas (`/docs/json`),
+ * Swagger UI (`/docs`), and AsyncAPI 3.0 of the WebSocket frames (`/docs/asyncapi.json`). Must be
+ * registered before the routes: swagger collects them on onRoute.
+ *
+ * The frame schemas are added with `addSchema`, so they appear under `components.schemas` keyed by
+ * their `$id`; they are the objects that src/ws/frame-validators.ts compiles.
+ *
+ * A host that has its own @fastify/swagger keeps it (our routes and frame schemas then appear in
+ * the host's document); a host that already registered a schema `$id` keeps its schema.
  * @see https://github.com/fastify/fastify-swagger
  */
+import { readFileSync } from 'node:fs'
 import fp from 'fastify-plugin'
 import fastifySwagger from '@fastify/swagger'
 import fastifySwaggerUi from '@fastify/swagger-ui'
 import type { FastifyPluginAsync } from 'fastify'
+import { Type } from 'typebox'
+import { buildAsyncApi, nameOf } from '../docs/asyncapi.js'
+import { openapiOptions } from '../docs/openapi.js'
+import { CLIENT_FRAME_SCHEMAS, SERVER_FRAME_SCHEMAS } from '../schemas/frames.js'
+
+// Two levels up from both src/plugins and dist/plugins.
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+
+const AsyncApiDocumentSchema = Type.Object({
+  asyncapi: Type.Literal('3.0.0')
+}, {
+  additionalProperties: true,
+  description: 'AsyncAPI 3.0.0 document: channels `/ws` and `/ws/{room}`, one message per frame, close and error codes'
+})
 
 const docsPlugin: FastifyPluginAsync = async (fastify) => {
-  if (fastify.hasPlugin('@fastify/swagger')) return
-  await fastify.register(fastifySwagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'chat-api',
-        description: 'Real-time chat over WebSocket. The frames are described under components.schemas.',
-        version: '0.1.0'
-      },
-      tags: [
-        { name: 'websocket', description: 'WebSocket upgrades' },
-        { name: 'stats', description: 'Counts of this instance' },
-        { name: 'health', description: 'Liveness and readiness' }
-      ]
-    },
-    hideUntagged: true
-  })
-  await fastify.register(fastifySwaggerUi, { routePrefix: '/docs' })
+  const authEnabled = fastify.config.AUTH_ENABLED
+  for (const schema of [...CLIENT_FRAME_SCHEMAS, ...SERVER_FRAME_SCHEMAS]) {
+    if (fastify.getSchema(nameOf(schema)) === undefined) fastify.addSchema(schema)
+  }
+
+  if (!fastify.hasPlugin('@fastify/swagger')) {
+    await fastify.register(fastifySwagger, openapiOptions({ version, authEnabled }))
+    await fastify.register(fastifySwaggerUi, { routePrefix: '/docs' })
+  }
+
+  const prefix = fastify.prefix
+  fastify.get('/docs/asyncapi.json', {
+    schema: {
+      tags: ['docs'],
+      summary: 'AsyncAPI 3.0 document of the WebSocket channel and its frames',
+      response: { 200: AsyncApiDocumentSchema }
+    }
+  }, async (request) => buildAsyncApi({
+    prefix,
+    // The address the client used, so the document's server is one it can reach.
+    host: request.host,
+    secure: request.protocol === 'https',
+    authEnabled,
+    version
+  }))
 }
 
-export default fp(docsPlugin, { name: 'chat-api-docs', fastify: '5.x' })
+export default fp(docsPlugin, { name: 'chat-api-docs', fastify: '5.x', dependencies: ['chat-api-config'] })
