@@ -1,0 +1,196 @@
+/**
+ * Connects the hub to the other instances through Redis pub/sub: a publishing connection and a
+ * dedicated subscriber (a subscribed connection can do nothing else).
+ *
+ * Subscriptions are ours, not ioredis's (`autoResubscribe: false`): on every subscriber `ready`
+ * we subscribe the global channel plus each room that has local members right now, so a room
+ * joined while Redis was down is covered when it returns, and a room left meanwhile is not.
+ * SUBSCRIBE/UNSUBSCRIBE of one connection run in the order sent, so join/leave/join races settle
+ * on the hub's last word.
+ */
+import type { FastifyBaseLogger } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { Broker, BrokerStatus } from './broker.js'
+import type { Hub } from './hub.js'
+import { redisChannels, type RedisChannels } from './redis-channels.js'
+import { EnvelopeCodec, OWN_ECHO } from './redis-envelope.js'
+import { quitWithTimeout } from './redis-quit.js'
+
+export interface RedisBrokerOptions {
+  hub: Pick<Hub, 'instanceId' | 'deliverRoom' | 'deliverAll' | 'roomNames'>
+  publisher: Redis
+  /** Made with `autoResubscribe: false` and `enableOfflineQueue: false`; owned (and quit) by the broker. */
+  subscriber: Redis
+  channelPrefix: string
+  log: FastifyBaseLogger
+  /** Bound of the subscriber's QUIT at close. */
+  quitTimeoutMs: number
+}
+
+export class RedisBroker implements Broker {
+  private readonly hub: RedisBrokerOptions['hub']
+  private readonly publisher: Redis
+  private readonly subscriber: Redis
+  private readonly channels: RedisChannels
+  private readonly codec: EnvelopeCodec
+  private readonly log: FastifyBaseLogger
+  private readonly quitTimeoutMs: number
+  /** The subscriber is connected: room (un)subscriptions go to Redis now. */
+  private live = false
+  /** Every channel the hub needs was subscribed on the current connection. */
+  private synced = false
+  /** Settles the commands of the current subscriber connection when it is lost. */
+  private lost = settler()
+  private closing: Promise<void> | null = null
+  private readonly syncWaiters = new Set<() => void>()
+  private lastError: string | null = null
+
+  constructor (opts: RedisBrokerOptions) {
+    this.hub = opts.hub
+    this.publisher = opts.publisher
+    this.subscriber = opts.subscriber
+    this.channels = redisChannels(opts.channelPrefix)
+    this.codec = new EnvelopeCodec(opts.hub.instanceId)
+    this.log = opts.log
+    this.quitTimeoutMs = opts.quitTimeoutMs
+
+    this.subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) => this.receive(channel, payload))
+    this.subscriber.on('ready', () => this.resubscribe())
+    this.subscriber.on('close', () => this.subscriberLost())
+    this.publisher.on('ready', () => this.log.info('redis publisher connected'))
+    for (const client of [this.publisher, this.subscriber]) client.on('error', (err: Error) => this.logError(err))
+    if (this.subscriber.status === 'ready') this.resubscribe()
+  }
+
+  /** Resolves once the first subscription is in place; rejects after `timeoutMs`. */
+  waitSynced (timeoutMs: number): Promise<void> {
+    if (this.synced) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.syncWaiters.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        this.syncWaiters.delete(done)
+        reject(new Error(`REDIS_URL: the Redis subscriber connection was not ready within ${timeoutMs} ms`))
+      }, timeoutMs)
+      this.syncWaiters.add(done)
+    })
+  }
+
+  async subscribeRoom (room: string): Promise<void> {
+    // Not connected: resolve now, the next `ready` subscribes every room that has members.
+    if (!this.live) return
+    await this.settled(this.subscriber.subscribe(this.channels.room(room)), 'subscribe', room)
+  }
+
+  async unsubscribeRoom (room: string): Promise<void> {
+    if (!this.live) return
+    await this.settled(this.subscriber.unsubscribe(this.channels.room(room)), 'unsubscribe', room)
+  }
+
+  publishRoom (room: string, frame: Buffer): void {
+    this.publish(this.channels.room(room), frame)
+  }
+
+  publishAll (frame: Buffer): void {
+    this.publish(this.channels.all, frame)
+  }
+
+  status (): BrokerStatus {
+    return this.synced && this.publisher.status === 'ready' ? 'connected' : 'reconnecting'
+  }
+
+  /** Quits the subscriber (the publisher belongs to @fastify/redis). Idempotent. */
+  close (): Promise<void> {
+    if (this.closing === null) {
+      this.live = false
+      this.synced = false
+      this.lost.settle()
+      this.closing = quitWithTimeout(this.subscriber, this.quitTimeoutMs)
+    }
+    return this.closing
+  }
+
+  // Delivery across instances is at most once: while the publisher is not connected the frame is
+  // dropped (local members already have it) instead of piling up in an offline queue.
+  private publish (channel: string, frame: Buffer): void {
+    if (this.closing !== null || this.publisher.status !== 'ready') return
+    this.publisher.publish(channel, this.codec.seal(frame)).catch(this.onPublishError)
+  }
+
+  private readonly onPublishError = (err: Error): void => {
+    this.log.debug({ err }, 'redis publish failed')
+  }
+
+  private receive (channel: Buffer, payload: Buffer): void {
+    const frame = this.codec.open(payload)
+    if (frame === OWN_ECHO) return // our members got it from the hub already
+    const name = channel.toString('latin1')
+    if (frame === null) {
+      this.log.debug({ channel: name, bytes: payload.length }, 'dropped a malformed Redis payload')
+      return
+    }
+    if (name === this.channels.all) {
+      this.hub.deliverAll(frame)
+      return
+    }
+    const room = this.channels.roomOf(name)
+    if (room !== null) this.hub.deliverRoom(room, frame)
+  }
+
+  private resubscribe (): void {
+    if (this.closing !== null || this.live) return
+    this.live = true
+    this.lastError = null
+    const lost = this.lost = settler()
+    const channels = [this.channels.all]
+    for (const room of this.hub.roomNames()) channels.push(this.channels.room(room))
+    this.settled(this.subscriber.subscribe(...channels), 'subscribe', null).then(() => {
+      if (this.lost !== lost || lost.done) return // lost again before Redis answered
+      this.synced = true
+      this.log.info({ rooms: channels.length - 1 }, 'redis subscriber connected')
+      for (const waiter of this.syncWaiters) waiter()
+    }, () => {})
+  }
+
+  private subscriberLost (): void {
+    if (this.live && this.closing === null) this.log.warn('redis subscriber disconnected; resubscribing when Redis is back')
+    this.live = false
+    this.synced = false
+    this.lost.settle()
+  }
+
+  /**
+   * A (un)subscribe on a connection that drops is never answered (`autoResendUnfulfilledCommands`
+   * is off: the next `ready` redoes the lot), so each waits for its reply or the loss, whichever
+   * comes first. A joiner is never left waiting on Redis.
+   */
+  private async settled (command: Promise<unknown>, what: string, room: string | null): Promise<void> {
+    const answered = command.then(() => {}, (err: Error) => {
+      this.log.debug({ err, room }, `redis ${what} failed`)
+    })
+    await Promise.race([answered, this.lost.promise])
+  }
+
+  // ioredis reports each failed reconnect; one line per kind of failure is enough.
+  private logError (err: Error): void {
+    if (err.message === this.lastError) return
+    this.lastError = err.message
+    this.log.warn({ err }, 'redis connection error')
+  }
+}
+
+interface Settler { promise: Promise<void>, settle: () => void, done: boolean }
+
+function settler (): Settler {
+  const s = { done: false } as Settler
+  s.promise = new Promise(resolve => {
+    s.settle = () => {
+      s.done = true
+      resolve()
+    }
+  })
+  return s
+}
