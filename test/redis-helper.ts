@@ -1,0 +1,121 @@
+/**
+ * Redis for the cluster tests: the shared Redis from TEST_REDIS_URL (set by `npm test`), a channel
+ * prefix per test so parallel tests never hear each other, an admin client to look at
+ * subscriptions and connections, and a throw-away redis-server a test may stop and start again.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { randomUUID } from 'node:crypto'
+import { createServer } from 'node:net'
+import { Redis } from 'ioredis'
+import type { ConfigInput } from '../src/app.js'
+import { listen } from './helper.js'
+
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+export function uniquePrefix (): string {
+  return `test-${randomUUID().slice(0, 8)}`
+}
+
+/** A plain client for PUBSUB / CLIENT LIST, closed at teardown. */
+export function adminClient (t: Teardown, url = TEST_REDIS_URL): Redis {
+  const client = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 })
+  client.on('error', () => {}) // a test that stops its Redis sees its admin client fail too
+  t.teardown(() => { client.disconnect() })
+  return client
+}
+
+/** One cluster member: an app listening on port 0 with fan-out through `redisUrl`. */
+export function clusterApp (t: Teardown, redisUrl: string, prefix: string, config: ConfigInput = {}): ReturnType<typeof listen> {
+  // No rate limit: some tests send bursts to check ordering.
+  return listen(t, { REDIS_URL: redisUrl, REDIS_CHANNEL_PREFIX: prefix, WS_RATE_LIMIT_PER_SEC: 0, ...config })
+}
+
+/** Subscriber count of one channel (PUBSUB NUMSUB). */
+export async function numsub (admin: Redis, channel: string): Promise<number> {
+  const reply = await admin.call('PUBSUB', 'NUMSUB', channel) as [string, number]
+  return Number(reply[1])
+}
+
+/** The channels anyone subscribes under a prefix, sorted. */
+export async function channelsUnder (admin: Redis, prefix: string): Promise<string[]> {
+  const channels = await admin.call('PUBSUB', 'CHANNELS', `${prefix}:*`) as string[]
+  return channels.sort()
+}
+
+export interface ClientInfo { id: string, name: string, sub: number }
+
+/** The connections whose name contains `fragment` (our names carry the hub's instanceId). */
+export async function clientsNamed (admin: Redis, fragment: string): Promise<ClientInfo[]> {
+  const list = await admin.call('CLIENT', 'LIST') as string
+  return list.split('\n').filter(Boolean).map(line => {
+    const fields = new Map(line.split(' ').map(kv => {
+      const at = kv.indexOf('=')
+      return [kv.slice(0, at), kv.slice(at + 1)] as const
+    }))
+    return { id: fields.get('id') ?? '', name: fields.get('name') ?? '', sub: Number(fields.get('sub') ?? 0) }
+  }).filter(c => c.name.includes(fragment))
+}
+
+export async function freePort (): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  await new Promise(resolve => server.close(resolve))
+  return port
+}
+
+/** A redis-server of this test only, on a port that stays the same across stop() and start(). */
+export class ThrowAwayRedis {
+  private child: ChildProcess | null = null
+  private constructor (readonly port: number) {}
+
+  get url (): string {
+    return `redis://127.0.0.1:${this.port}`
+  }
+
+  get pid (): number | undefined {
+    return this.child?.pid
+  }
+
+  static async start (t: Teardown): Promise<ThrowAwayRedis> {
+    const redis = new ThrowAwayRedis(await freePort())
+    t.teardown(() => redis.stop())
+    await redis.start()
+    return redis
+  }
+
+  async start (): Promise<void> {
+    const child = spawn('redis-server', [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp'
+    ], { stdio: ['ignore', 'pipe', 'inherit'] })
+    this.child = child
+    // Its log line, not a polling loop, says when it accepts connections.
+    await new Promise<void>((resolve, reject) => {
+      let log = ''
+      const onData = (chunk: Buffer): void => {
+        log += chunk.toString()
+        if (log.includes('Ready to accept connections')) {
+          child.stdout?.off('data', onData)
+          child.stdout?.resume()
+          resolve()
+        }
+      }
+      child.stdout?.on('data', onData)
+      child.once('error', reject)
+      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${log}`)))
+    })
+  }
+
+  async stop (): Promise<void> {
+    const child = this.child
+    this.child = null
+    if (child === null || child.exitCode !== null) return
+    child.kill('SIGCONT') // in case a test froze it
+    const exited = once(child, 'exit')
+    child.kill('SIGTERM')
+    await exited
+  }
+}
