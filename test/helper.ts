@@ -28,27 +28,26 @@ export async function listen (t: Teardown, config: ConfigInput = {}): Promise<{ 
 }
 
 /**
- * A WebSocket client that records every frame it receives, so a test can wait for the next frame
- * matching a predicate without racing the socket.
+ * A WebSocket client that records every frame it receives. `next(match)` takes the oldest frame
+ * not taken yet that matches, waiting for it if needed, so a test never races the socket.
  */
 export class Client {
   readonly frames: any[] = []
-  private waiters: Array<{ match: (f: any) => boolean, resolve: (f: any) => void, from: number }> = []
-  private cursor = 0
+  private readonly taken: boolean[] = []
+  private waiters: Array<{ match: (f: any) => boolean, resolve: (index: number) => void }> = []
   closeCode: number | null = null
   readonly closed: Promise<number>
 
   constructor (readonly ws: WebSocket) {
     ws.on('message', (data, isBinary) => {
       const frame = isBinary ? data : JSON.parse(data.toString())
-      this.frames.push(frame)
-      this.waiters = this.waiters.filter(w => {
-        if (this.frames.length - 1 >= w.from && w.match(frame)) {
-          w.resolve(frame)
-          return false
-        }
-        return true
-      })
+      const index = this.frames.push(frame) - 1
+      this.taken.push(false)
+      const waiter = this.waiters.find(w => w.match(frame))
+      if (waiter !== undefined) {
+        this.waiters = this.waiters.filter(w => w !== waiter)
+        waiter.resolve(index)
+      }
     })
     this.closed = new Promise(resolve => ws.once('close', (code) => {
       this.closeCode = code
@@ -60,24 +59,22 @@ export class Client {
     this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
   }
 
-  /** The next not-yet-consumed frame that matches (by default, of the given type). */
+  /** The oldest frame not taken yet that matches (a string matches the frame type). */
   next (match: string | ((f: any) => boolean), timeoutMs = 5000): Promise<any> {
     const pred = typeof match === 'string' ? (f: any) => f.type === match : match
-    for (let i = this.cursor; i < this.frames.length; i++) {
-      if (pred(this.frames[i])) {
-        this.cursor = i + 1
-        return Promise.resolve(this.frames[i])
-      }
+    const index = this.frames.findIndex((f, i) => !this.taken[i] && pred(f))
+    if (index !== -1) {
+      this.taken[index] = true
+      return Promise.resolve(this.frames[index])
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no frame matching ${String(match)} within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`)), timeoutMs)
       this.waiters.push({
         match: pred,
-        from: this.frames.length,
-        resolve: (f) => {
+        resolve: (i) => {
           clearTimeout(timer)
-          this.cursor = this.frames.length
-          resolve(f)
+          this.taken[i] = true
+          resolve(this.frames[i])
         }
       })
     })

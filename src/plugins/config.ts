@@ -31,8 +31,9 @@ export const ConfigSchema = Type.Object({
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10000 }),
   DEMO_ENABLED: Type.Boolean({ default: true })
 }, {
-  // AUTH_ENABLED=true without a secret must not start: the error names JWT_SECRET.
-  if: { properties: { AUTH_ENABLED: { const: true } }, required: ['AUTH_ENABLED'] },
+  // AUTH_ENABLED=true without a secret must not start: the error names JWT_SECRET. `type` makes
+  // Ajv coerce "true" inside the `if` too, which it checks before the properties.
+  if: { properties: { AUTH_ENABLED: { type: 'boolean', const: true } }, required: ['AUTH_ENABLED'] },
   then: { required: ['JWT_SECRET'] }
 })
 

@@ -1,0 +1,57 @@
+import t from 'tap'
+import { buildApp } from '../../src/app.js'
+import { ConfigSchema, loadConfig } from '../../src/plugins/config.js'
+
+t.test('defaults of every variable', async t => {
+  const config = loadConfig({ env: false })
+  t.same(config, {
+    PORT: 3000,
+    HOST: '0.0.0.0',
+    LOG_LEVEL: 'info',
+    REDIS_CHANNEL_PREFIX: 'chat-api',
+    AUTH_ENABLED: false,
+    WS_MAX_MESSAGE_BYTES: 65536,
+    WS_MAX_ROOMS_PER_CONNECTION: 32,
+    WS_RATE_LIMIT_PER_SEC: 50,
+    WS_HEARTBEAT_MS: 30000,
+    WS_MAX_BUFFERED_BYTES: 1048576,
+    SHUTDOWN_TIMEOUT_MS: 10000,
+    DEMO_ENABLED: true
+  })
+})
+
+t.test('strings from the environment are coerced', async t => {
+  const config = loadConfig({ env: false, data: { PORT: '8080', AUTH_ENABLED: 'true', JWT_SECRET: 's', WS_RATE_LIMIT_PER_SEC: '0' } })
+  t.equal(config.PORT, 8080)
+  t.equal(config.AUTH_ENABLED, true)
+  t.equal(config.WS_RATE_LIMIT_PER_SEC, 0)
+})
+
+t.test('an invalid value stops the start with a message naming the variable', async t => {
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ PORT: 'abc' }, 'env/PORT must be integer'],
+    [{ PORT: '70000' }, 'env/PORT must be <= 65535'],
+    [{ WS_RATE_LIMIT_PER_SEC: '-1' }, 'env/WS_RATE_LIMIT_PER_SEC must be >= 0'],
+    [{ WS_MAX_MESSAGE_BYTES: '0' }, 'env/WS_MAX_MESSAGE_BYTES must be >= 1'],
+    [{ WS_MAX_ROOMS_PER_CONNECTION: '1.5' }, 'env/WS_MAX_ROOMS_PER_CONNECTION must be integer'],
+    [{ WS_HEARTBEAT_MS: 'soon' }, 'env/WS_HEARTBEAT_MS must be integer'],
+    [{ WS_MAX_BUFFERED_BYTES: '-5' }, 'env/WS_MAX_BUFFERED_BYTES must be >= 1'],
+    [{ SHUTDOWN_TIMEOUT_MS: '-1' }, 'env/SHUTDOWN_TIMEOUT_MS must be >= 0'],
+    [{ AUTH_ENABLED: 'maybe' }, 'env/AUTH_ENABLED must be boolean'],
+    [{ REDIS_URL: 'localhost:6379' }, 'env/REDIS_URL must match pattern'],
+    [{ REDIS_CHANNEL_PREFIX: 'has space' }, 'env/REDIS_CHANNEL_PREFIX must match pattern'],
+    [{ LOG_LEVEL: 'loud' }, 'env/LOG_LEVEL must be equal to constant'],
+    [{ AUTH_ENABLED: 'true' }, "env must have required property 'JWT_SECRET'"]
+  ]
+  for (const [data, message] of cases) {
+    t.throws(() => loadConfig({ env: false, data }), { message: new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }, message)
+    await t.rejects(buildApp({ config: data }), { message: new RegExp(Object.keys(data)[0] === 'AUTH_ENABLED' && data.AUTH_ENABLED === 'true' ? 'JWT_SECRET' : Object.keys(data)[0]) }, `buildApp: ${message}`)
+  }
+})
+
+t.test('the schema lists every variable of .env.example', async t => {
+  const { readFile } = await import('node:fs/promises')
+  const example = await readFile(new URL('../../.env.example', import.meta.url), 'utf8')
+  const listed = [...example.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map(m => m[1]).sort()
+  t.same(listed, Object.keys(ConfigSchema.properties).sort())
+})

@@ -1,0 +1,64 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import WebSocket from 'ws'
+import { Client, connect, listen } from '../helper.js'
+
+t.test('app.close() closes every socket with 1001 and reports not ready meanwhile', async t => {
+  const { app, url, http } = await listen(t, { SHUTDOWN_TIMEOUT_MS: 1000 })
+  const a = await connect(t, `${url}/ws/general`)
+  const b = await connect(t, `${url}/ws`)
+  // a peer that never completes the close handshake must not hold the shutdown
+  const stuck = await connect(t, `${url}/ws`)
+  ;(stuck.ws as any)._socket.pause()
+  const started = Date.now()
+  const closing = app.close()
+  t.equal(await a.closed, 1001)
+  // the server still listens while the sockets close (inject refuses a closing app)
+  const ready = await fetch(`${http}/ready`)
+  t.equal(ready.status, 503)
+  t.match(await ready.json(), { error: 'shutting_down', message: String })
+  await closing
+  t.ok(Date.now() - started < 1000, 'within SHUTDOWN_TIMEOUT_MS')
+  t.equal(await b.closed, 1001)
+})
+
+t.test('SIGTERM: sockets get 1001 and the process exits 0', async t => {
+  const server = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
+  const child = spawn(process.execPath, [server], {
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '3000' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  t.teardown(() => { child.kill('SIGKILL') })
+  let out = ''
+  const address = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(out)
+      if (m) resolve(m[1])
+    })
+    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)))
+  })
+  const ws = new WebSocket(`${address.replace('http', 'ws')}/api/chat-api/ws/general`)
+  const client = new Client(ws)
+  await client.next('welcome')
+  child.kill('SIGTERM')
+  const [code] = await once(child, 'exit')
+  t.equal(await client.closed, 1001)
+  t.equal(code, 0)
+  t.match(out, /shutting down/)
+})
+
+t.test('an invalid variable stops the server with a message naming it', async t => {
+  const server = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
+  const child = spawn(process.execPath, [server], {
+    env: { PATH: process.env.PATH, PORT: 'abc' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let err = ''
+  child.stderr.on('data', (chunk) => { err += chunk })
+  const [code] = await once(child, 'exit')
+  t.equal(code, 1)
+  t.match(err, /invalid configuration: .*PORT must be integer/)
+})
