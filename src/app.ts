@@ -18,7 +18,7 @@ import wsRoutes from './routes/ws.js'
 import { errorHandler, notFoundHandler } from './error-handler.js'
 import { DEFAULT_PREFIX } from './protocol.js'
 import { ErrorResponseSchema } from './schemas/http.js'
-import { redactRequest } from './redact.js'
+import { redactedLogger } from './redact.js'
 
 export interface ChatApiOptions extends ConfigInput {
   /** Path prefix of every route; default `/api/chat-api`. */
@@ -69,10 +69,10 @@ export interface BuildAppOptions {
 
 export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? false,
+    // The token-redacting serializer sits inside the logger options: Fastify has no top-level one.
+    logger: redactedLogger(opts.logger),
     // /ready reports shutdown with our own error code; Fastify's fixed 503 would hide it.
-    return503OnClosing: false,
-    ...(opts.logger ? { serializers: { req: redactRequest } } : {})
+    return503OnClosing: false
   })
   await app.register(chatApi, { ...opts.config, env: opts.env ?? false, dotenv: opts.dotenv, prefix: opts.prefix })
   return app

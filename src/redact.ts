@@ -1,15 +1,36 @@
 /**
- * Request log serializer that never writes a token: browsers send the JWT as `access_token` in
- * the query string, and Fastify's default serializer logs the whole URL.
+ * Log serializers that never write a token. Browsers send the JWT as `access_token` in the query
+ * string, and Fastify's default request serializer logs the whole URL. Headers are never logged,
+ * so `Authorization` needs nothing here; `redactedLogger` keeps it that way.
  */
-import type { FastifyRequest } from 'fastify'
+import type { FastifyRequest, FastifyServerOptions } from 'fastify'
 
-const TOKEN_IN_QUERY = /([?&]access_token=)[^&#]*/gi
+const TOKEN_PARAM = 'access_token'
 
-export function redactUrl (url: string): string {
-  return url.replace(TOKEN_IN_QUERY, '$1[redacted]')
+/** The query's name as the parser will read it: `access%5Ftoken` is `access_token` too. */
+function paramName (pair: string): string {
+  const raw = pair.split('=', 1)[0].replace(/\+/g, ' ')
+  try {
+    return decodeURIComponent(raw).toLowerCase()
+  } catch {
+    return raw.toLowerCase()
+  }
 }
 
+/**
+ * The URL with the value of every `access_token` parameter replaced by `[redacted]`. Everything
+ * after `?` counts as query, a `#` included: what the parser reads as the token is hidden whole.
+ */
+export function redactUrl (url: string): string {
+  const start = url.indexOf('?')
+  if (start === -1) return url
+  const redacted = url.slice(start + 1).split('&')
+    .map(pair => paramName(pair) === TOKEN_PARAM ? `${pair.split('=', 1)[0]}=[redacted]` : pair)
+    .join('&')
+  return `${url.slice(0, start)}?${redacted}`
+}
+
+/** Fastify's default request serializer, minus the token. */
 export function redactRequest (request: FastifyRequest) {
   return {
     method: request.method,
@@ -18,4 +39,17 @@ export function redactRequest (request: FastifyRequest) {
     remoteAddress: request.ip,
     remotePort: request.socket?.remotePort
   }
+}
+
+type LoggerOption = FastifyServerOptions['logger']
+
+/**
+ * Logger options with the redacting request serializer. It goes inside the logger options:
+ * Fastify has no top-level `serializers` option. It wins over a caller's own `req` serializer,
+ * which could log the URL or the headers.
+ */
+export function redactedLogger (logger: LoggerOption): LoggerOption {
+  if (logger === undefined || logger === false) return false
+  const options = logger === true ? {} : logger
+  return { ...options, serializers: { ...options.serializers, req: redactRequest } }
 }

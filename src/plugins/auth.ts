@@ -1,9 +1,19 @@
 /**
- * The `auth` decorator: turns an upgrade or stats request into a Principal. With AUTH_ENABLED=false
- * everyone is anonymous and may do everything.
+ * The `auth` decorator: turns an upgrade or stats request into a Principal, or refuses it with 401
+ * before any upgrade. With AUTH_ENABLED=false everyone is anonymous and may do everything.
+ *
+ * @fastify/jwt is registered under the `chatApi` namespace: a host that registered it already owns
+ * the `jwt` decorator and `request.jwtVerify`, and registering it a second time without a namespace
+ * would fail with FST_ERR_DEC_ALREADY_PRESENT. With a namespace it adds `jwt.chatApi` beside the
+ * host's own verifier, which stays untouched.
+ * @see https://github.com/fastify/fastify-jwt#namespace
  */
 import fp from 'fastify-plugin'
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import fastifyJwt, { type JWT } from '@fastify/jwt'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
+import { extractToken } from '../auth/extract-token.js'
+import { principalFromClaims } from '../auth/claims.js'
+import { MALFORMED_HEADER, MALFORMED_QUERY, MISSING_TOKEN, UNAUTHORIZED, reasonOf } from '../auth/unauthorized.js'
 import { ANONYMOUS, type Principal } from '../hub/principal.js'
 
 declare module 'fastify' {
@@ -18,19 +28,78 @@ declare module 'fastify' {
 
 export interface Auth {
   enabled: boolean
-  /** A preValidation hook: rejects with 401 JSON, or sets `request.principal`. */
-  authenticate: (request: FastifyRequest) => Promise<void>
+  /** A preValidation hook: answers 401 JSON, or sets `request.principal`. */
+  authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>
+}
+
+export const JWT_NAMESPACE = 'chatApi'
+/** RFC 7518 3.2: an HS256 key must be at least as long as the hash. */
+const MIN_SECRET_BYTES = 32
+
+/** The 401, with the RFC 6750 challenge: no error code when no token came at all. */
+function refuse (reply: FastifyReply, message: string, tokenGiven: boolean): FastifyReply {
+  return reply.code(401)
+    .header('www-authenticate', tokenGiven ? 'Bearer error="invalid_token"' : 'Bearer')
+    .send({ error: UNAUTHORIZED, message })
+}
+
+async function registerVerifier (fastify: Parameters<FastifyPluginAsync>[0], secret: string): Promise<JWT> {
+  await fastify.register(fastifyJwt, {
+    secret,
+    namespace: JWT_NAMESPACE,
+    decoratorName: 'chatApiClaims',
+    // The contract is HS256: refusing the other HMACs keeps a token minted elsewhere with the
+    // same secret (for another audience) from being taken at a weaker or unexpected algorithm.
+    verify: { algorithms: ['HS256'] }
+  })
+  // Typed as a map only here: declaring the namespace on FastifyJWT would retype a host's `jwt`.
+  return (fastify.jwt as unknown as Record<string, JWT>)[JWT_NAMESPACE]
 }
 
 const authPlugin: FastifyPluginAsync = async (fastify) => {
   fastify.decorateRequest('principal', null)
-  const auth: Auth = {
-    enabled: false,
-    async authenticate (request) {
-      request.principal = ANONYMOUS
-    }
+  const { AUTH_ENABLED, JWT_SECRET } = fastify.config
+  if (!AUTH_ENABLED) {
+    fastify.decorate('auth', {
+      enabled: false,
+      async authenticate (request) {
+        request.principal = ANONYMOUS
+        return undefined
+      }
+    } satisfies Auth)
+    return
   }
-  fastify.decorate('auth', auth)
+
+  // The config schema already refuses this; the check keeps the plugin safe when used alone.
+  if (JWT_SECRET === undefined || JWT_SECRET === '') throw new Error('JWT_SECRET is required when AUTH_ENABLED=true')
+  if (Buffer.byteLength(JWT_SECRET) < MIN_SECRET_BYTES) {
+    fastify.log.warn(`JWT_SECRET is shorter than ${MIN_SECRET_BYTES} bytes: use a longer random secret for HS256`)
+  }
+  const jwt = await registerVerifier(fastify, JWT_SECRET)
+
+  fastify.decorate('auth', {
+    enabled: true,
+    async authenticate (request, reply) {
+      const extracted = extractToken(request)
+      if ('problem' in extracted) {
+        switch (extracted.problem) {
+          case 'missing': return refuse(reply, MISSING_TOKEN, false)
+          case 'malformed_header': return refuse(reply, MALFORMED_HEADER, true)
+          case 'malformed_query': return refuse(reply, MALFORMED_QUERY, true)
+        }
+      }
+      let claims: unknown
+      try {
+        claims = jwt.verify(extracted.token)
+      } catch (error) {
+        return refuse(reply, reasonOf(error), true)
+      }
+      const result = principalFromClaims(claims)
+      if ('problem' in result) return refuse(reply, result.problem, true)
+      request.principal = result.principal
+      return undefined
+    }
+  } satisfies Auth)
 }
 
 export default fp(authPlugin, { name: 'chat-api-auth', fastify: '5.x', dependencies: ['chat-api-config'] })

@@ -1,0 +1,30 @@
+/**
+ * A verified token's claims to a Principal: `sub` is the user, `rooms` (array of room names)
+ * limits the joinable rooms, and `scope` (space-separated, case-sensitive) grants broadcast.
+ * A claim of the wrong type refuses the token: guessing what it meant could grant too much.
+ */
+import type { Principal } from '../hub/principal.js'
+import { BROADCAST_SCOPE } from '../protocol.js'
+
+export type ClaimsResult = { principal: Principal } | { problem: string }
+
+export function principalFromClaims (claims: unknown): ClaimsResult {
+  if (typeof claims !== 'object' || claims === null) return { problem: 'the token payload is not a JSON object' }
+  const { sub, rooms, scope } = claims as Record<string, unknown>
+
+  if (typeof sub !== 'string' || sub === '') return { problem: 'the token has no "sub" claim (a non-empty string)' }
+  if (rooms !== undefined && !(Array.isArray(rooms) && rooms.every(room => typeof room === 'string'))) {
+    return { problem: 'the "rooms" claim must be an array of room names' }
+  }
+  if (scope !== undefined && typeof scope !== 'string') {
+    return { problem: 'the "scope" claim must be a space-separated string' }
+  }
+
+  return {
+    principal: Object.freeze({
+      user: sub,
+      rooms: rooms === undefined ? null : new Set(rooms as string[]),
+      canBroadcast: scope !== undefined && scope.split(' ').includes(BROADCAST_SCOPE)
+    })
+  }
+}
