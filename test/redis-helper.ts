@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { randomUUID } from 'node:crypto'
-import { createServer } from 'node:net'
+import { createServer, connect as tcpConnect, type Socket } from 'node:net'
 import { Redis } from 'ioredis'
 import type { ConfigInput } from '../src/app.js'
 import { listen } from './helper.js'
@@ -118,4 +118,34 @@ export class ThrowAwayRedis {
     child.kill('SIGTERM')
     await exited
   }
+}
+
+/**
+ * A TCP proxy to a Redis that holds every client-to-Redis chunk for `delayMs` (order kept): the
+ * instance behind it sees a slow link, so its SUBSCRIBE reaches Redis well after it was sent.
+ */
+export async function slowProxy (t: Teardown, redisUrl: string, delayMs: number): Promise<string> {
+  const upstream = new URL(redisUrl)
+  const sockets = new Set<Socket>()
+  const server = createServer((client) => {
+    const redis = tcpConnect(Number(upstream.port || 6379), upstream.hostname)
+    for (const s of [client, redis]) {
+      sockets.add(s)
+      s.on('error', () => {})
+      s.on('close', () => {
+        sockets.delete(s)
+        client.destroy()
+        redis.destroy()
+      })
+    }
+    client.on('data', (chunk) => { setTimeout(() => redis.write(chunk), delayMs) })
+    redis.pipe(client)
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => {
+    for (const s of sockets) s.destroy()
+    server.close()
+  })
+  return `redis://127.0.0.1:${(server.address() as { port: number }).port}`
 }
