@@ -8,8 +8,9 @@ import { once } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { createServer, connect as tcpConnect, type Socket } from 'node:net'
 import { Redis } from 'ioredis'
+import type { FastifyInstance } from 'fastify'
 import type { ConfigInput } from '../src/app.js'
-import { listen } from './helper.js'
+import { listen, PREFIX } from './helper.js'
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -31,6 +32,11 @@ export function adminClient (t: Teardown, url = TEST_REDIS_URL): Redis {
 export function clusterApp (t: Teardown, redisUrl: string, prefix: string, config: ConfigInput = {}): ReturnType<typeof listen> {
   // No rate limit: some tests send bursts to check ordering.
   return listen(t, { REDIS_URL: redisUrl, REDIS_CHANNEL_PREFIX: prefix, WS_RATE_LIMIT_PER_SEC: 0, ...config })
+}
+
+/** The app's `/ws/stats` (instanceId, redis state...). */
+export async function statsOf (app: FastifyInstance): Promise<{ instanceId: string, redis: string, [k: string]: unknown }> {
+  return (await app.inject(`${PREFIX}/ws/stats`)).json()
 }
 
 /** Subscriber count of one channel (PUBSUB NUMSUB). */
