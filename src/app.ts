@@ -18,7 +18,7 @@ import wsRoutes from './routes/ws.js'
 import { errorHandler, notFoundHandler } from './error-handler.js'
 import { DEFAULT_PREFIX } from './protocol.js'
 import { ErrorResponseSchema } from './schemas/http.js'
-import { redactedLogger } from './redact.js'
+import { redactedLogger, redactingChildLoggerFactory } from './redact.js'
 
 export interface ChatApiOptions extends ConfigInput {
   /** Path prefix of every route; default `/api/chat-api`. */
@@ -32,6 +32,8 @@ export interface ChatApiOptions extends ConfigInput {
 /** Everything of chat-api, in one encapsulated context under the prefix. */
 const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts) => {
   const { prefix: _prefix, env, dotenv, ...data } = opts
+  // First, so that every request of this context, 404s included, logs its URL without a token.
+  fastify.setChildLoggerFactory(redactingChildLoggerFactory(fastify.childLoggerFactory))
   await fastify.register(configPlugin, { data, env, dotenv })
   fastify.setErrorHandler(errorHandler)
   fastify.setNotFoundHandler(notFoundHandler)
@@ -74,6 +76,8 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
     // /ready reports shutdown with our own error code; Fastify's fixed 503 would hide it.
     return503OnClosing: false
   })
+  // Fastify's own 404 logs and echoes the raw URL, `access_token` included.
+  app.setNotFoundHandler(notFoundHandler)
   await app.register(chatApi, { ...opts.config, env: opts.env ?? false, dotenv: opts.dotenv, prefix: opts.prefix })
   return app
 }

@@ -1,9 +1,9 @@
 /**
  * Log serializers that never write a token. Browsers send the JWT as `access_token` in the query
  * string, and Fastify's default request serializer logs the whole URL. Headers are never logged,
- * so `Authorization` needs nothing here; `redactedLogger` keeps it that way.
+ * so `Authorization` needs nothing here; both installers below replace any other `req` serializer.
  */
-import type { FastifyRequest, FastifyServerOptions } from 'fastify'
+import type { FastifyInstance, FastifyRequest, FastifyServerOptions } from 'fastify'
 
 const TOKEN_PARAM = 'access_token'
 
@@ -42,6 +42,8 @@ export function redactRequest (request: FastifyRequest) {
 }
 
 type LoggerOption = FastifyServerOptions['logger']
+/** Fastify does not export the factory's type by name. */
+type ChildLoggerFactory = FastifyInstance['childLoggerFactory']
 
 /**
  * Logger options with the redacting request serializer. It goes inside the logger options:
@@ -52,4 +54,16 @@ export function redactedLogger (logger: LoggerOption): LoggerOption {
   if (logger === undefined || logger === false) return false
   const options = logger === true ? {} : logger
   return { ...options, serializers: { ...options.serializers, req: redactRequest } }
+}
+
+/**
+ * A child logger factory for chat-api's context: every request it handles, the 404s included,
+ * logs through `redactRequest`, also under a host app's logger and its default serializers.
+ * Route-level `logSerializers` would miss the 404 handler, whose context takes none.
+ */
+export function redactingChildLoggerFactory (inherited: ChildLoggerFactory): ChildLoggerFactory {
+  return function (logger, bindings, opts, rawRequest) {
+    const serializers = Object.assign(Object.create(opts.serializers ?? null), { req: redactRequest })
+    return inherited.call(this, logger, bindings, { ...opts, serializers }, rawRequest)
+  }
 }

@@ -23,6 +23,8 @@ export const SECURITY_SCHEMES = {
 } as const
 
 interface OpenapiOptions {
+  /** The chat-api prefix, for the link to the AsyncAPI document. */
+  prefix: string
   version: string
   authEnabled: boolean
 }
@@ -43,7 +45,7 @@ function addSecurity (document: { paths?: Record<string, Record<string, Operatio
   }
 }
 
-export function openapiOptions ({ version, authEnabled }: OpenapiOptions): SwaggerOptions {
+export function openapiOptions ({ prefix, version, authEnabled }: OpenapiOptions): SwaggerOptions {
   return {
     openapi: {
       openapi: '3.1.0',
@@ -54,7 +56,7 @@ export function openapiOptions ({ version, authEnabled }: OpenapiOptions): Swagg
           'Real-time chat over WebSocket. Every frame is a named schema under `components.schemas`',
           '(client frames: JoinFrame, LeaveFrame, SendMessageFrame, SendBroadcastFrame, PingFrame);',
           'the same schemas validate the frames at run time. The channel, its messages and close codes',
-          'are described as AsyncAPI 3.0 at `docs/asyncapi.json`.',
+          `are described as AsyncAPI 3.0 at [${prefix}/docs/asyncapi.json](${prefix}/docs/asyncapi.json).`,
           `\n\nAuthentication is ${authEnabled ? 'on' : 'off'} on this instance.`,
           '\n\nError codes of `error` frames:\n\n' + describeCodes(ERROR_CODE_DESCRIPTIONS)
         ].join(' ')

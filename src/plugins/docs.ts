@@ -36,12 +36,14 @@ const docsPlugin: FastifyPluginAsync = async (fastify) => {
     if (fastify.getSchema(nameOf(schema)) === undefined) fastify.addSchema(schema)
   }
 
+  const prefix = fastify.prefix
   if (!fastify.hasPlugin('@fastify/swagger')) {
-    await fastify.register(fastifySwagger, openapiOptions({ version, authEnabled }))
-    await fastify.register(fastifySwaggerUi, { routePrefix: '/docs' })
+    await fastify.register(fastifySwagger, openapiOptions({ prefix, version, authEnabled }))
+    // The UI's asset links are absolute and know nothing of our context's prefix: without
+    // indexPrefix the page at /api/chat-api/docs would load /docs/static/... and stay blank.
+    await fastify.register(fastifySwaggerUi, { routePrefix: '/docs', indexPrefix: prefix })
   }
 
-  const prefix = fastify.prefix
   fastify.get('/docs/asyncapi.json', {
     schema: {
       tags: ['docs'],

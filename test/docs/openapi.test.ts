@@ -97,6 +97,13 @@ t.test('/docs serves the Swagger UI page, pointed at the JSON document', async t
   t.equal(page.statusCode, 200)
   t.match(page.headers['content-type'], /^text\/html/)
   t.match(page.body, /swagger-ui/i)
+  // Every asset the page loads must exist under the prefix, or the browser shows a blank page.
+  const assets = [...page.body.matchAll(/(?:href|src)="([^"]+)"/g)].map(m => m[1])
+  t.ok(assets.length >= 4, 'the page links its scripts and styles')
+  for (const asset of assets) {
+    t.ok(asset.startsWith(`${PREFIX}/docs/`), `${asset} is under the prefix`)
+    t.equal((await app.inject(asset)).statusCode, 200, asset)
+  }
   const init = await app.inject(`${PREFIX}/docs/static/swagger-initializer.js`)
   t.equal(init.statusCode, 200)
   t.match(init.body, /json/)
