@@ -14,8 +14,12 @@ import type { FastifyPluginAsync } from 'fastify'
 import { RedisBroker } from '../hub/redis-broker.js'
 
 export const REDIS_NAMESPACE = 'chatApi'
-/** Bound of each QUIT at shutdown before the socket is dropped. */
-const QUIT_TIMEOUT_MS = 2000
+/**
+ * Shutdown bounds against a frozen Redis: each QUIT, then ioredis's wait for the peer to close
+ * the dropped socket. At worst 2 x 1000 + 500 ms, inside the share of SHUTDOWN_TIMEOUT_MS left.
+ */
+const QUIT_TIMEOUT_MS = 1000
+const DISCONNECT_TIMEOUT_MS = 500
 /** How long the subscriber may take to connect once the publisher has. */
 const SUBSCRIBER_START_TIMEOUT_MS = 5000
 const RETRY_MAX_DELAY_MS = 2000
@@ -37,12 +41,15 @@ const redisPlugin: FastifyPluginAsync = async (fastify) => {
       url: REDIS_URL,
       namespace: REDIS_NAMESPACE,
       connectionName: `${connectionName}:pub`,
-      retryStrategy
+      retryStrategy,
+      disconnectTimeout: DISCONNECT_TIMEOUT_MS
     })
   } catch (err) {
     // After a plugin timeout @fastify/redis leaves its client retrying, which would keep the
-    // process alive; Fastify cannot close an app whose boot failed, so stop it here.
-    fastify.redis?.[REDIS_NAMESPACE]?.disconnect()
+    // process alive; Fastify cannot close an app whose boot failed, so stop it here. Its `end`
+    // listener would QUIT the ended client: an unhandled rejection.
+    const client = fastify.redis?.[REDIS_NAMESPACE]
+    client?.removeAllListeners('end').disconnect()
     throw err
   }
   const publisher = fastify.redis[REDIS_NAMESPACE]
@@ -73,10 +80,10 @@ const redisPlugin: FastifyPluginAsync = async (fastify) => {
   // Runs before @fastify/redis's own onClose (hooks run in reverse order), which QUITs the
   // publisher without a bound: a frozen Redis would hold shutdown forever, so a timer drops it.
   fastify.addHook('onClose', async () => {
+    await broker.close()
     const watchdog = setTimeout(() => publisher.disconnect(), QUIT_TIMEOUT_MS)
     watchdog.unref()
     publisher.once('end', () => clearTimeout(watchdog))
-    await broker.close()
   })
 }
 

@@ -1,0 +1,70 @@
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { test } from 'tap'
+import Fastify from 'fastify'
+import fastifyRedis from '@fastify/redis'
+import chatApi from '../../src/app.js'
+import { connect, eventually, PREFIX } from '../helper.js'
+import { adminClient, clientsNamed, clusterApp, statsOf, TEST_REDIS_URL, ThrowAwayRedis, uniquePrefix } from '../redis-helper.js'
+
+test('close quits both Redis connections, named after the instance', async (t) => {
+  const admin = adminClient(t)
+  const { app, url } = await clusterApp(t, TEST_REDIS_URL, uniquePrefix())
+  await connect(t, `${url}/ws/room`)
+  const { instanceId } = await statsOf(app)
+  const names = (await clientsNamed(admin, instanceId)).map(c => c.name).sort()
+  t.same(names, [`chat-api:${instanceId}:pub`, `chat-api:${instanceId}:sub`])
+
+  await app.close()
+  await eventually(async () => (await clientsNamed(admin, instanceId)).length === 0)
+})
+
+test('close while Redis is down ends at once', async (t) => {
+  const redis = await ThrowAwayRedis.start(t)
+  const { app } = await clusterApp(t, redis.url, uniquePrefix())
+  await redis.stop()
+  await eventually(async () => (await statsOf(app)).redis === 'reconnecting')
+  const started = performance.now()
+  await app.close()
+  t.ok(performance.now() - started < 1000, 'no QUIT waits for an absent Redis')
+})
+
+test('close with a frozen Redis is bounded', async (t) => {
+  const redis = await ThrowAwayRedis.start(t)
+  const { app } = await clusterApp(t, redis.url, uniquePrefix())
+  process.kill(redis.pid as number, 'SIGSTOP') // accepts nothing, answers nothing; stop() resumes it
+  const started = performance.now()
+  await app.close().catch((err) => t.comment(`close: ${err.message}`))
+  const took = performance.now() - started
+  t.ok(took < 4000, `closed in ${Math.round(took)} ms`)
+})
+
+test('an unreachable Redis at start-up fails start-up and leaves no client retrying', async (t) => {
+  // A port that accepts connections and never answers: the client hangs in its handshake.
+  const closed: Array<Promise<unknown>> = []
+  const silent = createServer(socket => {
+    closed.push(once(socket, 'close'))
+    socket.resume()
+  }).listen(0, '127.0.0.1')
+  await once(silent, 'listening')
+  t.teardown(() => silent.close())
+  const { port } = silent.address() as { port: number }
+
+  const app = Fastify({ pluginTimeout: 300 })
+  app.register(chatApi, { env: false, REDIS_URL: `redis://127.0.0.1:${port}` })
+  await t.rejects(app.ready(), { code: 'FST_ERR_PLUGIN_TIMEOUT', message: /@fastify\/redis/ })
+  t.ok(closed.length > 0, 'the client had connected')
+  await Promise.all(closed)
+})
+
+test('a host app that has its own @fastify/redis keeps it', async (t) => {
+  const host = Fastify()
+  t.teardown(() => host.close())
+  await host.register(fastifyRedis, { url: TEST_REDIS_URL, connectionName: 'host-app' })
+  await host.register(chatApi, { env: false, REDIS_URL: TEST_REDIS_URL, REDIS_CHANNEL_PREFIX: uniquePrefix() })
+  await host.ready()
+  t.equal(await host.redis.ping(), 'PONG', 'the host\'s client is untouched')
+  t.equal((await host.inject(`${PREFIX}/ws/stats`)).json().redis, 'connected')
+  t.equal((host.redis.chatApi as unknown as { options: { connectionName: string } }).options.connectionName.endsWith(':pub'), true,
+    'ours sits beside it, under the chatApi namespace')
+})
