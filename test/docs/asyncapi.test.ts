@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { nameOf } from '../../src/docs/asyncapi.js'
+import { buildAsyncApi, nameOf } from '../../src/docs/asyncapi.js'
 import { CloseCode, ErrorCode } from '../../src/protocol.js'
 import { CLIENT_FRAME_SCHEMAS, SERVER_FRAME_SCHEMAS } from '../../src/schemas/frames.js'
 import { build, PREFIX } from '../helper.js'
@@ -38,6 +38,12 @@ t.test('auth on: the server takes either security scheme', async t => {
   const doc = await asyncapi(t, { AUTH_ENABLED: true, JWT_SECRET: 'docs-test-secret' })
   t.same(doc.servers.chat.security.map((s: any) => deref(doc, s).type), ['http', 'httpApiKey'])
   t.match(doc.info.description, /Authentication is on/)
+})
+
+t.test('behind TLS the server protocol is wss', async t => {
+  const doc = buildAsyncApi({ prefix: '/p', host: 'chat.example', secure: true, authEnabled: false, version: '1.2.3' }) as any
+  t.match(doc.servers.chat, { host: 'chat.example', pathname: '/p', protocol: 'wss' })
+  t.equal(doc.info.version, '1.2.3')
 })
 
 t.test('channels /ws and /ws/{room}, the room a parameter, the query in the ws binding', async t => {
