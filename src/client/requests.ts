@@ -1,0 +1,70 @@
+/**
+ * Requests waiting for their reply, by frame id. Each settles once: by the reply with its id
+ * (`error` rejects), by its timeout, or by the client failing it when the socket goes away.
+ */
+import type { ClientFrame, ServerFrame } from '../schemas/frames.js'
+import { ChatError } from './errors.js'
+
+interface Pending {
+  frame: ClientFrame & { id: number }
+  /** Written to a socket; only those are lost when that socket closes. */
+  sent: boolean
+  resolve: (frame: ServerFrame) => void
+  reject: (err: ChatError) => void
+  timer: ReturnType<typeof setTimeout>
+}
+
+/** A client frame before the table gives it an id. */
+export type RequestFrame = ClientFrame extends infer F ? (F extends unknown ? Omit<F, 'id'> : never) : never
+
+export class Requests {
+  private readonly pending = new Map<number, Pending>()
+  private nextId = 1
+
+  constructor (private readonly timeoutMs: number) {}
+
+  add (frame: RequestFrame): Promise<ServerFrame> {
+    const id = this.nextId++
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id)
+        reject(new ChatError('timeout', `no reply to "${frame.type}" within ${this.timeoutMs} ms`))
+      }, this.timeoutMs)
+      this.pending.set(id, { frame: { ...frame, id } as Pending['frame'], sent: false, resolve, reject, timer })
+    })
+  }
+
+  /** The frames not written yet, oldest first; they count as written from now on. */
+  takeUnsent (): ClientFrame[] {
+    const frames: ClientFrame[] = []
+    for (const p of this.pending.values()) {
+      if (p.sent) continue
+      p.sent = true
+      frames.push(p.frame)
+    }
+    return frames
+  }
+
+  /** Settles the request a reply belongs to; false when none waits for it. */
+  settle (frame: ServerFrame): boolean {
+    const id = 'id' in frame ? frame.id : undefined
+    if (typeof id !== 'number') return false
+    const p = this.pending.get(id)
+    if (p === undefined) return false
+    this.pending.delete(id)
+    clearTimeout(p.timer)
+    if (frame.type === 'error') p.reject(new ChatError(frame.code, frame.message, frame))
+    else p.resolve(frame)
+    return true
+  }
+
+  /** Rejects the written requests (their socket closed) or, with `all`, every request. */
+  fail (err: ChatError, all = false): void {
+    for (const [id, p] of this.pending) {
+      if (!all && !p.sent) continue
+      this.pending.delete(id)
+      clearTimeout(p.timer)
+      p.reject(err)
+    }
+  }
+}

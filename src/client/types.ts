@@ -1,0 +1,60 @@
+/**
+ * The client's types, taken from the server's frame schemas. Type-only imports: the compiled
+ * client carries no server code (nor TypeBox) into a browser.
+ */
+import type { Static } from 'typebox'
+import type {
+  AckFrameSchema, JoinedFrameSchema, LeftFrameSchema, PongFrameSchema,
+  BroadcastFrame, ErrorFrame, FrameId, MessageFrame, ServerFrame, WelcomeFrame
+} from '../schemas/frames.js'
+import type { BackoffOptions } from './backoff.js'
+import type { ChatError } from './errors.js'
+import type { SocketConstructor } from './socket.js'
+
+export type AckFrame = Static<typeof AckFrameSchema>
+export type JoinedFrame = Static<typeof JoinedFrameSchema>
+export type LeftFrame = Static<typeof LeftFrameSchema>
+export type PongFrame = Static<typeof PongFrameSchema>
+export type { BroadcastFrame, ErrorFrame, FrameId, MessageFrame, ServerFrame, WelcomeFrame }
+
+export interface ChatClientOptions {
+  /** The `/ws` endpoint, e.g. `ws://localhost:3000/api/chat-api/ws`. */
+  url: string
+  /** A JWT, sent as `access_token` in the query (browsers cannot set headers on a WebSocket). */
+  token?: string
+  /** Rooms to join on connect (and again after every reconnect). */
+  rooms?: string[]
+  /** A request (join, leave, send, broadcast, ping) with no reply in this time rejects; default 10000. */
+  requestTimeoutMs?: number
+  /** Back-off of the automatic reconnect, or `false` for none; default `{ baseMs: 250, maxMs: 10000 }`. */
+  reconnect?: false | BackoffOptions
+  /** WebSocket implementation; default the global one, else the `ws` package. */
+  WebSocket?: SocketConstructor
+}
+
+export interface OpenEvent {
+  welcome: WelcomeFrame
+  /** The rooms the socket is in now, those rejoined after a reconnect included. */
+  rooms: string[]
+  /** False for the first connection, true after a reconnect. */
+  reconnected: boolean
+}
+
+export interface CloseEvent {
+  code: number
+  reason: string
+  /** Delay before the next attempt, or null when the client will not reconnect. */
+  reconnectInMs: number | null
+}
+
+export interface ChatClientEvents {
+  /** Connected, welcomed and back in every room. */
+  open: OpenEvent
+  message: MessageFrame
+  broadcast: BroadcastFrame
+  /** An error frame no request is waiting for (e.g. a refused rejoin), or a socket error. */
+  error: ChatError
+  close: CloseEvent
+}
+
+export type ClientState = 'idle' | 'connecting' | 'open' | 'closed'

@@ -1,0 +1,195 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { WebSocket } from 'ws'
+import { ChatClient, ChatError, type ChatClientOptions, type CloseEvent, type OpenEvent } from '../../src/client/index.js'
+import type { SocketConstructor } from '../../src/client/socket.js'
+import { eventually, listen, PREFIX } from '../helper.js'
+import { serverSideDropper } from './helpers/drop.js'
+import { silentServer } from './helpers/silent-server.js'
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+function client (t: Teardown, opts: ChatClientOptions): ChatClient {
+  const chat = new ChatClient(opts)
+  t.teardown(() => chat.close())
+  return chat
+}
+
+/** Waits for the next event of that name. */
+function next<K extends 'open' | 'close' | 'message' | 'broadcast' | 'error'> (chat: ChatClient, event: K) {
+  return new Promise<Parameters<Parameters<typeof chat.on<K>>[1]>[0]>(resolve => chat.once(event, resolve))
+}
+
+t.test('send resolves with the ack; members get typed message events', async t => {
+  const { url } = await listen(t)
+  const alice = client(t, { url: `${url}/ws`, rooms: ['general'] })
+  const bob = client(t, { url: `${url}/ws`, rooms: ['general'] })
+  const welcome = await alice.connect()
+  await bob.connect()
+  t.equal(alice.state, 'open')
+  t.match(welcome, { type: 'welcome', instanceId: String, rooms: [] })
+
+  const got = next(bob, 'message')
+  const echo = next(alice, 'message')
+  const ack = await alice.send('general', { name: 'alice', text: 'hi' })
+  t.match(ack, { type: 'ack', id: Number, messageId: String })
+  const message = await got
+  t.match(message, {
+    type: 'message',
+    room: 'general',
+    data: { name: 'alice', text: 'hi' },
+    messageId: ack.messageId,
+    from: { connectionId: welcome.connectionId, user: null }
+  })
+  t.same(await echo, message, 'the sender gets its own message too')
+})
+
+t.test('send to a room not joined rejects with not_in_room; join and leave resolve', async t => {
+  const { url } = await listen(t)
+  const chat = client(t, { url: `${url}/ws` })
+  await chat.connect()
+  const err = await chat.send('lobby', 'x').catch(e => e)
+  t.ok(err instanceof ChatError)
+  t.match(err, { code: 'not_in_room', frame: { type: 'error', code: 'not_in_room', id: Number } })
+
+  t.same(await chat.join('lobby'), { type: 'joined', room: 'lobby', id: 2 })
+  t.ok(chat.rooms.has('lobby'))
+  await chat.send('lobby', 'y')
+  t.match(await chat.leave('lobby'), { type: 'left', room: 'lobby' })
+  t.notOk(chat.rooms.has('lobby'))
+  await t.rejects(chat.leave('lobby'), { code: 'not_in_room' })
+  await t.rejects(chat.join('bad room'), { code: 'invalid_room' })
+  t.notOk(chat.rooms.has('bad room'), 'a refused room is not kept for rejoining')
+  t.match(await chat.ping(), { type: 'pong' })
+})
+
+t.test('broadcast reaches every client as a broadcast event', async t => {
+  const { url } = await listen(t)
+  const a = client(t, { url: `${url}/ws` })
+  const b = client(t, { url: `${url}/ws`, rooms: ['x'] })
+  await Promise.all([a.connect(), b.connect()])
+  const got = next(b, 'broadcast')
+  const ack = await a.broadcast({ all: true })
+  t.match(await got, { type: 'broadcast', data: { all: true }, messageId: ack.messageId })
+})
+
+t.test('a refused initial room is an error event; the client opens without it', async t => {
+  const { url } = await listen(t)
+  const chat = client(t, { url: `${url}/ws`, rooms: ['ok', 'not ok'] })
+  const error = next(chat, 'error')
+  const opened = next(chat, 'open')
+  await chat.connect()
+  t.match(await error, { code: 'invalid_room' })
+  t.match(await opened, { rooms: ['ok'], reconnected: false })
+})
+
+t.test('after the server drops the socket the client reconnects and rejoins its rooms', async t => {
+  const { app, url } = await listen(t)
+  const drop = serverSideDropper(app)
+  const reconnect = { baseMs: 40, maxMs: 200 }
+  const chat = client(t, { url: `${url}/ws?tag=chat`, rooms: ['general'], reconnect })
+  const other = client(t, { url: `${url}/ws`, rooms: ['general'] })
+  const first = await chat.connect()
+  await other.connect()
+  await chat.join('random')
+
+  const closed = next(chat, 'close')
+  const reopened = next(chat, 'open')
+  drop('chat')
+  const close: CloseEvent = await closed
+  t.equal(close.code, 1006, 'abnormal closure')
+  t.ok(close.reconnectInMs !== null && close.reconnectInMs >= reconnect.baseMs / 2 && close.reconnectInMs <= reconnect.baseMs,
+    `first delay ${close.reconnectInMs} within [base/2, base]`)
+  t.equal(chat.state, 'connecting')
+  // Sent while disconnected: queued, then written after the rejoin.
+  const queued = chat.send('random', 'while away')
+
+  const open: OpenEvent = await reopened
+  t.equal(open.reconnected, true)
+  t.not(open.welcome.connectionId, first.connectionId, 'a new connection')
+  t.same(open.rooms.sort(), ['general', 'random'])
+  t.match(await queued, { type: 'ack' })
+  const stats = await app.inject(`${PREFIX}/ws/stats`)
+  t.same(stats.json().rooms, { general: 2, random: 1 }, 'the old connection is gone, the new one is in both rooms')
+
+  const got = next(chat, 'message')
+  await other.send('general', 'welcome back')
+  t.match(await got, { room: 'general', data: 'welcome back' })
+})
+
+t.test('a request in flight when the socket drops rejects with disconnected', async t => {
+  const { app, url } = await listen(t)
+  const drop = serverSideDropper(app)
+  const chat = client(t, { url: `${url}/ws?tag=chat`, rooms: ['general'], reconnect: { baseMs: 20, maxMs: 20 } })
+  await chat.connect()
+  const inFlight = chat.send('general', 'lost')
+  drop('chat') // in the same tick: the server never reads the frame
+  await t.rejects(inFlight, { code: 'disconnected' })
+  await next(chat, 'open')
+})
+
+t.test('requests with no reply reject with timeout; the token goes in the query', async t => {
+  const server = await silentServer(t)
+  const chat = client(t, { url: server.url, token: 'a.b.c', requestTimeoutMs: 100 })
+  await chat.connect()
+  t.same(server.urls, ['/ws?access_token=a.b.c'])
+  const started = Date.now()
+  await t.rejects(chat.send('general', 'x'), { code: 'timeout' })
+  t.ok(Date.now() - started >= 90, 'not before the timeout')
+  t.match(server.frames, [{ type: 'message', room: 'general', data: 'x', id: 1 }])
+})
+
+t.test('close() rejects pending requests, ends the socket, and stops reconnecting', async t => {
+  const server = await silentServer(t)
+  let sockets = 0
+  // Counts every socket the client opens, to prove no reconnect happens after close().
+  const Counting = class extends WebSocket {
+    constructor (url: string) {
+      super(url)
+      sockets++
+    }
+  } as unknown as SocketConstructor
+  const chat = client(t, { url: server.url, WebSocket: Counting, reconnect: { baseMs: 1, maxMs: 1 } })
+  await chat.connect()
+  const pending = t.rejects(chat.send('general', 'x'), { code: 'closed' })
+  const closed = next(chat, 'close')
+  await chat.close()
+  await pending
+  t.match(await closed, { code: 1000, reconnectInMs: null })
+  t.equal(chat.state, 'closed')
+  await t.rejects(chat.send('general', 'y'), { code: 'closed' })
+  t.equal(await server.closed[0], 1000, 'the server saw a clean close')
+
+  // And close() while a reconnect is scheduled cancels it.
+  const again = client(t, { url: server.url, WebSocket: Counting, reconnect: { baseMs: 1, maxMs: 1 } })
+  await again.connect()
+  const dropped = next(again, 'close')
+  server.sockets[1].terminate()
+  t.match(await dropped, { reconnectInMs: 1 })
+  await again.close()
+  // Absence cannot be awaited: wait 50 times the largest back-off, then count.
+  await sleep(50)
+  t.equal(sockets, 2, 'no socket opened after close()')
+  t.equal(server.urls.length, 2)
+})
+
+t.test('with reconnect off, a dropped socket closes the client', async t => {
+  const { app, url } = await listen(t)
+  const drop = serverSideDropper(app)
+  const chat = client(t, { url: `${url}/ws?tag=chat`, reconnect: false })
+  await chat.connect()
+  const closed = next(chat, 'close')
+  drop('chat')
+  t.match(await closed, { code: 1006, reconnectInMs: null })
+  t.equal(chat.state, 'closed')
+  await eventually(async () => (await app.inject(`${PREFIX}/ws/stats`)).json().connections === 0)
+})
+
+t.test('connect() with reconnect off rejects when nothing listens', async t => {
+  const { app, url } = await listen(t)
+  await app.close()
+  const chat = client(t, { url: `${url}/ws`, reconnect: false })
+  const error = next(chat, 'error')
+  await t.rejects(chat.connect(), { code: 'disconnected' })
+  t.match(await error, { code: 'socket_error' })
+})
