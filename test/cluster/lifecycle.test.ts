@@ -52,7 +52,7 @@ test('an unreachable Redis at start-up fails start-up and leaves no client retry
 
   const app = Fastify({ pluginTimeout: 300 })
   app.register(chatApi, { env: false, REDIS_URL: `redis://127.0.0.1:${port}` })
-  await t.rejects(app.ready(), { code: 'FST_ERR_PLUGIN_TIMEOUT', message: /@fastify\/redis/ })
+  await t.rejects(async () => { await app.ready() }, { code: 'FST_ERR_PLUGIN_TIMEOUT', message: /@fastify\/redis/ })
   t.ok(closed.length > 0, 'the client had connected')
   await Promise.all(closed)
 })
