@@ -12,6 +12,7 @@ import docsPlugin from './plugins/docs.js'
 import hubPlugin from './plugins/hub.js'
 import redisPlugin from './plugins/redis.js'
 import websocketPlugin from './plugins/websocket.js'
+import demoRoutes from './routes/demo.js'
 import healthRoutes from './routes/health.js'
 import statsRoutes from './routes/stats.js'
 import wsRoutes from './routes/ws.js'
@@ -47,6 +48,7 @@ const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts)
   await fastify.register(wsRoutes)
   await fastify.register(statsRoutes)
   await fastify.register(healthRoutes)
+  await fastify.register(demoRoutes)
 }
 
 /**
