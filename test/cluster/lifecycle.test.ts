@@ -67,4 +67,6 @@ test('a host app that has its own @fastify/redis keeps it', async (t) => {
   t.equal((await host.inject(`${PREFIX}/ws/stats`)).json().redis, 'connected')
   t.equal((host.redis.chatApi as unknown as { options: { connectionName: string } }).options.connectionName.endsWith(':pub'), true,
     'ours sits beside it, under the chatApi namespace')
+  // Without a listener of ours, an `error` event would throw.
+  t.doesNotThrow(() => host.redis.chatApi.emit('error', new Error('socket hang up')))
 })

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto'
+import { test } from 'tap'
+import { EnvelopeCodec, OWN_ECHO } from '../../src/hub/redis-envelope.js'
+import { redisChannels } from '../../src/hub/redis-channels.js'
+import { connect } from '../helper.js'
+import { adminClient, clusterApp, statsOf, TEST_REDIS_URL, uniquePrefix } from '../redis-helper.js'
+
+test('an envelope carries the origin and the frame bytes untouched', async (t) => {
+  const a = new EnvelopeCodec(randomUUID())
+  const b = new EnvelopeCodec(randomUUID())
+  const frame = Buffer.from('{"type":"message","data":"é"}')
+  const sealed = a.seal(frame)
+
+  t.equal(a.open(sealed), OWN_ECHO, 'the sender recognises its own echo')
+  const opened = b.open(sealed) as Buffer
+  t.ok(opened.equals(frame))
+  t.equal(opened.buffer, sealed.buffer, 'the frame is a view of the payload, not a copy')
+
+  t.equal(b.open(Buffer.alloc(0)), null, 'empty')
+  t.equal(b.open(sealed.subarray(0, 37)), null, 'no frame')
+  t.equal(b.open(Buffer.from(`${randomUUID()}|{}`)), null, 'wrong separator')
+  t.equal(b.open(Buffer.from(`${randomUUID()}\nnot json`)), null, 'not a JSON object')
+  t.throws(() => new EnvelopeCodec('short'), /instanceId must be 36 bytes/)
+})
+
+test('channel names come from the prefix', async (t) => {
+  const channels = redisChannels('chat-api')
+  t.equal(channels.all, 'chat-api:all')
+  t.equal(channels.room('general'), 'chat-api:room:general')
+  t.equal(channels.roomOf('chat-api:room:a:b'), 'a:b', 'room names may hold colons')
+  t.equal(channels.roomOf('chat-api:room:'), null)
+  t.equal(channels.roomOf('other:room:general'), null)
+  t.equal(channels.roomOf('chat-api:all'), null)
+})
+
+test('foreign or malformed payloads on our channels reach nobody', async (t) => {
+  const prefix = uniquePrefix()
+  const { app, url } = await clusterApp(t, TEST_REDIS_URL, prefix)
+  const member = await connect(t, `${url}/ws/general`)
+  const publisher = adminClient(t)
+  const { instanceId } = await statsOf(app)
+  const other = new EnvelopeCodec(randomUUID())
+
+  await publisher.publish(`${prefix}:room:general`, 'garbage')
+  await publisher.publish(`${prefix}:room:general`, Buffer.concat([Buffer.from(`${randomUUID()}\n`), Buffer.from([0xff, 0xfe])]))
+  await publisher.publish(`${prefix}:all`, Buffer.from(`${instanceId}\n`))
+  // Well-formed, but claiming to come from the instance itself: dropped as its own echo.
+  await publisher.publish(`${prefix}:room:general`, new EnvelopeCodec(instanceId).seal(Buffer.from('{"type":"message","data":"echo"}')))
+  await publisher.publish(`${prefix}:room:general`, other.seal(Buffer.from('{"type":"message","room":"general","data":"ok"}')))
+
+  t.equal((await member.next('message')).data, 'ok', 'the instance is still serving')
+  t.same(member.frames.map(f => f.type), ['welcome', 'message'])
+})
