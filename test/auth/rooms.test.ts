@@ -4,8 +4,8 @@
  */
 import t from 'tap'
 import { connect, listen } from '../helper.js'
-import { refusedUpgrade } from './helpers/refused.js'
-import { AUTH_CONFIG, bearer, sign } from './helpers/tokens.js'
+import { refusedUpgrade } from '../helpers/refused-upgrade.js'
+import { AUTH_CONFIG, bearer, sign } from '../helpers/auth-tokens.js'
 
 const { app, url } = await listen(t, AUTH_CONFIG)
 const limited = bearer(sign({ sub: 'carol', rooms: ['general', 'support'] }))

@@ -4,7 +4,7 @@
  */
 import t from 'tap'
 import { connect, listen } from '../helper.js'
-import { AUTH_CONFIG, bearer, sign } from './helpers/tokens.js'
+import { AUTH_CONFIG, bearer, sign } from '../helpers/auth-tokens.js'
 
 const { url } = await listen(t, AUTH_CONFIG)
 

@@ -4,8 +4,8 @@
  */
 import t from 'tap'
 import { connect, listen } from '../helper.js'
-import { refusedUpgrade } from './helpers/refused.js'
-import { AUTH_CONFIG, bearer, sign, unsigned } from './helpers/tokens.js'
+import { refusedUpgrade } from '../helpers/refused-upgrade.js'
+import { AUTH_CONFIG, bearer, sign, unsigned } from '../helpers/auth-tokens.js'
 
 const { app, url } = await listen(t, AUTH_CONFIG)
 const token = sign({ sub: 'alice' })
