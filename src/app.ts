@@ -38,7 +38,8 @@ const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts)
   await fastify.register(configPlugin, { data, env, dotenv })
   fastify.setErrorHandler(errorHandler)
   fastify.setNotFoundHandler(notFoundHandler)
-  fastify.addSchema(ErrorResponseSchema)
+  // A host may have registered a schema of this $id already; adding it again would fail the boot.
+  if (fastify.getSchema('ErrorResponse') === undefined) fastify.addSchema(ErrorResponseSchema)
 
   await fastify.register(websocketPlugin)
   await fastify.register(hubPlugin)
