@@ -1,0 +1,107 @@
+/**
+ * The demo page in real headless Chromium: two pages, each on its own instance of a two-instance
+ * cluster over Redis, in one room; each sees the other's message. Chromium is Debian's package
+ * (CI's .ci/run installs it); a machine without it fails here, it does not skip.
+ * UPDATE_DEMO_SCREENSHOT=1 also writes the screenshot to docs/demo.png.
+ */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { chromium, type Page } from 'playwright-core'
+import { PREFIX } from '../helper.js'
+import { clusterApp, TEST_REDIS_URL, uniquePrefix } from '../redis-helper.js'
+import { findChromium } from './helpers/find-chromium.js'
+
+const SCREENSHOT = fileURLToPath(new URL('../../docs/demo.png', import.meta.url))
+const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'
+]
+
+/** Records what the page logs as an error; the test asserts there is none. */
+function watchErrors (page: Page, errors: string[], label: string): void {
+  page.on('pageerror', err => errors.push(`${label}: ${err.message}`))
+  page.on('console', msg => { if (msg.type() === 'error') errors.push(`${label}: ${msg.text()}`) })
+  page.on('response', res => { if (res.status() >= 400) errors.push(`${label}: ${res.status()} ${res.url()}`) })
+}
+
+async function joinRoom (page: Page, room: string): Promise<void> {
+  await page.fill('#room', room)
+  await page.click('#join')
+  await page.locator('#messages li.system', { hasText: `joined ${room}` }).waitFor()
+  await page.locator('#status', { hasText: 'connected' }).waitFor()
+}
+
+async function say (page: Page, text: string): Promise<void> {
+  await page.fill('#text', text)
+  await page.press('#text', 'Enter')
+  // Cleared once the server acked it.
+  await page.waitForFunction('document.getElementById("text").value === ""')
+}
+
+t.test('two browsers on two instances chat in one room', async t => {
+  const executablePath = findChromium()
+  if (executablePath === null) {
+    t.fail('Chromium not found on PATH (chromium or chromium-browser): apt-get install -y chromium')
+    return
+  }
+
+  const prefix = uniquePrefix()
+  const a = await clusterApp(t, TEST_REDIS_URL, prefix)
+  const b = await clusterApp(t, TEST_REDIS_URL, prefix)
+  const instanceA = (await a.app.inject(`${PREFIX}/ws/stats`)).json().instanceId
+  const instanceB = (await b.app.inject(`${PREFIX}/ws/stats`)).json().instanceId
+  t.not(instanceA, instanceB)
+
+  const userDataDir = mkdtempSync(join(tmpdir(), 'chat-api-chromium-'))
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 900, height: 640 }
+  })
+  t.teardown(async () => {
+    await context.close()
+    rmSync(userDataDir, { recursive: true, force: true })
+  })
+  context.setDefaultTimeout(10_000)
+  const errors: string[] = []
+  const ada = context.pages()[0] ?? await context.newPage()
+  const bob = await context.newPage()
+  watchErrors(ada, errors, 'ada')
+  watchErrors(bob, errors, 'bob')
+
+  await ada.goto(`${a.http}/?name=Ada`)
+  await bob.goto(`${b.http}/?name=Bob`)
+  await joinRoom(ada, 'lobby')
+  await joinRoom(bob, 'lobby')
+  t.equal(await ada.textContent('#instance'), instanceA, 'Ada sees the instance she is on')
+  t.equal(await bob.textContent('#instance'), instanceB, 'Bob sees the instance he is on')
+
+  await say(ada, 'Hello from instance A')
+  const atBob = bob.locator('#messages li.message', { hasText: 'Hello from instance A' })
+  await atBob.waitFor()
+  t.equal(await atBob.locator('.who').textContent(), 'Ada', 'the sender\'s name comes with the message')
+
+  await say(bob, 'Hi Ada, Bob here on B')
+  const atAda = ada.locator('#messages li.message', { hasText: 'Bob here on B' })
+  await atAda.waitFor()
+  t.equal(await atAda.locator('.who').textContent(), 'Bob')
+  t.equal(await ada.locator('#messages li.message').count(), 2, 'each message once: her own echo and Bob\'s')
+  t.equal(await ada.locator('#messages li.message.mine').count(), 1)
+
+  // Live counts come from polling /ws/stats: one socket per instance, one member of lobby each.
+  for (const page of [ada, bob]) {
+    await page.locator('#connections', { hasText: /^1$/ }).waitFor()
+    await page.locator('#room-count', { hasText: /^1$/ }).waitFor()
+  }
+  t.same(errors, [], 'no error in either page')
+
+  const shot = join(userDataDir, 'demo.png')
+  await ada.screenshot({ path: shot })
+  t.same(readFileSync(shot).subarray(0, 8), PNG_MAGIC, 'a PNG screenshot')
+  if (process.env.UPDATE_DEMO_SCREENSHOT === '1') copyFileSync(shot, SCREENSHOT)
+})
