@@ -4,8 +4,8 @@
  *
  * @fastify/jwt is registered under the `chatApi` namespace: a host that registered it already owns
  * the `jwt` decorator and `request.jwtVerify`, and registering it a second time without a namespace
- * would fail with FST_ERR_DEC_ALREADY_PRESENT. With a namespace it adds `jwt.chatApi` beside the
- * host's own verifier, which stays untouched.
+ * would fail with FST_ERR_DEC_ALREADY_PRESENT. With a namespace, the host's verifier, secret and
+ * request decorators stay untouched.
  * @see https://github.com/fastify/fastify-jwt#namespace
  */
 import fp from 'fastify-plugin'
@@ -45,6 +45,7 @@ function refuse (reply: FastifyReply, message: string, tokenGiven: boolean): Fas
 }
 
 async function registerVerifier (fastify: Parameters<FastifyPluginAsync>[0], secret: string): Promise<JWT> {
+  const hostHasJwt = fastify.hasDecorator('jwt')
   await fastify.register(fastifyJwt, {
     secret,
     namespace: JWT_NAMESPACE,
@@ -54,7 +55,13 @@ async function registerVerifier (fastify: Parameters<FastifyPluginAsync>[0], sec
     verify: { algorithms: ['HS256'] }
   })
   // Typed as a map only here: declaring the namespace on FastifyJWT would retype a host's `jwt`.
-  return (fastify.jwt as unknown as Record<string, JWT>)[JWT_NAMESPACE]
+  const namespaces = fastify.jwt as unknown as Record<string, JWT>
+  const jwt = namespaces[JWT_NAMESPACE]
+  // Inherited from a host, `jwt` is the host's object, and the namespace went onto it. Taken back,
+  // the host's decorator stays as the host made it, and a second chat-api in the same host does
+  // not fail with "JWT namespace already used". Nothing looks the namespace up later.
+  if (hostHasJwt) delete namespaces[JWT_NAMESPACE]
+  return jwt
 }
 
 const authPlugin: FastifyPluginAsync = async (fastify) => {
