@@ -4,6 +4,7 @@ import { WebSocket } from 'ws'
 import { ChatClient, ChatError, type ChatClientOptions, type CloseEvent, type OpenEvent } from '../../src/client/index.js'
 import type { SocketConstructor } from '../../src/client/socket.js'
 import { eventually, listen, PREFIX } from '../helper.js'
+import { AUTH_CONFIG, sign } from '../helpers/auth-tokens.js'
 import { serverSideDropper } from './helpers/drop.js'
 import { silentServer } from './helpers/silent-server.js'
 
@@ -192,4 +193,15 @@ t.test('connect() with reconnect off rejects when nothing listens', async t => {
   const error = next(chat, 'error')
   await t.rejects(chat.connect(), { code: 'disconnected' })
   t.match(await error, { code: 'socket_error' })
+})
+
+t.test('with auth on, the token in the query identifies the user; the scope gates broadcast', async t => {
+  const { url } = await listen(t, AUTH_CONFIG)
+  const chat = client(t, { url: `${url}/ws`, token: sign({ sub: 'ada' }), rooms: ['general'] })
+  const welcome = await chat.connect()
+  t.equal(welcome.user, 'ada')
+  const echo = next(chat, 'message')
+  await chat.send('general', 'signed')
+  t.match(await echo, { from: { user: 'ada' } })
+  await t.rejects(chat.broadcast('all'), { code: 'forbidden' })
 })
