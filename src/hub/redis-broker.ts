@@ -39,8 +39,11 @@ export class RedisBroker implements Broker {
   private live = false
   /** Every channel the hub needs was subscribed on the current connection. */
   private synced = false
-  /** Settles the commands of the current subscriber connection when it is lost. */
-  private lost = settler()
+  /** Counts subscriber connections lost, so a late answer from a lost one is recognised. */
+  private epoch = 0
+  /** Releases the callers of (un)subscribe commands that a lost connection will never answer. */
+  private readonly unanswered = new Set<() => void>()
+  private closed = false
   private closing: Promise<void> | null = null
   private readonly syncWaiters = new Set<() => void>()
   private lastError: string | null = null
@@ -105,9 +108,8 @@ export class RedisBroker implements Broker {
   /** Quits the subscriber (the publisher belongs to @fastify/redis). Idempotent. */
   close (): Promise<void> {
     if (this.closing === null) {
-      this.live = false
-      this.synced = false
-      this.lost.settle()
+      this.closed = true
+      this.subscriberLost()
       this.closing = quitWithTimeout(this.subscriber, this.quitTimeoutMs)
     }
     return this.closing
@@ -116,7 +118,7 @@ export class RedisBroker implements Broker {
   // Delivery across instances is at most once: while the publisher is not connected the frame is
   // dropped (local members already have it) instead of piling up in an offline queue.
   private publish (channel: string, frame: Buffer): void {
-    if (this.closing !== null || this.publisher.status !== 'ready') return
+    if (this.closed || this.publisher.status !== 'ready') return
     this.publisher.publish(channel, this.codec.seal(frame)).catch(this.onPublishError)
   }
 
@@ -141,14 +143,14 @@ export class RedisBroker implements Broker {
   }
 
   private resubscribe (): void {
-    if (this.closing !== null || this.live) return
+    if (this.closed || this.live) return
     this.live = true
     this.lastError = null
-    const lost = this.lost = settler()
+    const epoch = this.epoch
     const channels = [this.channels.all]
     for (const room of this.hub.roomNames()) channels.push(this.channels.room(room))
     this.settled(this.subscriber.subscribe(...channels), 'subscribe', null).then(() => {
-      if (this.lost !== lost || lost.done) return // lost again before Redis answered
+      if (this.epoch !== epoch) return // lost again before Redis answered
       this.synced = true
       this.log.info({ rooms: channels.length - 1 }, 'redis subscriber connected')
       for (const waiter of this.syncWaiters) waiter()
@@ -156,10 +158,11 @@ export class RedisBroker implements Broker {
   }
 
   private subscriberLost (): void {
-    if (this.live && this.closing === null) this.log.warn('redis subscriber disconnected; resubscribing when Redis is back')
+    if (this.live && !this.closed) this.log.warn('redis subscriber disconnected; resubscribing when Redis is back')
     this.live = false
     this.synced = false
-    this.lost.settle()
+    this.epoch++
+    for (const release of this.unanswered) release()
   }
 
   /**
@@ -167,11 +170,18 @@ export class RedisBroker implements Broker {
    * is off: the next `ready` redoes the lot), so each waits for its reply or the loss, whichever
    * comes first. A joiner is never left waiting on Redis.
    */
-  private async settled (command: Promise<unknown>, what: string, room: string | null): Promise<void> {
-    const answered = command.then(() => {}, (err: Error) => {
-      this.log.debug({ err, room }, `redis ${what} failed`)
+  private settled (command: Promise<unknown>, what: string, room: string | null): Promise<void> {
+    return new Promise(resolve => {
+      const release = (): void => {
+        this.unanswered.delete(release)
+        resolve()
+      }
+      this.unanswered.add(release)
+      command.then(release, (err: Error) => {
+        this.log.warn({ err, room }, `redis ${what} failed`)
+        release()
+      })
     })
-    await Promise.race([answered, this.lost.promise])
   }
 
   // ioredis reports each failed reconnect; one line per kind of failure is enough.
@@ -180,17 +190,4 @@ export class RedisBroker implements Broker {
     this.lastError = err.message
     this.log.warn({ err }, 'redis connection error')
   }
-}
-
-interface Settler { promise: Promise<void>, settle: () => void, done: boolean }
-
-function settler (): Settler {
-  const s = { done: false } as Settler
-  s.promise = new Promise(resolve => {
-    s.settle = () => {
-      s.done = true
-      resolve()
-    }
-  })
-  return s
 }

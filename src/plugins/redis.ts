@@ -24,7 +24,7 @@ const DISCONNECT_TIMEOUT_MS = 500
 const SUBSCRIBER_START_TIMEOUT_MS = 5000
 const RETRY_MAX_DELAY_MS = 2000
 
-/** ioredis retries forever; doubling from 50 ms, capped so a returning Redis is found quickly. */
+/** ioredis retries forever; the delay doubles from 100 ms up to a cap low enough to find a returning Redis quickly. */
 function retryStrategy (times: number): number {
   return Math.min(50 * 2 ** Math.min(times, 10), RETRY_MAX_DELAY_MS) + Math.floor(Math.random() * 50)
 }
