@@ -84,6 +84,28 @@ test('two instances on one Redis share rooms and broadcasts', async (t) => {
     t.same(await channelsUnder(admin, prefix), [`${prefix}:all`, `${prefix}:room:general`])
   })
 
+  await t.test('rapid join/leave on one instance settles on the last word', async (t) => {
+    const room = 'flappy'
+    const channel = `${prefix}:room:${room}`
+    const sender = await connect(t, `${a.url}/ws/${room}`)
+    const flapper = await connect(t, `${b.url}/ws`)
+    for (let i = 0; i < 20; i++) {
+      flapper.send({ type: 'join', room })
+      flapper.send({ type: 'leave', room })
+    }
+    t.equal((await flapper.request({ type: 'join', room })).type, 'joined')
+    t.equal(await numsub(admin, channel), 2, 'ends subscribed')
+    sender.send({ type: 'message', room, data: { tag: 'after-flapping' } })
+    t.equal((await flapper.next('message')).data.tag, 'after-flapping')
+
+    for (let i = 0; i < 20; i++) {
+      flapper.send({ type: 'leave', room })
+      flapper.send({ type: 'join', room })
+    }
+    t.equal((await flapper.request({ type: 'leave', room })).type, 'left')
+    await eventually(async () => await numsub(admin, channel) === 1)
+  })
+
   // C reaches Redis through a slow link: answering `joined` (or `welcome`) before its SUBSCRIBE is
   // in place would lose A's message, which reaches Redis first.
   const c = await clusterApp(t, await slowProxy(t, TEST_REDIS_URL, 50), prefix)
