@@ -1,0 +1,124 @@
+/**
+ * The load generator's view of each target's protocol: open a socket joined to a room, publish a
+ * message to it, and report every delivery as (step, send time in µs). chat-api and the floor
+ * speak PROTOCOL.md frames (read with the bare client of raw-ws.mjs); Socket.IO is driven by
+ * socket.io-client over the WebSocket transport.
+ *
+ * A message's `data` is exactly 100 bytes: "<step>,<send time µs>," padded with "x". Latency is
+ * measured in the one load generator process, so both ends read the same clock.
+ */
+import { io } from 'socket.io-client'
+import { RawWebSocket, clientFrame } from './raw-ws.mjs'
+
+export const DATA_BYTES = 100
+const PADDING = 'x'.repeat(DATA_BYTES)
+const DATA_MARK = Buffer.from('"data":"')
+const WELCOME_MARK = Buffer.from('"type":"welcome"')
+const COMMA = 44
+const ZERO = 48
+
+export function makeData (step, sentUs) {
+  const head = `${step},${sentUs},`
+  return head + PADDING.slice(head.length)
+}
+
+export const nowUs = () => Math.round(performance.now() * 1000)
+
+/** Reads "<step>,<µs>," at `p` of `buf` and reports it; returns nothing. */
+function readStamp (buf, p, onDelivery) {
+  let step = 0
+  let c
+  while ((c = buf[p++]) !== COMMA) step = step * 10 + c - ZERO
+  let sent = 0
+  while ((c = buf[p++]) !== COMMA) sent = sent * 10 + c - ZERO
+  onDelivery(step, sent)
+}
+
+/** chat-api and floor: a socket opened on /api/chat-api/ws/{room}, ready at its `welcome`. */
+class ChatClient {
+  constructor (ws, room) {
+    this.ws = ws
+    this.room = room
+    this.roomJson = JSON.stringify(room)
+  }
+
+  static async open (port, room, onDelivery, timeoutMs = 15000) {
+    let welcomed
+    const welcome = new Promise((resolve) => { welcomed = resolve })
+    const onData = (buf, start, end) => {
+      const at = buf.indexOf(DATA_MARK, start)
+      if (at !== -1 && at < end) readStamp(buf, at + DATA_MARK.length, onDelivery)
+    }
+    const ws = await RawWebSocket.open(port, `/api/chat-api/ws/${room}`, {
+      timeoutMs,
+      onText (buf, start, end) {
+        const at = buf.indexOf(WELCOME_MARK, start)
+        if (at === -1 || at >= end) return
+        this.onText = onData
+        welcomed()
+      }
+    })
+    let timer
+    await Promise.race([
+      welcome,
+      new Promise((resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`no welcome in ${room}`)), timeoutMs)
+        ws.onClose = () => reject(new Error(`closed before welcome in ${room}`))
+      })
+    ]).finally(() => clearTimeout(timer))
+    ws.onClose = () => {}
+    return new ChatClient(ws, room)
+  }
+
+  /** One client frame carrying a message to this socket's room. */
+  frame (data) {
+    return clientFrame(Buffer.from(`{"type":"message","room":${this.roomJson},"data":"${data}"}`))
+  }
+
+  publish (datas) {
+    this.ws.sendFrames(datas.map(data => this.frame(data)))
+  }
+
+  close () {
+    this.ws.close()
+  }
+}
+
+/** Socket.IO: socket.io-client, WebSocket transport only, ready once the `join` is acknowledged. */
+class SocketIoClient {
+  constructor (socket, room) {
+    this.socket = socket
+    this.room = room
+  }
+
+  static async open (port, room, onDelivery, timeoutMs = 15000) {
+    const socket = io(`http://127.0.0.1:${port}`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      timeout: timeoutMs
+    })
+    await new Promise((resolve, reject) => {
+      socket.once('connect', resolve)
+      socket.once('connect_error', reject)
+    })
+    await socket.timeout(timeoutMs).emitWithAck('join', room)
+    socket.on('message', (msg) => {
+      const data = msg.data
+      const a = data.indexOf(',')
+      const b = data.indexOf(',', a + 1)
+      onDelivery(Number(data.slice(0, a)), Number(data.slice(a + 1, b)))
+    })
+    return new SocketIoClient(socket, room)
+  }
+
+  publish (datas) {
+    for (const data of datas) this.socket.emit('message', this.room, data)
+  }
+
+  close () {
+    this.socket.disconnect()
+  }
+}
+
+export const PROTOCOLS = { chat: ChatClient, sio: SocketIoClient }

@@ -1,0 +1,32 @@
+/** The harness's end of the load generator: a child process answering requests over IPC. */
+import { fileURLToPath } from 'node:url'
+import { start } from './proc.mjs'
+
+const LOADGEN = fileURLToPath(new URL('../loadgen.mjs', import.meta.url))
+
+export function startLoadgen () {
+  const child = start('loadgen', process.execPath, [LOADGEN], { ipc: true })
+  const pending = new Map()
+  let nextId = 0
+  child.on('message', (msg) => {
+    const waiter = pending.get(msg.id)
+    pending.delete(msg.id)
+    if (msg.ok) waiter?.resolve(msg.result)
+    else waiter?.reject(new Error(`load generator: ${msg.error}`))
+  })
+  child.once('exit', (code) => {
+    for (const waiter of pending.values()) waiter.reject(new Error(`load generator exited with ${code}: ${child.stderrTail}`))
+    pending.clear()
+  })
+  return {
+    child,
+    pid: child.pid,
+    ask (cmd, args = {}) {
+      return new Promise((resolve, reject) => {
+        const id = ++nextId
+        pending.set(id, { resolve, reject })
+        child.send({ id, cmd, ...args })
+      })
+    }
+  }
+}

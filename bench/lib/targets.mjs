@@ -1,0 +1,46 @@
+/**
+ * How to start each target. Every server runs under `--expose-gc` with the preload that lets the
+ * harness trigger a collection before reading memory; nothing else differs from a plain start.
+ */
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const PRELOAD = fileURLToPath(new URL('./preload.mjs', import.meta.url))
+const HUGE_BUFFER_BYTES = String(1 << 30)
+
+export const TARGETS = {
+  floor: {
+    label: 'floor (ws + ioredis)',
+    protocol: 'chat',
+    script: 'bench/targets/floor.mjs',
+    env: { WS_MAX_BUFFERED_BYTES: HUGE_BUFFER_BYTES }
+  },
+  'chat-api': {
+    label: 'chat-api',
+    protocol: 'chat',
+    script: 'dist/server.js',
+    env: {
+      HOST: '127.0.0.1',
+      WS_RATE_LIMIT_PER_SEC: '0',
+      WS_MAX_BUFFERED_BYTES: HUGE_BUFFER_BYTES,
+      WS_HEARTBEAT_MS: '0',
+      LOG_LEVEL: 'warn'
+    }
+  },
+  socketio: {
+    label: 'Socket.IO 4 + redis-adapter',
+    protocol: 'sio',
+    script: 'bench/targets/socketio.mjs',
+    env: {}
+  }
+}
+
+/** [command, args, env] for one instance of `name`. */
+export function command (name, { port, redisUrl, prefix, nodeFlags = [] }) {
+  const target = TARGETS[name]
+  return [
+    process.execPath,
+    ['--expose-gc', '--import', PRELOAD, ...nodeFlags, target.script],
+    { ...target.env, PORT: String(port), REDIS_URL: redisUrl, REDIS_CHANNEL_PREFIX: prefix, NODE_ENV: 'production' }
+  ]
+}

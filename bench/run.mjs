@@ -1,0 +1,234 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: chat-api against Socket.IO (+ Redis adapter) and a plain ws floor, all in one
+ * run, interleaved round by round (floor, chat-api, Socket.IO, floor, ...). Two instances of each
+ * target share one Redis; one load generator process drives them. Prints a markdown table and
+ * writes bench/results/<date>.md and .json.
+ *
+ *   npm run bench                          # 3 rounds, every scenario
+ *   npm run bench -- --rounds 1 --targets floor,socketio --idle 2000
+ *   npm run bench -- --profile             # chat-api alone under --cpu-prof, top functions printed
+ *
+ * Only 127.0.0.1 is used; every load is bounded in count and time; every process is stopped.
+ */
+import { spawnSync } from 'node:child_process'
+import { parseArgs } from 'node:util'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { findOrStartRedis } from './lib/redis.mjs'
+import { startLoadgen } from './lib/loadgen-client.mjs'
+import { cpuMs, killAllNow, stop, stopAll } from './lib/proc.mjs'
+import { settledRssKb, startInstances, stopInstances } from './lib/servers.mjs'
+import { ROOT, TARGETS } from './lib/targets.mjs'
+import { median } from './lib/stats.mjs'
+import { writeReport } from './lib/report.mjs'
+import { profileChatApi } from './lib/profile.mjs'
+
+const { values: opts } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '3' },
+    targets: { type: 'string', default: 'floor,chat-api,socketio' },
+    'step-ms': { type: 'string', default: '2000' },
+    'latency-ms': { type: 'string', default: '3000' },
+    idle: { type: 'string', default: '10000' },
+    'skip-build': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    out: { type: 'string' }
+  }
+})
+const ROUNDS = Number(opts.rounds)
+const NAMES = opts.targets.split(',')
+const STEP_MS = Number(opts['step-ms'])
+const LATENCY_MS = Number(opts['latency-ms'])
+const IDLE_SOCKETS = Number(opts.idle)
+const ROOMS = 10
+const MEMBERS = 100
+const GRACE_MS = 1000
+const MIN_DELIVERED = 0.95
+const MAX_P99_MS = 100
+const MAX_STEPS = 16
+for (const name of NAMES) if (!TARGETS[name]) throw new Error(`unknown target "${name}" (${Object.keys(TARGETS).join(', ')})`)
+
+const runId = `bench-${Date.now().toString(36)}`
+const log = (...args) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args)
+let stepSeq = 0
+
+function onFatal (err) {
+  console.error(err)
+  killAllNow()
+  process.exit(1)
+}
+process.on('SIGINT', () => onFatal(new Error('interrupted')))
+process.on('SIGTERM', () => onFatal(new Error('terminated')))
+
+/** One step at `rate` messages/s, with the servers' and load generator's CPU read around it. */
+async function measuredStep (lg, name, instances, rate, durationMs) {
+  const pids = instances.map(i => i.pid)
+  const sum = (xs) => xs.reduce((a, b) => a + b, 0)
+  const cpuBefore = sum(pids.map(cpuMs))
+  const lgBefore = cpuMs(lg.pid)
+  const started = performance.now()
+  const res = await lg.ask('step', { target: name, rate, durationMs, graceMs: GRACE_MS, stepId: ++stepSeq })
+  const wallMs = performance.now() - started
+  const serverCpuMs = sum(pids.map(cpuMs)) - cpuBefore
+  const loadgenCpuMs = cpuMs(lg.pid) - lgBefore
+  const pass = res.delivered >= MIN_DELIVERED * res.expected && res.latencyMs.p99 !== null && res.latencyMs.p99 <= MAX_P99_MS
+  return {
+    ...res,
+    rate,
+    offeredDeliveriesPerSec: rate * MEMBERS,
+    pass,
+    serverCpuMs,
+    cpuUsPerDelivery: res.delivered > 0 ? serverCpuMs * 1000 / res.delivered : null,
+    serverCores: serverCpuMs / wallMs,
+    loadgenCores: loadgenCpuMs / wallMs,
+    loadgenUsPerDelivery: res.delivered > 0 ? loadgenCpuMs * 1000 / res.delivered : null
+  }
+}
+
+function describe (name, s) {
+  return `${name.padEnd(8)} ${String(Math.round(s.rate)).padStart(6)} msg/s -> ${Math.round(s.deliveredPerSec).toString().padStart(7)} deliveries/s ` +
+    `(${(100 * s.delivered / s.expected).toFixed(1)}%) p99 ${s.latencyMs.p99 ?? '-'} ms, ` +
+    `servers ${s.serverCores.toFixed(2)} cores ${s.cpuUsPerDelivery?.toFixed(2)} µs/delivery, loadgen ${s.loadgenCores.toFixed(2)} cores ${s.pass ? '' : 'FAIL'}`
+}
+
+/**
+ * Steps the offered rate up by `coarse` until a step fails, then retries from the last passing
+ * rate by 8% steps up to the failing one. The best passing step is the sustained rate.
+ */
+async function ramp (lg, name, instances, startRate, coarse) {
+  const steps = []
+  let rate = startRate
+  let factor = coarse
+  let lastPass = null
+  let failedAt = Infinity
+  for (let i = 0; i < MAX_STEPS; i++) {
+    const s = await measuredStep(lg, name, instances, rate, STEP_MS)
+    log(describe(name, s))
+    steps.push(s)
+    if (s.pass) {
+      lastPass = rate
+    } else {
+      failedAt = Math.min(failedAt, rate)
+      await sleep(GRACE_MS) // let the backlog of an overloaded step drain before the next one
+      if (lastPass === null) {
+        // Even the first rate failed (a busy machine, or a start set from a lucky round): go lower.
+        if (rate <= 50) break
+        rate = Math.round(rate / 2)
+        continue
+      }
+      if (factor <= 1.08) break
+      factor = 1.08
+    }
+    rate = Math.round(lastPass * factor)
+    if (rate >= failedAt * 0.98) break
+  }
+  const passing = steps.filter(s => s.pass)
+  const best = passing.reduce((a, b) => (a === null || b.deliveredPerSec > a.deliveredPerSec ? b : a), null)
+  return { best, failed: steps.find(s => !s.pass) ?? null, steps }
+}
+
+async function fanout (lg, redisUrl) {
+  const fleets = {}
+  for (const name of NAMES) {
+    const instances = await startInstances(name, 2, { redisUrl, prefix: `${runId}-${name}` })
+    const setup = await lg.ask('setup', { target: name, protocol: TARGETS[name].protocol, ports: instances.map(i => i.port), rooms: ROOMS, members: MEMBERS })
+    log(`${name}: ${setup.sockets} sockets connected in ${Math.round(setup.connectMs)} ms`)
+    fleets[name] = instances
+    await measuredStep(lg, name, instances, 200, 1000) // JIT warm-up, not counted
+  }
+  const fan = Object.fromEntries(NAMES.map(n => [n, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of NAMES) {
+      const previous = median(fan[name].map(r => r.best?.rate))
+      const result = previous === null
+        ? await ramp(lg, name, fleets[name], 100, 1.6)
+        : await ramp(lg, name, fleets[name], Math.round(previous * 0.6), 1.25)
+      fan[name].push(result)
+    }
+  }
+
+  // Latency at half of each target's own sustained rate, and at one rate every target sustains.
+  const ownHalf = Object.fromEntries(NAMES.map(n => [n, Math.round((median(fan[n].map(r => r.best?.rate)) ?? 200) / 2)]))
+  const commonRate = Math.min(...Object.values(ownHalf))
+  const latency = Object.fromEntries(NAMES.map(n => [n, { ownHalfRate: ownHalf[n], own: [], common: [] }]))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of NAMES) {
+      const common = await measuredStep(lg, name, fleets[name], commonRate, LATENCY_MS)
+      log(describe(name, common), '(common rate)')
+      latency[name].common.push(common)
+      const own = ownHalf[name] === commonRate ? common : await measuredStep(lg, name, fleets[name], ownHalf[name], LATENCY_MS)
+      if (own !== common) log(describe(name, own), '(half of own peak)')
+      latency[name].own.push(own)
+    }
+  }
+  for (const name of NAMES) {
+    await lg.ask('teardown', { target: name })
+    await stopInstances(fleets[name])
+  }
+  return { fanout: fan, latency: { commonRate, targets: latency } }
+}
+
+async function idle (lg, redisUrl) {
+  const results = Object.fromEntries(NAMES.map(n => [n, []]))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of NAMES) {
+      const [instance] = await startInstances(name, 1, { redisUrl, prefix: `${runId}-idle-${name}` })
+      try {
+        const baselineKb = await settledRssKb(instance)
+        const open = await lg.ask('idle-open', { protocol: TARGETS[name].protocol, port: instance.port, count: IDLE_SOCKETS, concurrency: 200 })
+        const loadedKb = await settledRssKb(instance)
+        const perConnKb = (loadedKb - baselineKb) / IDLE_SOCKETS
+        log(`${name}: ${IDLE_SOCKETS} idle sockets in ${Math.round(open.connectMs)} ms, RSS ${baselineKb} -> ${loadedKb} KiB, ${perConnKb.toFixed(2)} KiB/socket`)
+        results[name].push({ baselineKb, loadedKb, perConnKb, connectMs: open.connectMs })
+        await lg.ask('idle-close')
+      } finally {
+        await stopInstances([instance])
+      }
+    }
+  }
+  return results
+}
+
+function machine () {
+  const cpuinfo = spawnSync('sh', ['-c', 'grep -m1 "model name" /proc/cpuinfo']).stdout.toString()
+  return {
+    nproc: Number(spawnSync('nproc').stdout.toString().trim()),
+    cpuModel: cpuinfo.split(':')[1]?.trim() ?? 'unknown',
+    node: process.version
+  }
+}
+
+async function main () {
+  const began = performance.now()
+  if (NAMES.includes('chat-api') && !opts['skip-build']) {
+    log('building chat-api (npm run build)')
+    const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
+    if (build.status !== 0) throw new Error('npm run build failed')
+  }
+  const redis = await findOrStartRedis()
+  log(`redis ${redis.url}${redis.child ? ' (started for this run)' : ''}, channel prefix ${runId}-*`)
+  const lg = startLoadgen()
+  try {
+    if (opts.profile) return await profileChatApi({ lg, redisUrl: redis.url, runId, measuredStep, ramp, log })
+    const fan = await fanout(lg, redis.url)
+    const idleResults = IDLE_SOCKETS > 0 ? await idle(lg, redis.url) : null
+    const results = {
+      date: new Date().toISOString(),
+      command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
+      machine: machine(),
+      redis: redis.child ? 'redis-server started by the run' : redis.url,
+      params: { rounds: ROUNDS, targets: NAMES, rooms: ROOMS, members: MEMBERS, dataBytes: 100, stepMs: STEP_MS, latencyMs: LATENCY_MS, graceMs: GRACE_MS, idleSockets: IDLE_SOCKETS, minDelivered: MIN_DELIVERED, maxP99Ms: MAX_P99_MS },
+      ...fan,
+      idle: idleResults,
+      durationS: (performance.now() - began) / 1000
+    }
+    const { markdown, files } = await writeReport(results, opts.out)
+    console.log(markdown)
+    log(`wrote ${files.join(' and ')} in ${Math.round(results.durationS)} s`)
+  } finally {
+    await stop(lg.child)
+    await stopAll()
+  }
+}
+
+main().catch(onFatal)
