@@ -1,12 +1,14 @@
 /**
  * One client socket as the hub sees it: who it is, which rooms it is in, and a `send` that enforces
- * the slow-consumer bound. Outgoing frames are Buffers serialised once per message by the caller.
+ * the slow-consumer bound. Outgoing frames are Buffers serialised once per message by the caller;
+ * a fan-out also frames them once (`sendFramed`), so a recipient costs a buffered write.
  */
 import type { WebSocket } from 'ws'
 import { CloseCode } from '../protocol.js'
+import { rawStream, textFrame, writeBatch } from './frame-writer.js'
 import type { Principal } from './principal.js'
 
-// Text frame, no compression: the payload Buffer is written as is, never copied per recipient.
+// Text frame, no compression: the fallback when ws's Sender is busy (see frame-writer.ts).
 const SEND_OPTS = { binary: false, compress: false } as const
 const OPEN = 1
 
@@ -29,17 +31,34 @@ export class Connection {
   }
 
   send (frame: Buffer): void {
+    this.sendFramed(frame, null)
+  }
+
+  /**
+   * Sends `frame`, whose WebSocket frame bytes `wire` (from `textFrame`) the caller may have built
+   * once for all recipients. The write is batched until the end of the event-loop turn.
+   */
+  sendFramed (frame: Buffer, wire: Buffer | null): void {
     if (this.backlog !== null) {
       this.backlog.push(frame)
       return
     }
     const socket = this.socket
-    if (socket.readyState !== OPEN) return
-    socket.send(frame, SEND_OPTS)
-    // A client that reads slower than its rooms talk would grow our memory without bound.
-    if (socket.bufferedAmount > this.maxBufferedBytes) {
-      this.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer')
+    const stream = rawStream(socket)
+    let unsent: number
+    if (stream !== null) {
+      // This turn's frames sit corked until its end, so only what earlier turns could not hand to
+      // the kernel counts: it is measured at the turn's first write, before the cork.
+      unsent = stream.writableCorked === 0 ? stream.writableLength : 0
+      writeBatch.write(stream, wire ?? textFrame(frame))
+    } else if (socket.readyState === OPEN) {
+      socket.send(frame, SEND_OPTS)
+      unsent = socket.bufferedAmount
+    } else {
+      return
     }
+    // A client that reads slower than its rooms talk would grow our memory without bound.
+    if (unsent > this.maxBufferedBytes) this.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer')
   }
 
   /** Serialises a reply meant for this connection only. */

@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import { LocalBroker, type Broker, type BrokerStatus } from './broker.js'
 import type { Connection } from './connection.js'
+import { textFrame } from './frame-writer.js'
 
 export interface HubStats {
   instanceId: string
@@ -98,11 +99,14 @@ export class Hub {
   deliverRoom (room: string, frame: Buffer): void {
     const members = this.rooms.get(room)
     if (members === undefined) return
-    for (const conn of members) conn.send(frame)
+    const wire = textFrame(frame) // once per message, whatever the number of members
+    for (const conn of members) conn.sendFramed(frame, wire)
   }
 
   deliverAll (frame: Buffer): void {
-    for (const conn of this.connections) conn.send(frame)
+    if (this.connections.size === 0) return
+    const wire = textFrame(frame)
+    for (const conn of this.connections) conn.sendFramed(frame, wire)
   }
 
   /** Local members of each room; used by the broker to resubscribe after a reconnect. */
