@@ -4,7 +4,7 @@
  *
  *   app.register(chatApi, { prefix: '/chat', REDIS_URL: 'redis://...' })
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions, type FastifyPluginAsync } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import authPlugin from './plugins/auth.js'
 import configPlugin, { type ConfigInput } from './plugins/config.js'
@@ -57,8 +57,20 @@ const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts)
  * `prefix` option; the prefix goes to the inner context instead, so it defaults to /api/chat-api.
  */
 export const chatApi = fp<ChatApiOptions>(async (fastify, opts) => {
+  if (!fastify.hasPlugin('@fastify/websocket')) {
+    // Our @fastify/websocket (inside our context) hears every upgrade on the server. Its hook that
+    // closes the socket of an upgrade nobody takes (a 404, a host's HTTP route) only runs inside
+    // our context; elsewhere that socket would stay open, leak, and hold the shutdown.
+    fastify.addHook('onResponse', closeUntakenUpgrade)
+  }
   await fastify.register(chatApiContext, { ...opts, prefix: opts.prefix ?? DEFAULT_PREFIX })
 }, { name: 'chat-api', fastify: '5.x' })
+
+/** An upgrade that got an HTTP response was not taken; a taken one never reaches onResponse. */
+function closeUntakenUpgrade (request: FastifyRequest, _reply: unknown, done: () => void) {
+  if (request.raw.headers.upgrade !== undefined) request.raw.socket.destroy()
+  done()
+}
 
 export default chatApi
 

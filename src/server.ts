@@ -3,6 +3,7 @@
  * graceful shutdown on SIGTERM/SIGINT bounded by SHUTDOWN_TIMEOUT_MS. Nothing else lives here.
  */
 import closeWithGrace from 'close-with-grace'
+import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
 import { loadConfig, type Config } from './plugins/config.js'
 
@@ -15,14 +16,22 @@ try {
   process.exit(1)
 }
 
-const app = await buildApp({
-  config,
-  logger: {
-    level: config.LOG_LEVEL,
-    // Pretty logs for a person at a terminal; JSON lines for everything else.
-    ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {})
-  }
-})
+let app: FastifyInstance
+try {
+  app = await buildApp({
+    config,
+    logger: {
+      level: config.LOG_LEVEL,
+      // Pretty logs for a person at a terminal; JSON lines for everything else.
+      ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {})
+    }
+  })
+  // Plugins boot here: an unreachable REDIS_URL fails now, once Fastify's pluginTimeout is over.
+  await app.ready()
+} catch (err) {
+  console.error(`chat-api: could not start: ${(err as Error).message}`)
+  process.exit(1)
+}
 
 closeWithGrace({ delay: config.SHUTDOWN_TIMEOUT_MS }, async ({ signal, err }) => {
   if (err !== undefined) app.log.error({ err }, 'closing after an unexpected error')

@@ -62,3 +62,18 @@ t.test('an invalid variable stops the server with a message naming it', async t 
   t.equal(code, 1)
   t.match(err, /invalid configuration: .*PORT must be integer/)
 })
+
+t.test('an unreachable REDIS_URL stops the server with "could not start"', async t => {
+  const server = fileURLToPath(new URL('../../dist/server.js', import.meta.url))
+  // port 1 on loopback: nothing listens, every connect is refused at once
+  const child = spawn(process.execPath, [server], {
+    env: { PATH: process.env.PATH, PORT: '0', HOST: '127.0.0.1', REDIS_URL: 'redis://127.0.0.1:1' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  t.teardown(() => { child.kill('SIGKILL') })
+  let err = ''
+  child.stderr.on('data', (chunk) => { err += chunk })
+  const [code] = await once(child, 'exit')
+  t.equal(code, 1)
+  t.match(err, /chat-api: could not start: .*@fastify\/redis/)
+})
