@@ -99,3 +99,4 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
 
 export { ConfigSchema, loadConfig, type Config, type ConfigInput } from './plugins/config.js'
 export type { Hub } from './hub/hub.js'
+export { redactedLogger, redactUrl } from './redact.js'
