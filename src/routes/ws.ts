@@ -12,6 +12,7 @@ import { Connection } from '../hub/connection.js'
 import { ANONYMOUS, mayJoin } from '../hub/principal.js'
 import { ErrorCode } from '../protocol.js'
 import { RoomParamsSchema, WsQuerySchema } from '../schemas/http.js'
+import { releaseUpgrade } from '../ws/release-upgrade.js'
 import { Session, type SessionLimits } from '../ws/session.js'
 
 const UPGRADE_RESPONSES = {
@@ -68,6 +69,7 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     socket.on('message', (data, isBinary) => session.receive(data, isBinary))
     socket.on('pong', () => { conn.alive = true })
     socket.on('close', () => hub.remove(conn))
+    releaseUpgrade(socket, request.log)
     hub.add(conn)
 
     const rooms = urlRooms(request)
