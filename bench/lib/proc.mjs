@@ -18,6 +18,13 @@ export function cpuMs (pid) {
   return (Number(fields[11]) + Number(fields[12])) * TICK_MS
 }
 
+/** CPU time in ms that the whole machine spent busy (all cores; /proc/stat minus idle and iowait). */
+export function machineBusyMs () {
+  const [, ...fields] = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0].trim().split(/\s+/)
+  const ticks = fields.slice(0, 8).map(Number) // user nice system idle iowait irq softirq steal
+  return (ticks.reduce((a, b) => a + b, 0) - ticks[3] - ticks[4]) * TICK_MS
+}
+
 /** Resident set size in KiB (VmRSS of /proc/<pid>/status). */
 export function rssKb (pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'latin1')
