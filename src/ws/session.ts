@@ -29,11 +29,12 @@ export class Session {
   private readonly bucket: TokenBucket | null
   private rejectedInWindow = 0
   private windowStart = 0
-  private readonly from: { connectionId: string, user: string | null }
+  /** The `from` of every message this connection sends, serialised once for its lifetime. */
+  private readonly fromJson: string
 
   constructor (private readonly hub: Hub, readonly conn: Connection, private readonly limits: SessionLimits) {
     this.bucket = limits.ratePerSec > 0 ? new TokenBucket(limits.ratePerSec) : null
-    this.from = { connectionId: conn.id, user: conn.principal.user }
+    this.fromJson = JSON.stringify({ connectionId: conn.id, user: conn.principal.user })
   }
 
   /** The `message` listener of the socket. */
@@ -126,17 +127,21 @@ export class Session {
   private message (room: string, data: unknown, id: FrameId | undefined): void {
     if (!this.conn.rooms.has(room)) return this.error(ErrorCode.NOT_IN_ROOM, `join "${room}" before sending to it`, id)
     const messageId = this.hub.nextMessageId()
-    // Serialised once here; every recipient on every instance gets these same bytes.
-    const frame = { type: 'message', room, data, from: this.from, messageId, ts: Date.now() }
-    this.hub.publishRoom(room, Buffer.from(JSON.stringify(frame)))
+    // Serialised once here; every recipient on every instance gets these same bytes. Only `data` is
+    // the client's: the room passed the naming rule and the messageId is base64url, so neither
+    // needs escaping, and `from` was serialised when the connection opened.
+    const frame = `{"type":"message","room":"${room}","data":${JSON.stringify(data)},"from":${this.fromJson},` +
+      `"messageId":"${messageId}","ts":${Date.now()}}`
+    this.hub.publishRoom(room, Buffer.from(frame))
     if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId })
   }
 
   private broadcast (data: unknown, id: FrameId | undefined): void {
     if (!this.conn.principal.canBroadcast) return this.error(ErrorCode.FORBIDDEN, 'broadcast needs the chat:broadcast scope', id)
     const messageId = this.hub.nextMessageId()
-    const frame = { type: 'broadcast', data, from: this.from, messageId, ts: Date.now() }
-    this.hub.publishAll(Buffer.from(JSON.stringify(frame)))
+    const frame = `{"type":"broadcast","data":${JSON.stringify(data)},"from":${this.fromJson},` +
+      `"messageId":"${messageId}","ts":${Date.now()}}`
+    this.hub.publishAll(Buffer.from(frame))
     if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId })
   }
 
