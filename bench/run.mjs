@@ -32,6 +32,7 @@ const { values: opts } = parseArgs({
     idle: { type: 'string', default: '10000' },
     'skip-build': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    'sio-client': { type: 'string', default: 'official' },
     out: { type: 'string' }
   }
 })
@@ -46,6 +47,9 @@ const GRACE_MS = 1000
 const MIN_DELIVERED = 0.95
 const MAX_P99_MS = 100
 const MAX_STEPS = 20
+if (!['official', 'raw'].includes(opts['sio-client'])) throw new Error('--sio-client is "official" (socket.io-client) or "raw"')
+/** The load generator's client for a target; `--sio-client raw` swaps socket.io-client for a bare one. */
+const protocolOf = (name) => name === 'socketio' && opts['sio-client'] === 'raw' ? 'sio-raw' : TARGETS[name].protocol
 for (const name of NAMES) if (!TARGETS[name]) throw new Error(`unknown target "${name}" (${Object.keys(TARGETS).join(', ')})`)
 
 const runId = `bench-${Date.now().toString(36)}`
@@ -149,7 +153,7 @@ async function fanout (lg, redisUrl) {
   const fleets = {}
   for (const name of NAMES) {
     const instances = await startInstances(name, 2, { redisUrl, prefix: `${runId}-${name}` })
-    const setup = await lg.ask('setup', { target: name, protocol: TARGETS[name].protocol, ports: instances.map(i => i.port), rooms: ROOMS, members: MEMBERS })
+    const setup = await lg.ask('setup', { target: name, protocol: protocolOf(name), ports: instances.map(i => i.port), rooms: ROOMS, members: MEMBERS })
     log(`${name}: ${setup.sockets} sockets connected in ${Math.round(setup.connectMs)} ms`)
     fleets[name] = instances
     await measuredStep(lg, name, instances, 200, 1000) // JIT warm-up, not counted
@@ -166,24 +170,34 @@ async function fanout (lg, redisUrl) {
   }
 
   // Latency at half of each target's own sustained rate, and at one rate every target sustains.
+  // CPU per delivery depends on the rate (more messages per socket write as it rises), so it is
+  // also compared at a high rate that both ws targets sustain.
   const ownHalf = Object.fromEntries(NAMES.map(n => [n, Math.round((median(fan[n].map(r => r.best?.rate)) ?? 200) / 2)]))
   const commonRate = Math.min(...Object.values(ownHalf))
-  const latency = Object.fromEntries(NAMES.map(n => [n, { ownHalfRate: ownHalf[n], own: [], common: [] }]))
+  const wsTargets = NAMES.filter(n => TARGETS[n].protocol === 'chat')
+  const highRate = wsTargets.length > 0 ? Math.min(...wsTargets.map(n => ownHalf[n])) : null
+  const latency = Object.fromEntries(NAMES.map(n => [n, { ownHalfRate: ownHalf[n], own: [], common: [], high: [] }]))
   for (let round = 0; round < ROUNDS; round++) {
     for (const name of NAMES) {
-      const common = await measuredStep(lg, name, fleets[name], commonRate, LATENCY_MS)
-      log(describe(name, common), '(common rate)')
-      latency[name].common.push(common)
-      const own = ownHalf[name] === commonRate ? common : await measuredStep(lg, name, fleets[name], ownHalf[name], LATENCY_MS)
-      if (own !== common) log(describe(name, own), '(half of own peak)')
-      latency[name].own.push(own)
+      const steps = new Map()
+      const at = async (rate, what) => {
+        if (!steps.has(rate)) {
+          const s = await measuredStep(lg, name, fleets[name], rate, LATENCY_MS)
+          log(describe(name, s), `(${what})`)
+          steps.set(rate, s)
+        }
+        return steps.get(rate)
+      }
+      latency[name].common.push(await at(commonRate, 'common rate'))
+      latency[name].own.push(await at(ownHalf[name], 'half of own peak'))
+      if (highRate !== null && highRate <= ownHalf[name]) latency[name].high.push(await at(highRate, 'high common rate'))
     }
   }
   for (const name of NAMES) {
     await lg.ask('teardown', { target: name })
     await stopInstances(fleets[name])
   }
-  return { fanout: fan, latency: { commonRate, targets: latency } }
+  return { fanout: fan, latency: { commonRate, highRate, targets: latency } }
 }
 
 async function idle (lg, redisUrl) {
@@ -193,7 +207,7 @@ async function idle (lg, redisUrl) {
       const [instance] = await startInstances(name, 1, { redisUrl, prefix: `${runId}-idle-${name}` })
       try {
         const baselineKb = await settledRssKb(instance)
-        const open = await lg.ask('idle-open', { protocol: TARGETS[name].protocol, port: instance.port, count: IDLE_SOCKETS, concurrency: 200 })
+        const open = await lg.ask('idle-open', { protocol: protocolOf(name), port: instance.port, count: IDLE_SOCKETS, concurrency: 200 })
         const loadedKb = await settledRssKb(instance)
         const perConnKb = (loadedKb - baselineKb) / IDLE_SOCKETS
         log(`${name}: ${IDLE_SOCKETS} idle sockets in ${Math.round(open.connectMs)} ms, RSS ${baselineKb} -> ${loadedKb} KiB, ${perConnKb.toFixed(2)} KiB/socket`)
@@ -235,7 +249,7 @@ async function main () {
       command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
       machine: machine(),
       redis: redis.child ? 'redis-server started by the run' : redis.url,
-      params: { rounds: ROUNDS, targets: NAMES, rooms: ROOMS, members: MEMBERS, dataBytes: 100, stepMs: STEP_MS, latencyMs: LATENCY_MS, graceMs: GRACE_MS, idleSockets: IDLE_SOCKETS, minDelivered: MIN_DELIVERED, maxP99Ms: MAX_P99_MS },
+      params: { sioClient: opts['sio-client'], rounds: ROUNDS, targets: NAMES, rooms: ROOMS, members: MEMBERS, dataBytes: 100, stepMs: STEP_MS, latencyMs: LATENCY_MS, graceMs: GRACE_MS, idleSockets: IDLE_SOCKETS, minDelivered: MIN_DELIVERED, maxP99Ms: MAX_P99_MS },
       ...fan,
       idle: idleResults,
       durationS: (performance.now() - began) / 1000

@@ -121,4 +121,60 @@ class SocketIoClient {
   }
 }
 
-export const PROTOCOLS = { chat: ChatClient, sio: SocketIoClient }
+/**
+ * Socket.IO spoken directly over the bare client (Engine.IO 4 packets: `0` open, `40` connect,
+ * `2`/`3` ping/pong, `42[...]` event, `43N[...]` ack). Not the default: it answers whether the load
+ * generator, rather than the server, is what limits Socket.IO (`--sio-client raw`).
+ */
+class RawSocketIoClient {
+  constructor (ws, room) {
+    this.ws = ws
+    this.room = room
+    this.roomJson = JSON.stringify(room)
+  }
+
+  static async open (port, room, onDelivery, timeoutMs = 15000) {
+    let ready, failed
+    const joined = new Promise((resolve, reject) => { ready = resolve; failed = reject })
+    const ws = await RawWebSocket.open(port, '/socket.io/?EIO=4&transport=websocket', {
+      timeoutMs,
+      onText (buf, start, end) {
+        const type = buf[start]
+        if (type === 0x34 && buf[start + 1] === 0x32) { // 42: an event
+          const at = buf.indexOf(DATA_MARK, start)
+          if (at !== -1 && at < end) readStamp(buf, at + DATA_MARK.length, onDelivery)
+        } else if (type === 0x32 && end - start === 1) { // 2: ping
+          this.sendText('3')
+        } else if (type === 0x30) { // 0: open
+          this.sendText('40')
+        } else if (type === 0x34 && buf[start + 1] === 0x30) { // 40: connected
+          this.sendText(`420["join",${JSON.stringify(room)}]`)
+        } else if (type === 0x34 && buf[start + 1] === 0x33) { // 43: our join's ack
+          ready()
+        } else if (type === 0x34 && buf[start + 1] === 0x34) { // 44: connect error
+          failed(new Error(buf.toString('utf8', start, end)))
+        }
+      }
+    })
+    let timer
+    await Promise.race([
+      joined,
+      new Promise((resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`socket.io join of ${room} timed out`)), timeoutMs)
+        ws.onClose = () => reject(new Error(`closed before joining ${room}`))
+      })
+    ]).finally(() => clearTimeout(timer))
+    ws.onClose = () => {}
+    return new RawSocketIoClient(ws, room)
+  }
+
+  publish (datas) {
+    this.ws.sendFrames(datas.map(data => clientFrame(Buffer.from(`42["message",${this.roomJson},"${data}"]`))))
+  }
+
+  close () {
+    this.ws.close()
+  }
+}
+
+export const PROTOCOLS = { chat: ChatClient, sio: SocketIoClient, 'sio-raw': RawSocketIoClient }

@@ -25,6 +25,8 @@ export function summarise (results) {
       loadgenCoresAtFail: med(rounds, r => r.failed?.loadgenCores),
       serverCoresAtFail: med(rounds, r => r.failed?.serverCores),
       cpuUsAtCommon: med(lat.common, s => s.cpuUsPerDelivery),
+      cpuUsAtHigh: med(lat.high, s => s.cpuUsPerDelivery),
+      high: { p50: med(lat.high, s => s.latencyMs.p50), p99: med(lat.high, s => s.latencyMs.p99) },
       loadgenUsAtCommon: med(lat.common, s => s.loadgenUsPerDelivery),
       common: {
         p50: med(lat.common, s => s.latencyMs.p50),
@@ -50,6 +52,7 @@ export function summarise (results) {
 const ROWS = [
   ['highest sustained deliveries/s', s => s.maxDeliveriesPerSec, v => fmt(v), 'chat-api >= 0.8x floor', (c, f) => c >= 0.8 * f],
   ['server CPU µs per delivery, at the common rate', s => s.cpuUsAtCommon, v => fmt(v), 'chat-api <= 1.2x floor', (c, f) => c <= 1.2 * f],
+  ['server CPU µs per delivery, at the high rate', s => s.cpuUsAtHigh, v => fmt(v), 'chat-api <= 1.2x floor', (c, f) => c <= 1.2 * f],
   ['server CPU µs per delivery, at own peak', s => s.cpuUsAtPeak, v => fmt(v)],
   ['p50 latency ms, common rate', s => s.common.p50, v => fmt(v)],
   ['p90 latency ms, common rate', s => s.common.p90, v => fmt(v)],
@@ -57,6 +60,7 @@ const ROWS = [
     (c, f, io) => c <= 1.5 * f && (io === null || c <= 0.5 * io)],
   ['max latency ms, common rate', s => s.common.max, v => fmt(v)],
   ['loss at the common rate', s => s.common.loss, v => v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`],
+  ['p50 / p99 ms at the high rate', s => s.high.p99, (v, s) => v === null ? 'n/a' : `${fmt(s.high.p50)} / ${fmt(v)}`],
   ['p50 / p99 ms at half of own peak', s => s.own.p99, (v, s) => `${fmt(s.own.p50)} / ${fmt(v)}`],
   ['idle memory KiB per connection', s => s.idleKbPerConn, v => fmt(v), 'chat-api <= 1.3x floor', (c, f) => c <= 1.3 * f],
   ['time to connect the idle sockets, s', s => s.idleConnectS, v => fmt(v)],
@@ -96,7 +100,10 @@ export function markdown (results) {
     `Fan-out: ${p.rooms} rooms x ${p.members} members over two instances of each target, ${p.dataBytes}-byte messages ` +
     `published by the first member of each room; the offered rate steps up until fewer than ${p.minDelivered * 100}% ` +
     `of the deliveries arrive or p99 passes ${p.maxP99Ms} ms (${p.stepMs / 1000} s steps). ` +
-    `Common rate: ${results.latency.commonRate} messages/s (${fmt(results.latency.commonRate * p.members)} deliveries/s). ` +
+    `Common rate (half of the slowest target's peak): ${results.latency.commonRate} messages/s ` +
+    `(${fmt(results.latency.commonRate * p.members)} deliveries/s); high rate (half of the slower ws target's peak): ` +
+    `${results.latency.highRate ?? 'n/a'} messages/s (${fmt((results.latency.highRate ?? 0) * p.members)} deliveries/s). ` +
+    `Socket.IO clients: ${p.sioClient === 'raw' ? 'bare Engine.IO frames (--sio-client raw)' : 'socket.io-client, websocket transport'}. ` +
     `Idle: ${p.idleSockets} sockets on one instance, RSS delta after GC. ` +
     `Medians of ${p.rounds} interleaved rounds; CPU is user + system of both server processes.`,
     '',
