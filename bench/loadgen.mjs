@@ -1,18 +1,37 @@
 /**
- * The load generator, in a process of its own, driven by the harness over IPC. It holds the
- * fan-out topology of each target (10 rooms x 100 members over two instances, the first member of
- * each room also its publisher), publishes at an offered rate for one step, and counts every
- * delivery of that step with its latency. It also opens the idle connections.
+ * The load generator, in a process of its own, driven by the harness over IPC. Its main thread
+ * holds the listeners of each target's fan-out topology (10 rooms x 100 listeners over the two
+ * instances) and counts every delivery of the current step with its latency; a worker thread holds
+ * the publishers (one more member per room) and sends at the offered rate. It also opens the idle
+ * connections.
  *
  * Requests: { id, cmd: 'setup' | 'step' | 'teardown' | 'idle-open' | 'idle-close', ... };
  * each is answered { id, ok, result | error }.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
+import { Worker } from 'node:worker_threads'
 import { Histogram } from './lib/histogram.mjs'
-import { PROTOCOLS, makeData, nowUs } from './lib/clients.mjs'
+import { PROTOCOLS, nowUs } from './lib/clients.mjs'
 
 const topologies = new Map()
 let idleClients = []
+
+const worker = new Worker(new URL('./lib/publisher.mjs', import.meta.url))
+const pending = new Map()
+let nextId = 0
+worker.on('message', (msg) => {
+  const waiter = pending.get(msg.id)
+  pending.delete(msg.id)
+  if (msg.ok) waiter.resolve(msg.result)
+  else waiter.reject(new Error(`publisher: ${msg.error}`))
+})
+function publisher (cmd, args) {
+  return new Promise((resolve, reject) => {
+    const id = ++nextId
+    pending.set(id, { resolve, reject })
+    worker.postMessage({ id, cmd, ...args })
+  })
+}
 
 /** The step being measured: deliveries stamped with another step are counted as stale. */
 const current = { step: -1, delivered: 0, stale: 0, hist: new Histogram() }
@@ -30,69 +49,44 @@ async function openMany (protocol, count, concurrency, spec, onMessage) {
   const Client = PROTOCOLS[protocol]
   const clients = new Array(count)
   let next = 0
-  async function worker () {
+  async function work () {
     while (next < count) {
       const i = next++
       const [port, room] = spec(i)
       clients[i] = await Client.open(port, room, onMessage)
     }
   }
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker))
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, work))
   return clients
 }
 
 async function setup ({ target, protocol, ports, rooms, members }) {
   const started = performance.now()
-  // Member j of room k sits on instance (j + k) % 2: each room is split evenly across the two,
-  // and member 0, the publisher, alternates between them from room to room.
-  const clients = await openMany(protocol, rooms * members, 50,
-    (i) => {
-      const k = Math.floor(i / members)
-      const j = i % members
-      return [ports[(j + k) % ports.length], `r${k}`]
-    }, onDelivery)
-  const publishers = clients.filter((_, i) => i % members === 0)
-  topologies.set(target, { clients, publishers, members })
-  return { connectMs: performance.now() - started, sockets: clients.length }
+  // Listener j of room k sits on instance (j + k) % 2: every room is split evenly over the two.
+  const clients = await openMany(protocol, rooms * members, 50, (i) => {
+    const k = Math.floor(i / members)
+    return [ports[(i % members + k) % ports.length], `r${k}`]
+  }, onDelivery)
+  await publisher('setup', { target, protocol, ports, rooms })
+  topologies.set(target, { clients, members })
+  return { connectMs: performance.now() - started, sockets: clients.length + rooms }
 }
 
-/**
- * Publishes `rate` messages/s for `durationMs`, spread round-robin over the rooms, then waits up to
- * `graceMs` for the last deliveries. Each millisecond tick sends what is due, one write per room.
- */
+/** One step: the worker publishes; here deliveries are counted, with up to `graceMs` for the last. */
 async function step ({ target, rate, durationMs, graceMs, stepId }) {
-  const { publishers, members } = topologies.get(target)
+  const { members } = topologies.get(target)
   current.step = stepId
   current.delivered = 0
   current.stale = 0
   current.hist = new Histogram()
-  const total = Math.round(rate * durationMs / 1000)
-  const rooms = publishers.length
-  const batches = publishers.map(() => [])
-  let sent = 0
-  let maxLagMs = 0
-  const t0 = performance.now()
-  while (sent < total) {
-    const elapsed = performance.now() - t0
-    const due = Math.min(total, Math.floor(rate * elapsed / 1000))
-    maxLagMs = Math.max(maxLagMs, (due - sent) / rate * 1000)
-    const stamp = nowUs()
-    for (; sent < due; sent++) batches[sent % rooms].push(makeData(stepId, stamp))
-    for (let r = 0; r < rooms; r++) {
-      if (batches[r].length === 0) continue
-      publishers[r].publish(batches[r])
-      batches[r] = []
-    }
-    await sleep(1)
-  }
-  const publishMs = performance.now() - t0
-  const expected = total * members
+  const { published, publishMs, maxLagMs } = await publisher('step', { target, rate, durationMs, stepId })
+  const expected = published * members
   const waitStart = performance.now()
   while (current.delivered < expected && performance.now() - waitStart < graceMs) await sleep(5)
   const delivered = current.delivered
   current.step = -1
   return {
-    published: total,
+    published,
     expected,
     delivered,
     stale: current.stale,
@@ -108,6 +102,7 @@ async function teardown ({ target }) {
   const topology = topologies.get(target)
   topologies.delete(target)
   for (const client of topology?.clients ?? []) client.close()
+  await publisher('teardown', { target })
   await sleep(200)
   return {}
 }

@@ -12,6 +12,7 @@
  * Only 127.0.0.1 is used; every load is bounded in count and time; every process is stopped.
  */
 import { spawnSync } from 'node:child_process'
+import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { findOrStartRedis } from './lib/redis.mjs'
@@ -224,6 +225,7 @@ async function idle (lg, redisUrl) {
 function machine () {
   const cpuinfo = spawnSync('sh', ['-c', 'grep -m1 "model name" /proc/cpuinfo']).stdout.toString()
   return {
+    loadAverage: loadavg().map(l => l.toFixed(2)).join(' '),
     nproc: Number(spawnSync('nproc').stdout.toString().trim()),
     cpuModel: cpuinfo.split(':')[1]?.trim() ?? 'unknown',
     node: process.version
@@ -232,6 +234,7 @@ function machine () {
 
 async function main () {
   const began = performance.now()
+  const host = machine()
   if (NAMES.includes('chat-api') && !opts['skip-build']) {
     log('building chat-api (npm run build)')
     const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
@@ -247,7 +250,7 @@ async function main () {
     const results = {
       date: new Date().toISOString(),
       command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
-      machine: machine(),
+      machine: host,
       redis: redis.child ? 'redis-server started by the run' : redis.url,
       params: { sioClient: opts['sio-client'], rounds: ROUNDS, targets: NAMES, rooms: ROOMS, members: MEMBERS, dataBytes: 100, stepMs: STEP_MS, latencyMs: LATENCY_MS, graceMs: GRACE_MS, idleSockets: IDLE_SOCKETS, minDelivered: MIN_DELIVERED, maxP99Ms: MAX_P99_MS },
       ...fan,

@@ -22,7 +22,11 @@ export function makeData (step, sentUs) {
   return head + PADDING.slice(head.length)
 }
 
-export const nowUs = () => Math.round(performance.now() * 1000)
+/**
+ * Wall-clock µs from the high-resolution clock. The publishers run in a worker thread of the load
+ * generator: `timeOrigin + now()` reads the same clock in both threads.
+ */
+export const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000)
 
 /** Reads "<step>,<µs>," at `p` of `buf` and reports it; returns nothing. */
 function readStamp (buf, p, onDelivery) {

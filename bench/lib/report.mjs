@@ -49,42 +49,74 @@ export function summarise (results) {
   return out
 }
 
-const ROWS = [
-  ['highest sustained deliveries/s', s => s.maxDeliveriesPerSec, v => fmt(v), 'chat-api >= 0.8x floor', (c, f) => c >= 0.8 * f],
-  ['server CPU µs per delivery, at the common rate', s => s.cpuUsAtCommon, v => fmt(v), 'chat-api <= 1.2x floor', (c, f) => c <= 1.2 * f],
-  ['server CPU µs per delivery, at the high rate', s => s.cpuUsAtHigh, v => fmt(v), 'chat-api <= 1.2x floor', (c, f) => c <= 1.2 * f],
-  ['server CPU µs per delivery, at own peak', s => s.cpuUsAtPeak, v => fmt(v)],
-  ['p50 latency ms, common rate', s => s.common.p50, v => fmt(v)],
-  ['p90 latency ms, common rate', s => s.common.p90, v => fmt(v)],
-  ['p99 latency ms, common rate', s => s.common.p99, v => fmt(v), 'chat-api <= 1.5x floor and <= 0.5x Socket.IO',
-    (c, f, io) => c <= 1.5 * f && (io === null || c <= 0.5 * io)],
-  ['max latency ms, common rate', s => s.common.max, v => fmt(v)],
-  ['loss at the common rate', s => s.common.loss, v => v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`],
-  ['p50 / p99 ms at the high rate', s => s.high.p99, (v, s) => v === null ? 'n/a' : `${fmt(s.high.p50)} / ${fmt(v)}`],
-  ['p50 / p99 ms at half of own peak', s => s.own.p99, (v, s) => `${fmt(s.own.p50)} / ${fmt(v)}`],
-  ['idle memory KiB per connection', s => s.idleKbPerConn, v => fmt(v), 'chat-api <= 1.3x floor', (c, f) => c <= 1.3 * f],
-  ['time to connect the idle sockets, s', s => s.idleConnectS, v => fmt(v)],
-  ['load generator cores at own peak', s => s.loadgenCoresAtPeak, v => fmt(v, 2)],
-  ['servers / load generator cores at the first failing rate', s => s.serverCoresAtFail,
-    (v, s) => `${fmt(v, 2)} / ${fmt(s.loadgenCoresAtFail, 2)}`]
-]
+/** The table's rows; `goal` and `ok` state the issue's target for chat-api, `ratios: false` hides ratios. */
+function rows ({ commonRate, highRate }, members) {
+  const at = (rate) => `${rate} msg/s = ${fmt(rate * members)} deliveries/s`
+  const pct = (v) => v === null ? 'n/a' : `${(v * 100).toFixed(2)}%`
+  return [
+    { label: 'highest sustained deliveries/s', pick: s => s.maxDeliveriesPerSec, goal: '>= 0.8x floor', ok: (c, f) => c >= 0.8 * f },
+    { label: `server CPU µs per delivery, common rate (${at(commonRate)})`, pick: s => s.cpuUsAtCommon, goal: '<= 1.2x floor', ok: (c, f) => c <= 1.2 * f },
+    { label: `server CPU µs per delivery, high rate (${at(highRate)})`, pick: s => s.cpuUsAtHigh, goal: '<= 1.2x floor', ok: (c, f) => c <= 1.2 * f },
+    { label: 'server CPU µs per delivery, at own peak', pick: s => s.cpuUsAtPeak },
+    { label: 'p50 latency ms, common rate', pick: s => s.common.p50 },
+    { label: 'p90 latency ms, common rate', pick: s => s.common.p90 },
+    {
+      label: 'p99 latency ms, common rate',
+      pick: s => s.common.p99,
+      goal: '<= 1.5x floor, <= 0.5x Socket.IO',
+      ok: (c, f, io) => c <= 1.5 * f && (io === null || c <= 0.5 * io)
+    },
+    { label: 'max latency ms, common rate', pick: s => s.common.max },
+    { label: 'loss, common rate', pick: s => s.common.loss, show: pct, ratios: false },
+    { label: 'p50 / p99 ms, high rate', pick: s => s.high.p99, show: (v, s) => v === null ? 'n/a' : `${fmt(s.high.p50)} / ${fmt(v)}` },
+    { label: 'p50 / p99 ms, half of own peak', pick: s => s.own.p99, show: (v, s) => `${fmt(s.own.p50)} / ${fmt(v)}` },
+    { label: 'idle memory KiB per connection', pick: s => s.idleKbPerConn, goal: '<= 1.3x floor', ok: (c, f) => c <= 1.3 * f },
+    { label: 'time to connect the idle sockets, s', pick: s => s.idleConnectS },
+    { label: 'load generator cores at own peak', pick: s => s.loadgenCoresAtPeak, show: v => fmt(v, 2), ratios: false },
+    {
+      label: 'servers / load generator cores at the first failing rate',
+      pick: s => s.serverCoresAtFail,
+      show: (v, s) => `${fmt(v, 2)} / ${fmt(s.loadgenCoresAtFail, 2)}`,
+      ratios: false
+    }
+  ]
+}
+
+/** Facts a reader needs to trust the table: which limit each target hit, and how busy the machine was. */
+function notes (results, summary) {
+  const out = []
+  for (const name of results.params.targets) {
+    const lg = Math.max(summary[name].loadgenCoresAtFail ?? 0, summary[name].loadgenCoresAtPeak ?? 0)
+    if (lg >= 0.85) {
+      out.push(`${TARGETS[name].label}: the load generator used up to ${fmt(lg, 2)} cores around its peak, so it is ` +
+        'part of the limit there; compare CPU per delivery.')
+    }
+  }
+  const others = results.params.targets.flatMap(n => results.fanout[n].flatMap(r => r.steps.map(s => s.otherCores)))
+  const busiest = Math.max(...others)
+  if (busiest > 0.5) out.push(`Other processes used up to ${fmt(busiest, 2)} cores during some steps: the machine was not quiet.`)
+  return out
+}
 
 export function markdown (results) {
   const summary = summarise(results)
   const names = results.params.targets
   const has = (n) => names.includes(n)
+  const others = names.filter(n => n !== 'floor')
   const head = ['', ...names.map(n => TARGETS[n].label)]
-  if (has('floor')) head.push(...names.filter(n => n !== 'floor').map(n => `${n} / floor`))
+  if (has('floor')) head.push(...others.map(n => `${n} / floor`))
   if (has('chat-api') && has('socketio')) head.push('chat-api / Socket.IO')
-  if (has('chat-api') && has('floor')) head.push('goal (chat-api)')
+  if (has('chat-api') && has('floor')) head.push('goal for chat-api')
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
-  for (const [label, pick, show, goal, ok] of ROWS) {
-    const cells = [label, ...names.map(n => show(pick(summary[n]), summary[n]))]
-    if (has('floor')) cells.push(...names.filter(n => n !== 'floor').map(n => fmtRatio(ratio(pick(summary[n]), pick(summary.floor)))))
-    if (has('chat-api') && has('socketio')) cells.push(fmtRatio(ratio(pick(summary['chat-api']), pick(summary.socketio))))
+  for (const row of rows(results.latency, results.params.members)) {
+    const { label, pick, show = v => fmt(v), ratios = true, goal, ok } = row
+    const value = (n) => pick(summary[n])
+    const cells = [label, ...names.map(n => show(value(n), summary[n]))]
+    const ratioCell = (a, b) => ratios ? fmtRatio(ratio(a, b)) : ''
+    if (has('floor')) cells.push(...others.map(n => ratioCell(value(n), value('floor'))))
+    if (has('chat-api') && has('socketio')) cells.push(ratioCell(value('chat-api'), value('socketio')))
     if (has('chat-api') && has('floor')) {
-      const [c, f] = [pick(summary['chat-api']), pick(summary.floor)]
-      const io = has('socketio') ? pick(summary.socketio) : null
+      const [c, f, io] = [value('chat-api'), value('floor'), has('socketio') ? value('socketio') : null]
       cells.push(goal === undefined ? '' : `${goal} ${c === null || f === null ? '?' : ok(c, f, io) ? '✅' : '❌'}`)
     }
     lines.push(`| ${cells.join(' | ')} |`)
@@ -94,20 +126,21 @@ export function markdown (results) {
   return [
     `## chat-api benchmark, ${results.date.slice(0, 10)}`,
     '',
-    `Machine: ${m.nproc} cores (${m.cpuModel}), Node ${m.node}; Redis: ${results.redis}. ` +
-    `Command: \`${results.command}\` (${Math.round(results.durationS)} s).`,
+    `Machine: ${m.nproc} cores (${m.cpuModel}), Node ${m.node}, load average ${m.loadAverage} at the start; ` +
+    `Redis: ${results.redis}. Command: \`${results.command}\` (${Math.round(results.durationS)} s).`,
     '',
-    `Fan-out: ${p.rooms} rooms x ${p.members} members over two instances of each target, ${p.dataBytes}-byte messages ` +
-    `published by the first member of each room; the offered rate steps up until fewer than ${p.minDelivered * 100}% ` +
-    `of the deliveries arrive or p99 passes ${p.maxP99Ms} ms (${p.stepMs / 1000} s steps). ` +
-    `Common rate (half of the slowest target's peak): ${results.latency.commonRate} messages/s ` +
-    `(${fmt(results.latency.commonRate * p.members)} deliveries/s); high rate (half of the slower ws target's peak): ` +
-    `${results.latency.highRate ?? 'n/a'} messages/s (${fmt((results.latency.highRate ?? 0) * p.members)} deliveries/s). ` +
+    `Fan-out: ${p.rooms} rooms x ${p.members} listeners over two instances of each target, ${p.dataBytes}-byte messages ` +
+    'sent by one more member of each room (its own copy is not counted); the offered rate steps up until fewer than ' +
+    `${p.minDelivered * 100}% of the deliveries arrive or p99 passes ${p.maxP99Ms} ms (${p.stepMs / 1000} s steps, ` +
+    'a failure confirmed by a second try). The common rate is half the slowest target\'s peak, the high rate half ' +
+    'the slower ws target\'s peak. ' +
     `Socket.IO clients: ${p.sioClient === 'raw' ? 'bare Engine.IO frames (--sio-client raw)' : 'socket.io-client, websocket transport'}. ` +
     `Idle: ${p.idleSockets} sockets on one instance, RSS delta after GC. ` +
     `Medians of ${p.rounds} interleaved rounds; CPU is user + system of both server processes.`,
     '',
     ...lines,
+    '',
+    ...notes(results, summary).map(n => `- ${n}`),
     ''
   ].join('\n')
 }
