@@ -115,7 +115,8 @@ export class Hub {
   }
 
   stats (): HubStats {
-    const rooms: Record<string, number> = {}
+    // No prototype: a room may be called `__proto__`, and must be counted like any other.
+    const rooms: Record<string, number> = Object.create(null)
     for (const [room, members] of this.rooms) rooms[room] = members.size
     return {
       instanceId: this.instanceId,
