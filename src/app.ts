@@ -16,7 +16,7 @@ import demoRoutes from './routes/demo.js'
 import healthRoutes from './routes/health.js'
 import statsRoutes from './routes/stats.js'
 import wsRoutes from './routes/ws.js'
-import { errorHandler, notFoundHandler } from './error-handler.js'
+import { errorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
 import { DEFAULT_PREFIX } from './protocol.js'
 import { ErrorResponseSchema } from './schemas/http.js'
 import { redactedLogger, redactingChildLoggerFactory } from './redact.js'
@@ -89,7 +89,8 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
     // The token-redacting serializer sits inside the logger options: Fastify has no top-level one.
     logger: redactedLogger(opts.logger),
     // /ready reports shutdown with our own error code; Fastify's fixed 503 would hide it.
-    return503OnClosing: false
+    return503OnClosing: false,
+    frameworkErrors: frameworkErrorHandler
   })
   // Fastify's own 404 logs and echoes the raw URL, `access_token` included.
   app.setNotFoundHandler(notFoundHandler)

@@ -24,3 +24,17 @@ export function errorHandler (error: FastifyError, request: FastifyRequest, repl
 export function notFoundHandler (request: FastifyRequest, reply: FastifyReply) {
   return reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` })
 }
+
+/**
+ * Errors Fastify raises before routing (a URL that is not valid %-encoding): they skip the
+ * hooks, so an upgrade request's socket is closed here. A broken room in `/ws/...` is a room
+ * name that breaks the rule.
+ */
+export function frameworkErrorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (request.raw.headers.upgrade !== undefined) reply.raw.once('finish', () => request.raw.socket.destroy())
+  const badRoom = error.code === 'FST_ERR_BAD_URL' && (request.raw.url ?? '').includes('/ws/')
+  return reply.code(400).send({
+    error: badRoom ? ErrorCode.INVALID_ROOM : 'bad_request',
+    message: badRoom ? 'room names are 1 to 64 characters of A-Z a-z 0-9 _ . : -' : 'the URL is not valid'
+  })
+}

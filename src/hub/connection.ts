@@ -23,7 +23,12 @@ export class Connection {
     readonly id: string,
     readonly socket: WebSocket,
     readonly principal: Principal,
-    private readonly maxBufferedBytes: number
+    private readonly maxBufferedBytes: number,
+    /**
+     * Called when the server closes the socket. The close handshake may take long (a slow consumer
+     * reads its backlog first; ws waits up to 30 s), but the connection is over for the hub now.
+     */
+    private readonly onServerClose: (conn: Connection) => void = () => {}
   ) {}
 
   get open (): boolean {
@@ -75,6 +80,8 @@ export class Connection {
   }
 
   close (code: number, reason: string): void {
-    if (this.socket.readyState === OPEN) this.socket.close(code, reason)
+    if (this.socket.readyState !== OPEN) return
+    this.socket.close(code, reason)
+    this.onServerClose(this)
   }
 }

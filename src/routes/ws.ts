@@ -61,14 +61,17 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       .send({ error: 'upgrade_required', message: 'this endpoint takes WebSocket upgrades only' })
   }
 
+  const leaveHub = (conn: Connection) => hub.remove(conn)
+
   function open (socket: WebSocket, request: FastifyRequest) {
     const principal = request.principal ?? ANONYMOUS
-    const conn = new Connection(randomUUID(), socket, principal, config.WS_MAX_BUFFERED_BYTES)
-    const session = new Session(hub, conn, limits)
+    const conn = new Connection(randomUUID(), socket, principal, config.WS_MAX_BUFFERED_BYTES, leaveHub)
+    const log = request.log // not `request`: the socket must not keep its HTTP exchange alive
+    const session = new Session(hub, conn, limits, (err) => log.error({ err }, 'frame handling failed'))
     // Listeners go on synchronously: frames sent right after the upgrade must not be lost.
     socket.on('message', (data, isBinary) => session.receive(data, isBinary))
     socket.on('pong', () => { conn.alive = true })
-    socket.on('close', () => hub.remove(conn))
+    socket.on('close', () => leaveHub(conn))
     releaseUpgrade(socket, request.log)
     hub.add(conn)
 

@@ -37,6 +37,8 @@ export function checkFrame (type: FrameType, frame: Record<string, unknown>): Fr
     return { ok: false, code: ErrorCode.INVALID_ROOM, message: 'room names are 1 to 64 characters of A-Z a-z 0-9 _ . : -' }
   }
   const [first] = validator.Errors(frame)
+  // The id is a union: the validator's first complaint ("must be string") would mislead.
+  if (first?.instancePath === '/id') return { ok: false, code: ErrorCode.BAD_FRAME, message: 'id must be a string or a finite number' }
   const where = first?.instancePath ? first.instancePath.slice(1) : `"${type}" frame`
   return { ok: false, code: ErrorCode.BAD_FRAME, message: `${where} ${first?.message ?? 'is malformed'}` }
 }

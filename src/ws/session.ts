@@ -19,20 +19,31 @@ export interface SessionLimits {
   ratePerSec: number
 }
 
-/** Frames a client may queue behind a pending join before it is cut off. */
-const MAX_HELD_FRAMES = 1024
+/**
+ * Bytes a client may have queued behind a pending join before it is cut off. The socket stops
+ * reading while frames are held, so a client gets here only by what one read already carried:
+ * a few tens of KB. The bound is for anything else.
+ */
+const MAX_HELD_BYTES = 4 * 1024 * 1024
 const TYPE_ECHO_CHARS = 64
 
 export class Session {
   /** Non-null while an async step (a join) runs: frames wait here, in order. */
   private held: Buffer[] | null = null
+  private heldBytes = 0
   private readonly bucket: TokenBucket | null
   private rejectedInWindow = 0
   private windowStart = 0
   /** The `from` of every message this connection sends, serialised once for its lifetime. */
   private readonly fromJson: string
 
-  constructor (private readonly hub: Hub, readonly conn: Connection, private readonly limits: SessionLimits) {
+  constructor (
+    private readonly hub: Hub,
+    readonly conn: Connection,
+    private readonly limits: SessionLimits,
+    /** Told of a frame whose handling threw: a bug, since bad input gets an error frame. */
+    private readonly onUnexpected: (err: unknown) => void = () => {}
+  ) {
     this.bucket = limits.ratePerSec > 0 ? new TokenBucket(limits.ratePerSec) : null
     this.fromJson = JSON.stringify({ connectionId: conn.id, user: conn.principal.user })
   }
@@ -47,30 +58,50 @@ export class Session {
       return this.conn.close(CloseCode.MESSAGE_TOO_BIG, 'frame too large')
     }
     if (this.held !== null) {
-      if (this.held.length >= MAX_HELD_FRAMES) return this.conn.close(CloseCode.POLICY_VIOLATION, 'too many frames in flight')
+      this.heldBytes += frame.length
+      if (this.heldBytes > MAX_HELD_BYTES) return this.conn.close(CloseCode.POLICY_VIOLATION, 'too many frames in flight')
       this.held.push(frame)
       return
     }
-    const pending = this.handle(frame)
+    const pending = this.dispatch(frame)
     if (pending) this.holdUntil(pending)
   }
 
-  /** Holds incoming frames until `step` settles (used for the URL rooms before `welcome`). */
+  /**
+   * Holds incoming frames until `step` settles (a join, or the URL rooms before `welcome`). The
+   * socket stops reading meanwhile: TCP, not our memory, holds what the client sends next.
+   */
   holdUntil (step: Promise<void>): void {
-    this.held ??= []
+    if (this.held === null) {
+      this.held = []
+      this.heldBytes = 0
+      this.conn.socket.pause()
+    }
     step.finally(() => this.release())
   }
 
   private release (): void {
     const held = this.held ?? []
     this.held = null
-    while (held.length > 0) {
-      const pending = this.handle(held.shift() as Buffer)
+    for (let i = 0; i < held.length; i++) {
+      const pending = this.dispatch(held[i])
       if (pending) {
-        this.held = held
+        this.held = held.slice(i + 1)
+        this.heldBytes = this.held.reduce((bytes, frame) => bytes + frame.length, 0)
         pending.finally(() => this.release())
         return
       }
+    }
+    this.conn.socket.resume()
+  }
+
+  /** `handle`, with a last guard: no frame may throw out of the socket's event handler. */
+  private dispatch (raw: Buffer): Promise<void> | void {
+    try {
+      return this.handle(raw)
+    } catch (err) {
+      this.onUnexpected(err)
+      this.error(ErrorCode.BAD_FRAME, 'the frame could not be handled', undefined)
     }
   }
 
@@ -87,7 +118,8 @@ export class Session {
     const isObject = typeof frame === 'object' && frame !== null && !Array.isArray(frame)
     const record = frame as Record<string, unknown>
     const rawId = isObject ? record.id : undefined
-    const id = typeof rawId === 'string' || typeof rawId === 'number' ? rawId : undefined
+    // 1e400 is JSON but Infinity here, which would echo as null: not an id we can give back.
+    const id = typeof rawId === 'string' || (typeof rawId === 'number' && Number.isFinite(rawId)) ? rawId : undefined
 
     if (this.bucket !== null && !this.bucket.take()) return this.rateLimited(id)
     if (!parsed) return this.error(ErrorCode.BAD_JSON, 'frame is not valid JSON', id)
@@ -126,11 +158,13 @@ export class Session {
 
   private message (room: string, data: unknown, id: FrameId | undefined): void {
     if (!this.conn.rooms.has(room)) return this.error(ErrorCode.NOT_IN_ROOM, `join "${room}" before sending to it`, id)
+    const dataJson = serialiseData(data)
+    if (dataJson === null) return this.error(ErrorCode.BAD_FRAME, TOO_DEEP, id)
     const messageId = this.hub.nextMessageId()
     // Serialised once here; every recipient on every instance gets these same bytes. Only `data` is
     // the client's: the room passed the naming rule and the messageId is base64url, so neither
     // needs escaping, and `from` was serialised when the connection opened.
-    const frame = `{"type":"message","room":"${room}","data":${JSON.stringify(data)},"from":${this.fromJson},` +
+    const frame = `{"type":"message","room":"${room}","data":${dataJson},"from":${this.fromJson},` +
       `"messageId":"${messageId}","ts":${Date.now()}}`
     this.hub.publishRoom(room, Buffer.from(frame))
     if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId })
@@ -138,8 +172,10 @@ export class Session {
 
   private broadcast (data: unknown, id: FrameId | undefined): void {
     if (!this.conn.principal.canBroadcast) return this.error(ErrorCode.FORBIDDEN, 'broadcast needs the chat:broadcast scope', id)
+    const dataJson = serialiseData(data)
+    if (dataJson === null) return this.error(ErrorCode.BAD_FRAME, TOO_DEEP, id)
     const messageId = this.hub.nextMessageId()
-    const frame = `{"type":"broadcast","data":${JSON.stringify(data)},"from":${this.fromJson},` +
+    const frame = `{"type":"broadcast","data":${dataJson},"from":${this.fromJson},` +
       `"messageId":"${messageId}","ts":${Date.now()}}`
     this.hub.publishAll(Buffer.from(frame))
     if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId })
@@ -163,5 +199,19 @@ export class Session {
 
   private error (code: ErrorCode, message: string, id: FrameId | undefined): void {
     this.conn.sendJson({ type: 'error', code, message, id })
+  }
+}
+
+const TOO_DEEP = 'data nests too deeply'
+
+/**
+ * `data` as JSON, or null when it nests deeper than JSON.stringify's stack allows (JSON.parse took
+ * it; a few thousand levels fit in a frame). Such a frame is refused instead of throwing.
+ */
+function serialiseData (data: unknown): string | null {
+  try {
+    return JSON.stringify(data)
+  } catch {
+    return null
   }
 }
