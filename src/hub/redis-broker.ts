@@ -42,7 +42,7 @@ export class RedisBroker implements Broker {
   /** Counts subscriber connections lost, so a late answer from a lost one is recognised. */
   private epoch = 0
   /** Releases the callers of (un)subscribe commands that a lost connection will never answer. */
-  private readonly unanswered = new Set<() => void>()
+  private readonly unanswered = new Set<(answered?: boolean) => void>()
   private closed = false
   private closing: Promise<void> | null = null
   private readonly syncWaiters = new Set<() => void>()
@@ -149,12 +149,14 @@ export class RedisBroker implements Broker {
     const epoch = this.epoch
     const channels = [this.channels.all]
     for (const room of this.hub.roomNames()) channels.push(this.channels.room(room))
-    this.settled(this.subscriber.subscribe(...channels), 'subscribe', null).then(() => {
-      if (this.epoch !== epoch) return // lost again before Redis answered
+    this.settled(this.subscriber.subscribe(...channels), 'subscribe', null).then(subscribed => {
+      // Lost again before Redis answered, or refused (an ACL without channel rights, say): not
+      // synced, so stats say reconnecting, /ready is 503 and a booting instance fails to start.
+      if (this.epoch !== epoch || !subscribed) return
       this.synced = true
       this.log.info({ rooms: channels.length - 1 }, 'redis subscriber connected')
       for (const waiter of this.syncWaiters) waiter()
-    }, () => {})
+    })
   }
 
   private subscriberLost (): void {
@@ -170,14 +172,15 @@ export class RedisBroker implements Broker {
    * is off: the next `ready` redoes the lot), so each waits for its reply or the loss, whichever
    * comes first. A joiner is never left waiting on Redis.
    */
-  private settled (command: Promise<unknown>, what: string, room: string | null): Promise<void> {
+  private settled (command: Promise<unknown>, what: string, room: string | null): Promise<boolean> {
     return new Promise(resolve => {
-      const release = (): void => {
+      /** `answered`: Redis accepted the command; false when it refused it or the link dropped. */
+      const release = (answered = false): void => {
         this.unanswered.delete(release)
-        resolve()
+        resolve(answered)
       }
       this.unanswered.add(release)
-      command.then(release, (err: Error) => {
+      command.then(() => release(true), (err: Error) => {
         this.log.warn({ err, room }, `redis ${what} failed`)
         release()
       })
