@@ -3,14 +3,14 @@
  * room name in the path or query maps to `invalid_room`; 5xx details are logged, never sent.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
-import { ErrorCode } from './protocol.js'
+import { ErrorCode, INVALID_ROOM_MESSAGE } from './protocol.js'
 
 export function errorHandler (error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (error.validation) {
     const badRoom = error.validation.some(issue => issue.instancePath === '/room')
     return reply.code(400).send({
       error: badRoom ? ErrorCode.INVALID_ROOM : 'bad_request',
-      message: badRoom ? 'room names are 1 to 64 characters of A-Z a-z 0-9 _ . : -' : error.message
+      message: badRoom ? INVALID_ROOM_MESSAGE : error.message
     })
   }
   const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
@@ -35,6 +35,6 @@ export function frameworkErrorHandler (error: FastifyError, request: FastifyRequ
   const badRoom = error.code === 'FST_ERR_BAD_URL' && (request.raw.url ?? '').includes('/ws/')
   return reply.code(400).send({
     error: badRoom ? ErrorCode.INVALID_ROOM : 'bad_request',
-    message: badRoom ? 'room names are 1 to 64 characters of A-Z a-z 0-9 _ . : -' : 'the URL is not valid'
+    message: badRoom ? INVALID_ROOM_MESSAGE : 'the URL is not valid'
   })
 }

@@ -28,8 +28,10 @@ export const CloseCode = {
   TRY_AGAIN_LATER: 1013
 } as const
 
-/** Room names: 1 to 64 characters of A-Z a-z 0-9 _ . : - */
+/** The room naming rule, as a pattern and in words (for error messages and the docs). */
 export const ROOM_PATTERN = '^[A-Za-z0-9_.:-]{1,64}$'
+export const ROOM_RULE = '1 to 64 characters of A-Z a-z 0-9 _ . : -'
+export const INVALID_ROOM_MESSAGE = `room names are ${ROOM_RULE}`
 const ROOM_REGEXP = new RegExp(ROOM_PATTERN)
 
 export function isValidRoom (room: string): boolean {
@@ -40,3 +42,6 @@ export function isValidRoom (room: string): boolean {
 export const BROADCAST_SCOPE = 'chat:broadcast'
 
 export const DEFAULT_PREFIX = '/api/chat-api'
+
+/** The body of every 503 while the instance shuts down (/ready and refused upgrades). */
+export const SHUTTING_DOWN = Object.freeze({ error: 'shutting_down', message: 'this instance is shutting down' })

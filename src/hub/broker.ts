@@ -1,12 +1,9 @@
 /**
  * The cross-instance transport behind the hub. The hub always delivers to its own members first;
  * a broker only carries the already-serialised frame to the other instances, and hands what they
- * send to `onRemote`.
+ * send to the hub's `deliverRoom` / `deliverAll`.
  */
 export type BrokerStatus = 'connected' | 'disabled' | 'reconnecting'
-
-/** Called with frames published by other instances; `room` is null for a global broadcast. */
-export type RemoteFrameHandler = (room: string | null, frame: Buffer) => void
 
 export interface Broker {
   /** Starts receiving a room's frames; resolves once every instance's messages reach us. */

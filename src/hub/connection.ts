@@ -80,7 +80,7 @@ export class Connection {
   }
 
   close (code: number, reason: string): void {
-    if (this.socket.readyState !== OPEN) return
+    if (!this.open) return
     this.socket.close(code, reason)
     this.onServerClose(this)
   }

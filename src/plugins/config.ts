@@ -55,21 +55,21 @@ export interface ConfigPluginOptions {
  * variable) before it builds anything. Throws `env/PORT must be integer`-style errors.
  */
 export function loadConfig (opts: ConfigPluginOptions = {}): Config {
-  return envSchema<Config>({
-    schema: structuredClone(ConfigSchema),
-    data: opts.data ?? {},
-    env: opts.env ?? true,
-    dotenv: opts.dotenv ?? false
-  })
+  return envSchema<Config>(envSchemaOptions(opts))
 }
 
 const configPlugin: FastifyPluginAsync<ConfigPluginOptions> = async (fastify, opts) => {
-  await fastify.register(fastifyEnv, {
+  await fastify.register(fastifyEnv, envSchemaOptions(opts))
+}
+
+// env-schema sets `additionalProperties` on the schema it is given: each call gets its own copy.
+function envSchemaOptions (opts: ConfigPluginOptions) {
+  return {
     schema: structuredClone(ConfigSchema),
     data: opts.data ?? {},
     env: opts.env ?? true,
     dotenv: opts.dotenv ?? false
-  })
+  }
 }
 
 export default fp(configPlugin, { name: 'chat-api-config', fastify: '5.x' })

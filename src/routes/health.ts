@@ -4,6 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { SHUTTING_DOWN } from '../protocol.js'
 import { HealthResponseSchema, ReadyResponseSchema } from '../schemas/http.js'
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
@@ -23,7 +24,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       }
     }
   }, async (_request, reply) => {
-    if (hub.closing) return reply.code(503).send({ error: 'shutting_down', message: 'this instance is shutting down' })
+    if (hub.closing) return reply.code(503).send(SHUTTING_DOWN)
     if (hub.brokerStatus === 'reconnecting') {
       return reply.code(503).send({ error: 'redis_unavailable', message: 'Redis is configured but not connected' })
     }

@@ -10,7 +10,7 @@ import { Type } from 'typebox'
 import type { WebSocket } from 'ws'
 import { Connection } from '../hub/connection.js'
 import { ANONYMOUS, mayJoin } from '../hub/principal.js'
-import { ErrorCode } from '../protocol.js'
+import { ErrorCode, SHUTTING_DOWN } from '../protocol.js'
 import { RoomParamsSchema, WsQuerySchema } from '../schemas/http.js'
 import { releaseUpgrade } from '../ws/release-upgrade.js'
 import { Session, type SessionLimits } from '../ws/session.js'
@@ -43,7 +43,7 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   /** Refusals that need the principal or the hub state, after the schema checked the names. */
   async function admit (request: FastifyRequest, reply: FastifyReply) {
     if (hub.closing) {
-      return reply.code(503).send({ error: 'shutting_down', message: 'this instance is shutting down' })
+      return reply.code(503).send(SHUTTING_DOWN)
     }
     const rooms = urlRooms(request)
     const principal = request.principal ?? ANONYMOUS

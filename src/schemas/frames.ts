@@ -4,11 +4,11 @@
  * the OpenAPI document and in the AsyncAPI document, so documentation and behaviour cannot drift.
  */
 import { Type, type Static } from 'typebox'
-import { ErrorCode, ROOM_PATTERN } from '../protocol.js'
+import { ErrorCode, ROOM_PATTERN, ROOM_RULE } from '../protocol.js'
 
 export const RoomNameSchema = Type.String({
   pattern: ROOM_PATTERN,
-  description: '1 to 64 characters of A-Z a-z 0-9 _ . : -'
+  description: ROOM_RULE
 })
 
 export const FrameIdSchema = Type.Union([Type.String(), Type.Number()], {

@@ -8,7 +8,7 @@ import {
   JoinFrameSchema, LeaveFrameSchema, PingFrameSchema, SendBroadcastFrameSchema, SendMessageFrameSchema,
   type ClientFrame
 } from '../schemas/frames.js'
-import { ErrorCode, isValidRoom } from '../protocol.js'
+import { ErrorCode, INVALID_ROOM_MESSAGE, isValidRoom } from '../protocol.js'
 
 /** One compiled validator per client frame type; exported for the docs tests, which compare it with the published schema. */
 export const validators = {
@@ -34,7 +34,7 @@ export function checkFrame (type: FrameType, frame: Record<string, unknown>): Fr
   if (validator.Check(frame)) return { ok: true, frame: frame as ClientFrame }
   const room = frame.room
   if (typeof room === 'string' && type !== 'broadcast' && type !== 'ping' && !isValidRoom(room)) {
-    return { ok: false, code: ErrorCode.INVALID_ROOM, message: 'room names are 1 to 64 characters of A-Z a-z 0-9 _ . : -' }
+    return { ok: false, code: ErrorCode.INVALID_ROOM, message: INVALID_ROOM_MESSAGE }
   }
   const [first] = validator.Errors(frame)
   // The id is a union: the validator's first complaint ("must be string") would mislead.

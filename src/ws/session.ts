@@ -158,26 +158,26 @@ export class Session {
 
   private message (room: string, data: unknown, id: FrameId | undefined): void {
     if (!this.conn.rooms.has(room)) return this.error(ErrorCode.NOT_IN_ROOM, `join "${room}" before sending to it`, id)
+    this.publish(room, data, id)
+  }
+
+  private broadcast (data: unknown, id: FrameId | undefined): void {
+    if (!this.conn.principal.canBroadcast) return this.error(ErrorCode.FORBIDDEN, 'broadcast needs the chat:broadcast scope', id)
+    this.publish(null, data, id)
+  }
+
+  /** A room message, or a global broadcast when `room` is null; `ack` when the client gave an id. */
+  private publish (room: string | null, data: unknown, id: FrameId | undefined): void {
     const dataJson = serialiseData(data)
     if (dataJson === null) return this.error(ErrorCode.BAD_FRAME, TOO_DEEP, id)
     const messageId = this.hub.nextMessageId()
     // Serialised once here; every recipient on every instance gets these same bytes. Only `data` is
     // the client's: the room passed the naming rule and the messageId is base64url, so neither
     // needs escaping, and `from` was serialised when the connection opened.
-    const frame = `{"type":"message","room":"${room}","data":${dataJson},"from":${this.fromJson},` +
-      `"messageId":"${messageId}","ts":${Date.now()}}`
-    this.hub.publishRoom(room, Buffer.from(frame))
-    if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId })
-  }
-
-  private broadcast (data: unknown, id: FrameId | undefined): void {
-    if (!this.conn.principal.canBroadcast) return this.error(ErrorCode.FORBIDDEN, 'broadcast needs the chat:broadcast scope', id)
-    const dataJson = serialiseData(data)
-    if (dataJson === null) return this.error(ErrorCode.BAD_FRAME, TOO_DEEP, id)
-    const messageId = this.hub.nextMessageId()
-    const frame = `{"type":"broadcast","data":${dataJson},"from":${this.fromJson},` +
-      `"messageId":"${messageId}","ts":${Date.now()}}`
-    this.hub.publishAll(Buffer.from(frame))
+    const head = room === null ? '{"type":"broadcast"' : `{"type":"message","room":"${room}"`
+    const frame = Buffer.from(`${head},"data":${dataJson},"from":${this.fromJson},"messageId":"${messageId}","ts":${Date.now()}}`)
+    if (room === null) this.hub.publishAll(frame)
+    else this.hub.publishRoom(room, frame)
     if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId })
   }
 
