@@ -7,8 +7,12 @@
 import fp from 'fastify-plugin'
 import fastifyWebsocket from '@fastify/websocket'
 import type { FastifyPluginAsync } from 'fastify'
+import { refuseStrayUpgrades } from '../ws/refuse-stray-upgrades.js'
 
 const websocketPlugin: FastifyPluginAsync = async (fastify) => {
+  // Whoever's WebSocket server it is, an upgrade on a route that takes none (stats, health, docs)
+  // is refused before the server logs its URL, token included. Registered before any route.
+  fastify.addHook('onRoute', refuseStrayUpgrades)
   if (fastify.hasPlugin('@fastify/websocket')) return
   await fastify.register(fastifyWebsocket, {
     options: {
