@@ -6,6 +6,7 @@
  */
 import type { TSchema } from 'typebox'
 import { CLIENT_FRAME_SCHEMAS, SERVER_FRAME_SCHEMAS } from '../schemas/frames.js'
+import { ROOM_RULE } from '../protocol.js'
 import { WsQuerySchema } from '../schemas/http.js'
 import { CLOSE_CODE_DESCRIPTIONS, describeCodes, ERROR_CODE_DESCRIPTIONS } from './codes.js'
 
@@ -120,7 +121,7 @@ export function buildAsyncApi (opts: AsyncApiOptions): Json {
     channels: {
       ws: channel('/ws', 'A socket joined to no room, or to the room of `?room=`.'),
       wsRoom: channel('/ws/{room}', 'A socket already joined to `{room}` (and to `?room=`, if given).', {
-        parameters: { room: { description: 'Room name: 1 to 64 characters of A-Z a-z 0-9 _ . : -' } }
+        parameters: { room: { description: `Room name: ${ROOM_RULE}` } }
       })
     },
     operations: { ...operations('ws', 'Frames'), ...operations('wsRoom', 'RoomFrames') },

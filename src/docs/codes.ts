@@ -2,13 +2,13 @@
  * What each error code and close code of src/protocol.ts means to a client author. Typed by the
  * constants, so a code added there without a description here fails the type-check.
  */
-import { CloseCode, ErrorCode } from '../protocol.js'
+import { CloseCode, ErrorCode, ROOM_RULE } from '../protocol.js'
 
 export const ERROR_CODE_DESCRIPTIONS: Record<ErrorCode, string> = {
   [ErrorCode.BAD_JSON]: 'the frame is not valid JSON',
   [ErrorCode.BAD_FRAME]: 'valid JSON of the wrong shape: not an object, `type` not a string, `room` or `data` missing, a field of the wrong type',
   [ErrorCode.UNKNOWN_TYPE]: '`type` names no client frame',
-  [ErrorCode.INVALID_ROOM]: 'a string `room` that breaks the naming rule (1 to 64 characters of A-Z a-z 0-9 _ . : -)',
+  [ErrorCode.INVALID_ROOM]: `a string \`room\` that breaks the naming rule (${ROOM_RULE})`,
   [ErrorCode.NOT_IN_ROOM]: '`leave` or `message` for a room the socket has not joined',
   [ErrorCode.TOO_MANY_ROOMS]: 'joining one more room would pass WS_MAX_ROOMS_PER_CONNECTION',
   [ErrorCode.FORBIDDEN]: 'the token\'s `rooms` claim does not allow the room, or `broadcast` without the chat:broadcast scope',
