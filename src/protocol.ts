@@ -10,7 +10,12 @@ export const ErrorCode = {
   NOT_IN_ROOM: 'not_in_room',
   TOO_MANY_ROOMS: 'too_many_rooms',
   FORBIDDEN: 'forbidden',
-  RATE_LIMITED: 'rate_limited'
+  RATE_LIMITED: 'rate_limited',
+  // Version 2
+  UNAVAILABLE: 'unavailable',
+  HISTORY_DISABLED: 'history_disabled',
+  PRESENCE_DISABLED: 'presence_disabled',
+  UNAUTHORIZED: 'unauthorized'
 } as const
 // eslint-disable-next-line @typescript-eslint/no-redeclare -- the value and its type share a name on purpose
 export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]
@@ -25,7 +30,13 @@ export const CloseCode = {
   /** frame larger than WS_MAX_MESSAGE_BYTES */
   MESSAGE_TOO_BIG: 1009,
   /** slow consumer: send buffer over WS_MAX_BUFFERED_BYTES */
-  TRY_AGAIN_LATER: 1013
+  TRY_AGAIN_LATER: 1013,
+  /** the token's `exp` passed without a `refresh` */
+  TOKEN_EXPIRED: 4001,
+  /** closed through the server API */
+  DISCONNECTED: 4003,
+  /** the instance could not keep the no-gap promise: rejoin with `since` */
+  RESUME_NEEDED: 4010
 } as const
 
 /** The room naming rule, as a pattern and in words (for error messages and the docs). */

@@ -12,7 +12,11 @@ export const ERROR_CODE_DESCRIPTIONS: Record<ErrorCode, string> = {
   [ErrorCode.NOT_IN_ROOM]: '`leave` or `message` for a room the socket has not joined',
   [ErrorCode.TOO_MANY_ROOMS]: 'joining one more room would pass WS_MAX_ROOMS_PER_CONNECTION',
   [ErrorCode.FORBIDDEN]: 'the token\'s `rooms` claim does not allow the room, or `broadcast` without the chat:broadcast scope',
-  [ErrorCode.RATE_LIMITED]: 'more than WS_RATE_LIMIT_PER_SEC frames per second; the frame was dropped'
+  [ErrorCode.RATE_LIMITED]: 'more than WS_RATE_LIMIT_PER_SEC frames per second; the frame was dropped',
+  [ErrorCode.UNAVAILABLE]: 'Redis is configured but unreachable: the room message was stored nowhere and delivered to no one (resend it later with the same `key`), or a `history`/`presence` request could not be answered',
+  [ErrorCode.HISTORY_DISABLED]: '`history` while HISTORY_SIZE=0',
+  [ErrorCode.PRESENCE_DISABLED]: '`presence` while PRESENCE_ENABLED=false',
+  [ErrorCode.UNAUTHORIZED]: 'the token of a `refresh` does not verify; the old expiry stands'
 }
 
 export const CLOSE_CODE_DESCRIPTIONS: Record<typeof CloseCode[keyof typeof CloseCode], string> = {
@@ -20,7 +24,10 @@ export const CLOSE_CODE_DESCRIPTIONS: Record<typeof CloseCode[keyof typeof Close
   [CloseCode.UNSUPPORTED_DATA]: 'a binary frame was sent; only text frames holding JSON are accepted',
   [CloseCode.POLICY_VIOLATION]: 'persistent rate-limit abuse, or too many frames queued behind a pending join',
   [CloseCode.MESSAGE_TOO_BIG]: 'a frame larger than WS_MAX_MESSAGE_BYTES',
-  [CloseCode.TRY_AGAIN_LATER]: 'slow consumer: the send buffer passed WS_MAX_BUFFERED_BYTES'
+  [CloseCode.TRY_AGAIN_LATER]: 'slow consumer: the send buffer passed WS_MAX_BUFFERED_BYTES',
+  [CloseCode.TOKEN_EXPIRED]: 'the token\'s `exp` passed and no `refresh` brought a new one',
+  [CloseCode.DISCONNECTED]: 'closed by the server API (`POST /users/{user}/disconnect` or `/connections/{id}/disconnect`)',
+  [CloseCode.RESUME_NEEDED]: 'the instance lost messages of a joined room (its Redis link was down longer than the history holds): reconnect and rejoin with `since`'
 }
 
 /** A markdown list, for the `description` fields of the documents. */

@@ -16,6 +16,17 @@ export interface HubStats {
   uptimeSeconds: number
 }
 
+export interface PublishOptions {
+  /** Idempotency key: a resend with the same key is neither stored nor delivered again. */
+  key?: string
+  /** Not stored, no offset; delivered at most once. */
+  transient?: boolean
+}
+
+export type PublishOutcome =
+  | { ok: true, messageId: string, offset?: number, epoch?: string }
+  | { ok: false, code: 'unavailable', message: string }
+
 export class Hub {
   readonly instanceId = randomUUID()
   /** Set when the app starts closing: no new sockets, /ready answers 503. */
@@ -83,6 +94,26 @@ export class Hub {
 
   nextMessageId (): string {
     return `${this.messageTag}-${(++this.messageSeq).toString(36)}`
+  }
+
+  /**
+   * Publishes a room message built from `dataJson` (the client's `data`, serialised) and `fromJson`
+   * (the sender, serialised once per sender). Used by sockets and the server API alike.
+   */
+  async sendToRoom (room: string, dataJson: string, fromJson: string, opts: PublishOptions = {}): Promise<PublishOutcome> {
+    const messageId = this.nextMessageId()
+    const transient = opts.transient === true ? ',"transient":true' : ''
+    // Serialised once here; every recipient on every instance gets these same bytes. Only `data` is
+    // the client's: the room passed the naming rule and the messageId is base64url.
+    this.publishRoom(room, Buffer.from(`{"type":"message","room":"${room}","data":${dataJson},"from":${fromJson},"messageId":"${messageId}","ts":${Date.now()}${transient}}`))
+    return { ok: true, messageId }
+  }
+
+  /** Publishes a global broadcast to every connection of every instance; returns its messageId. */
+  sendToAll (dataJson: string, fromJson: string): string {
+    const messageId = this.nextMessageId()
+    this.publishAll(Buffer.from(`{"type":"broadcast","data":${dataJson},"from":${fromJson},"messageId":"${messageId}","ts":${Date.now()}}`))
+    return messageId
   }
 
   /** Local members first, then every other instance. */

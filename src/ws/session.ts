@@ -170,15 +170,15 @@ export class Session {
   private publish (room: string | null, data: unknown, id: FrameId | undefined): void {
     const dataJson = serialiseData(data)
     if (dataJson === null) return this.error(ErrorCode.BAD_FRAME, TOO_DEEP, id)
-    const messageId = this.hub.nextMessageId()
-    // Serialised once here; every recipient on every instance gets these same bytes. Only `data` is
-    // the client's: the room passed the naming rule and the messageId is base64url, so neither
-    // needs escaping, and `from` was serialised when the connection opened.
-    const head = room === null ? '{"type":"broadcast"' : `{"type":"message","room":"${room}"`
-    const frame = Buffer.from(`${head},"data":${dataJson},"from":${this.fromJson},"messageId":"${messageId}","ts":${Date.now()}}`)
-    if (room === null) this.hub.publishAll(frame)
-    else this.hub.publishRoom(room, frame)
-    if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId })
+    if (room === null) {
+      const messageId = this.hub.sendToAll(dataJson, this.fromJson)
+      if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId })
+      return
+    }
+    this.hub.sendToRoom(room, dataJson, this.fromJson).then(outcome => {
+      if (!outcome.ok) return this.error(outcome.code, outcome.message, id)
+      if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId: outcome.messageId })
+    })
   }
 
   /**
