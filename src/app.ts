@@ -14,6 +14,7 @@ import redisPlugin from './plugins/redis.js'
 import websocketPlugin from './plugins/websocket.js'
 import demoRoutes from './routes/demo.js'
 import healthRoutes from './routes/health.js'
+import historyRoutes from './routes/history.js'
 import statsRoutes from './routes/stats.js'
 import wsRoutes from './routes/ws.js'
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
@@ -49,6 +50,7 @@ const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts)
   await fastify.register(wsRoutes)
   await fastify.register(statsRoutes)
   await fastify.register(healthRoutes)
+  await fastify.register(historyRoutes)
   await fastify.register(demoRoutes)
 }
 

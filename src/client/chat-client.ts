@@ -9,12 +9,19 @@ import { ChatError } from './errors.js'
 import { Requests, type RequestFrame } from './requests.js'
 import { OPEN, resolveWebSocket, type SocketLike } from './socket.js'
 import type {
-  AckFrame, ChatClientEvents, ChatClientOptions, ClientState, JoinedFrame, LeftFrame, PongFrame,
-  ServerFrame, WelcomeFrame
+  AckFrame, ChatClientEvents, ChatClientOptions, ClientState, HistoryFrame, HistoryOptions, JoinedFrame, LeftFrame,
+  PongFrame, RoomPosition, SendOptions, ServerFrame, WelcomeFrame
 } from './types.js'
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 const NORMAL_CLOSURE = 1000
+
+/** A random idempotency key: 128 bits, base 36. */
+function randomKey (): string {
+  const bytes = new Uint8Array(16)
+  globalThis.crypto.getRandomValues(bytes)
+  return Array.from(bytes, b => b.toString(36).padStart(2, '0')).join('')
+}
 
 interface Deferred<T> { promise: Promise<T>, resolve: (value: T) => void, reject: (err: ChatError) => void }
 
@@ -27,6 +34,8 @@ function deferred<T> (): Deferred<T> {
 export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /** The rooms this client wants to be in: joined now, or rejoined on the next connection. */
   readonly rooms: Set<string>
+  /** The last position seen in each room (history on): a rejoin asks for what came after it. */
+  readonly positions = new Map<string, RoomPosition>()
   /** The `welcome` of the current connection; null while disconnected. */
   welcome: WelcomeFrame | null = null
   private status: ClientState = 'idle'
@@ -67,11 +76,25 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return this.firstOpen.promise
   }
 
-  /** Joins a room; it stays joined across reconnects until `leave`. */
-  async join (room: string): Promise<JoinedFrame> {
+  /**
+   * Joins a room; it stays joined across reconnects until `leave`. A rejoin (or a join with
+   * `since`) replays what was missed when the server still has it: see the `recovered` and `gap` events.
+   */
+  async join (room: string, opts: { since?: RoomPosition } = {}): Promise<JoinedFrame> {
     this.rooms.add(room)
+    const since = opts.since ?? this.positions.get(room)
     try {
-      return await this.request({ type: 'join', room }) as JoinedFrame
+      const joined = await this.request(since === undefined ? { type: 'join', room } : { type: 'join', room, since }) as JoinedFrame
+      if (joined.epoch !== undefined && joined.offset !== undefined) {
+        if (joined.recovered !== undefined) {
+          this.emit(joined.recovered ? 'recovered' : 'gap', { room, offset: joined.offset, epoch: joined.epoch })
+        }
+      } else if (since !== undefined) {
+        // The server could not say where the room stands (its Redis is down): nothing was replayed.
+        this.positions.delete(room)
+        this.emit('gap', { room, offset: since.offset, epoch: since.epoch })
+      }
+      return joined
     } catch (err) {
       // Refused by the server: no use retrying it on every reconnect.
       if (err instanceof ChatError && err.frame !== undefined) this.rooms.delete(room)
@@ -81,14 +104,33 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
 
   async leave (room: string): Promise<LeftFrame> {
     const wanted = this.rooms.delete(room)
+    this.positions.delete(room)
     // No socket, so no membership to end: it is simply not rejoined.
     if (wanted && this.welcome === null) return { type: 'left', room }
     return await this.request({ type: 'leave', room }) as LeftFrame
   }
 
-  /** Sends to a joined room; resolves with the `ack` (its `messageId`), rejects on `error`. */
-  async send (room: string, data: unknown): Promise<AckFrame> {
-    return await this.request({ type: 'message', room, data }) as AckFrame
+  /**
+   * Sends to a joined room; resolves with the `ack` (its `messageId`, and `offset`/`epoch` once
+   * stored), rejects on `error`. It settles exactly once: a send whose socket drops before the ack
+   * is written again after the reconnect under the same `key`, which the server stores only once.
+   * An `unavailable` rejection (the server's Redis is down) carries the key in `err.key`, to send
+   * the same message again later.
+   */
+  async send (room: string, data: unknown, opts: SendOptions = {}): Promise<AckFrame> {
+    if (opts.transient === true) return await this.request({ type: 'message', room, data, transient: true }) as AckFrame
+    const key = opts.key ?? randomKey()
+    try {
+      return await this.request({ type: 'message', room, data, key }) as AckFrame
+    } catch (err) {
+      if (err instanceof ChatError) err.key = key
+      throw err
+    }
+  }
+
+  /** The last stored messages of a room the client may join (membership not needed). */
+  async history (room: string, opts: HistoryOptions = {}): Promise<HistoryFrame> {
+    return await this.request({ type: 'history', room, ...opts }) as HistoryFrame
   }
 
   /** Sends to every connected client (scope `chat:broadcast` when auth is on). */
@@ -170,7 +212,14 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     }
     switch (frame.type) {
       case 'welcome': return this.welcomed(frame)
-      case 'message': return this.emit('message', frame)
+      case 'joined':
+        // Here, not when the join's promise settles: messages after `joined` may already be read.
+        if (frame.offset !== undefined && frame.epoch !== undefined) this.positions.set(frame.room, { offset: frame.offset, epoch: frame.epoch })
+        this.requests.settle(frame)
+        return
+      case 'message':
+        if (frame.offset !== undefined && frame.epoch !== undefined) this.positions.set(frame.room, { offset: frame.offset, epoch: frame.epoch })
+        return this.emit('message', frame)
       case 'broadcast': return this.emit('broadcast', frame)
       case 'error':
         if (!this.requests.settle(frame)) this.emit('error', new ChatError(frame.code, frame.message, frame))

@@ -9,6 +9,8 @@ export type ChatErrorCode = ErrorFrame['code'] | 'timeout' | 'disconnected' | 'c
 
 export class ChatError extends Error {
   override readonly name = 'ChatError'
+  /** For a failed `send`: its idempotency key, to send the same message again without a duplicate. */
+  key?: string
 
   constructor (readonly code: ChatErrorCode, message: string, readonly frame?: ErrorFrame) {
     super(message)

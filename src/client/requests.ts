@@ -58,10 +58,18 @@ export class Requests {
     return true
   }
 
-  /** Rejects the written requests (their socket closed) or, with `all`, every request. */
+  /**
+   * Rejects the written requests (their socket closed) or, with `all`, every request. A written
+   * room message with a `key` is kept instead, to be written again on the next socket: the server
+   * stores it once whatever the number of tries, so it still settles exactly once.
+   */
   fail (err: ChatError, all = false): void {
     for (const [id, p] of this.pending) {
       if (!all && !p.sent) continue
+      if (!all && p.frame.type === 'message' && p.frame.key !== undefined && p.frame.transient !== true) {
+        p.sent = false
+        continue
+      }
       this.pending.delete(id)
       clearTimeout(p.timer)
       p.reject(err)

@@ -5,7 +5,7 @@
 import type { Static } from 'typebox'
 import type {
   AckFrameSchema, JoinedFrameSchema, LeftFrameSchema, PongFrameSchema,
-  BroadcastFrame, ErrorFrame, FrameId, MessageFrame, ServerFrame, WelcomeFrame
+  BroadcastFrame, ErrorFrame, FrameId, HistoryFrame, MessageFrame, ServerFrame, WelcomeFrame
 } from '../schemas/frames.js'
 import type { BackoffOptions } from './backoff.js'
 import type { ChatError } from './errors.js'
@@ -15,7 +15,34 @@ export type AckFrame = Static<typeof AckFrameSchema>
 export type JoinedFrame = Static<typeof JoinedFrameSchema>
 export type LeftFrame = Static<typeof LeftFrameSchema>
 export type PongFrame = Static<typeof PongFrameSchema>
-export type { BroadcastFrame, ErrorFrame, FrameId, MessageFrame, ServerFrame, WelcomeFrame }
+export type { BroadcastFrame, ErrorFrame, FrameId, HistoryFrame, MessageFrame, ServerFrame, WelcomeFrame }
+
+/** Where the client stands in a room's history: the last message it got (or the `joined` position). */
+export interface RoomPosition {
+  offset: number
+  epoch: string
+}
+
+export interface SendOptions {
+  /** Idempotency key; default a random one, so a send retried over a reconnect is stored once. */
+  key?: string
+  /** A transient message (typing indicators): not stored, not retried, at most once. */
+  transient?: boolean
+}
+
+export interface HistoryOptions {
+  /** How many messages; default 50, at most 100. */
+  limit?: number
+  /** Only messages with offsets below this one. */
+  before?: number
+}
+
+export interface RoomResumeEvent {
+  room: string
+  /** Where the room stands now: live messages continue from offset+1. */
+  offset: number
+  epoch: string
+}
 
 export interface ChatClientOptions {
   /** The `/ws` endpoint, e.g. `ws://localhost:3000/api/chat-api/ws`. */
@@ -52,6 +79,13 @@ export interface ChatClientEvents {
   open: OpenEvent
   message: MessageFrame
   broadcast: BroadcastFrame
+  /** A room rejoined after a reconnect with every message missed meanwhile replayed before this event's position. */
+  recovered: RoomResumeEvent
+  /**
+   * A room rejoined after a reconnect, but the messages missed meanwhile could not be replayed
+   * (the history no longer holds them, or was lost): reload it, e.g. with `history()`.
+   */
+  gap: RoomResumeEvent
   /** An error frame no request is waiting for (e.g. a refused rejoin), or a socket error. */
   error: ChatError
   close: CloseEvent

@@ -1,12 +1,22 @@
 /**
  * The room registry of one instance: rooms -> local connections, and publishing to them. Frames
  * arrive here already serialised; delivering one costs a write per local member and nothing else.
- * Another instance's traffic comes in through the broker (`deliverRoom` / `deliverAll`).
+ *
+ * Two delivery paths:
+ * - stored room messages (history on): numbered by the history store and delivered when they come
+ *   back from it (`deliverStored`), own ones included, so that every member on every instance gets
+ *   a room's messages in offset order; a room's feed fills any gap from the history (room-feed.ts);
+ * - everything else (broadcasts, transient messages, history off): local members at once, then the
+ *   other instances through the broker (`deliverRoom` / `deliverAll`), at most once.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
+import type { HistoryStore, Position } from '../history/history-store.js'
+import { ErrorCode } from '../protocol.js'
 import { LocalBroker, type Broker, type BrokerStatus } from './broker.js'
 import type { Connection } from './connection.js'
 import { textFrame } from './frame-writer.js'
+import { RoomFeed } from './room-feed.js'
+import { Room } from './room.js'
 
 export interface HubStats {
   instanceId: string
@@ -25,27 +35,60 @@ export interface PublishOptions {
 
 export type PublishOutcome =
   | { ok: true, messageId: string, offset?: number, epoch?: string }
-  | { ok: false, code: 'unavailable', message: string }
+  | { ok: false, code: typeof ErrorCode.UNAVAILABLE, message: string }
+
+/** What a join tells the client: where it starts (null while unknown: Redis down) and whether `since` was honoured. */
+export type JoinReply = (start: Position | null, recovered: boolean | undefined) => void
+
+export interface HubLog {
+  warn (obj: object, msg: string): void
+}
+
+const UNAVAILABLE: PublishOutcome = Object.freeze({
+  ok: false,
+  code: ErrorCode.UNAVAILABLE,
+  message: 'Redis is unreachable: the message was not stored nor delivered; resend it later with the same key'
+})
 
 export class Hub {
   readonly instanceId = randomUUID()
   /** Set when the app starts closing: no new sockets, /ready answers 503. */
   closing = false
   readonly connections = new Set<Connection>()
-  private readonly rooms = new Map<string, Set<Connection>>()
-  /** The broker subscription of each room that has local members: in flight or done. */
-  private readonly subscriptions = new Map<string, Promise<void>>()
+  private readonly rooms = new Map<string, Room>()
   private broker: Broker = new LocalBroker()
+  private readonly feed: RoomFeed
+  private history: HistoryStore | null = null
   private readonly startedAt = performance.now()
   // messageId = short random instance tag + counter: unique across instances, cheap to make.
   private readonly messageTag = randomBytes(6).toString('base64url')
   private messageSeq = 0
 
-  constructor (private readonly onBrokerError: (err: unknown, room: string) => void = () => {}) {}
+  constructor (private readonly log: HubLog = { warn () {} }) {
+    this.feed = new RoomFeed({
+      fanOut: (room, frame) => this.fanOut(room, frame),
+      history: () => this.history,
+      isCurrent: (room) => this.rooms.get(room.name) === room,
+      log
+    })
+  }
 
   /** Swaps the single-instance broker for a cross-instance one (before any socket connects). */
   useBroker (broker: Broker): void {
     this.broker = broker
+  }
+
+  /** Turns history on (before any socket connects). */
+  useHistory (history: HistoryStore): void {
+    this.history = history
+  }
+
+  get historyEnabled (): boolean {
+    return this.history !== null
+  }
+
+  get historyStore (): HistoryStore | null {
+    return this.history
   }
 
   get brokerStatus (): BrokerStatus {
@@ -62,32 +105,34 @@ export class Hub {
   }
 
   /**
-   * Adds the connection to the room; the promise resolves once the room's messages from every
-   * instance reach it. Idempotent.
+   * Adds the connection to the room. `reply` is called once the room receives every instance's
+   * messages, after the replay of what came after `since` (when asked and possible) and before any
+   * live message; the promise settles after it. Idempotent.
    */
-  join (conn: Connection, room: string): Promise<void> {
-    let members = this.rooms.get(room)
-    if (members === undefined) {
-      members = new Set()
-      this.rooms.set(room, members)
-      // Brokers resolve even when Redis is down (they resubscribe on reconnect); the catch only
-      // keeps a broker bug from leaving the joiner waiting forever.
-      this.subscriptions.set(room, this.broker.subscribeRoom(room).catch(err => this.onBrokerError(err, room)))
+  join (conn: Connection, name: string, since: Position | null, reply: JoinReply): Promise<void> {
+    let room = this.rooms.get(name)
+    if (room === undefined) room = this.openRoom(name)
+    if (room.has(conn)) {
+      // Already receiving the room: nothing to replay. `since` was honoured if it is where we are.
+      const start = room.position
+      reply(start, since === null ? undefined : start !== null && since.epoch === start.epoch && since.offset === start.offset)
+      return Promise.resolve()
     }
-    members.add(conn)
-    conn.rooms.add(room)
-    return this.subscriptions.get(room) as Promise<void>
+    conn.rooms.add(name)
+    const joiner = { conn, start: null, held: [] }
+    room.joiners.push(joiner)
+    const opened = room
+    return room.ready.then(() => this.feed.admit(opened, joiner, since, reply))
   }
 
   /** False when the connection was not in the room. */
-  leave (conn: Connection, room: string): boolean {
-    const members = this.rooms.get(room)
-    if (members === undefined || !members.delete(conn)) return false
-    conn.rooms.delete(room)
-    if (members.size === 0) {
-      this.rooms.delete(room)
-      this.subscriptions.delete(room)
-      this.broker.unsubscribeRoom(room).catch(err => this.onBrokerError(err, room))
+  leave (conn: Connection, name: string): boolean {
+    const room = this.rooms.get(name)
+    if (room === undefined || !room.remove(conn)) return false
+    conn.rooms.delete(name)
+    if (room.size === 0) {
+      this.rooms.delete(name)
+      this.broker.unsubscribeRoom(name).catch(err => this.log.warn({ err, room: name }, 'broker unsubscribe failed'))
     }
     return true
   }
@@ -98,15 +143,28 @@ export class Hub {
 
   /**
    * Publishes a room message built from `dataJson` (the client's `data`, serialised) and `fromJson`
-   * (the sender, serialised once per sender). Used by sockets and the server API alike.
+   * (the sender, serialised once per sender). Used by sockets and the server API alike. With history
+   * on it resolves once the message is stored (or found stored under its key).
    */
   async sendToRoom (room: string, dataJson: string, fromJson: string, opts: PublishOptions = {}): Promise<PublishOutcome> {
     const messageId = this.nextMessageId()
-    const transient = opts.transient === true ? ',"transient":true' : ''
     // Serialised once here; every recipient on every instance gets these same bytes. Only `data` is
     // the client's: the room passed the naming rule and the messageId is base64url.
-    this.publishRoom(room, Buffer.from(`{"type":"message","room":"${room}","data":${dataJson},"from":${fromJson},"messageId":"${messageId}","ts":${Date.now()}${transient}}`))
-    return { ok: true, messageId }
+    const head = `{"type":"message","room":"${room}","data":${dataJson},"from":${fromJson},"messageId":"${messageId}","ts":${Date.now()}`
+    const history = this.history
+    if (history === null || opts.transient === true) {
+      this.publishRoom(room, Buffer.from(opts.transient === true ? `${head},"transient":true}` : `${head}}`))
+      return { ok: true, messageId }
+    }
+    if (!history.available()) return UNAVAILABLE
+    try {
+      const stored = await history.append({ room, messageId, frameHead: head, key: opts.key })
+      return { ok: true, messageId: stored.messageId, offset: stored.offset, epoch: stored.epoch }
+    } catch (err) {
+      // Lost with the connection, or refused: the client resends with the same key.
+      this.log.warn({ err, room }, 'storing a message failed')
+      return UNAVAILABLE
+    }
   }
 
   /** Publishes a global broadcast to every connection of every instance; returns its messageId. */
@@ -116,7 +174,7 @@ export class Hub {
     return messageId
   }
 
-  /** Local members first, then every other instance. */
+  /** At most once: local members first, then every other instance. */
   publishRoom (room: string, frame: Buffer): void {
     this.deliverRoom(room, frame)
     this.broker.publishRoom(room, frame)
@@ -127,17 +185,36 @@ export class Hub {
     this.broker.publishAll(frame)
   }
 
+  /** A non-stored room frame (transient, or history off). */
   deliverRoom (room: string, frame: Buffer): void {
-    const members = this.rooms.get(room)
-    if (members === undefined) return
+    const members = this.rooms.get(room)?.members
+    if (members === undefined || members.size === 0) return
     const wire = textFrame(frame) // once per message, whatever the number of members
     for (const conn of members) conn.sendFramed(frame, wire)
+  }
+
+  /** A stored room message, numbered by the history: delivered in offset order, gaps filled first. */
+  deliverStored (room: string, offset: number, epoch: string, frame: Buffer): void {
+    const target = this.rooms.get(room)
+    if (target !== undefined) this.feed.receive(target, offset, epoch, frame)
   }
 
   deliverAll (frame: Buffer): void {
     if (this.connections.size === 0) return
     const wire = textFrame(frame)
     for (const conn of this.connections) conn.sendFramed(frame, wire)
+  }
+
+  /** The link that brings stored messages dropped: each feed waits until it can catch up. */
+  linkLost (): void {
+    for (const room of this.rooms.values()) room.syncing = true
+  }
+
+  /** The link is back: each feed that waits reads what it missed from the history. */
+  linkRestored (): void {
+    for (const room of this.rooms.values()) {
+      if (room.syncing) this.feed.resync(room)
+    }
   }
 
   /** Local members of each room; used by the broker to resubscribe after a reconnect. */
@@ -148,7 +225,7 @@ export class Hub {
   stats (): HubStats {
     // No prototype: a room may be called `__proto__`, and must be counted like any other.
     const rooms: Record<string, number> = Object.create(null)
-    for (const [room, members] of this.rooms) rooms[room] = members.size
+    for (const [name, room] of this.rooms) rooms[name] = room.size
     return {
       instanceId: this.instanceId,
       connections: this.connections.size,
@@ -160,5 +237,23 @@ export class Hub {
 
   async closeBroker (): Promise<void> {
     await this.broker.close()
+    this.history?.close()
+  }
+
+  private openRoom (name: string): Room {
+    const room = new Room(name)
+    this.rooms.set(name, room)
+    // Brokers resolve even when Redis is down (they resubscribe on reconnect); the catch only
+    // keeps a broker bug from leaving the joiner waiting forever.
+    const subscribed = this.broker.subscribeRoom(name).catch(err => this.log.warn({ err, room: name }, 'broker subscribe failed'))
+    // With history, the feed learns its position once it hears every message published after it.
+    room.ready = this.history === null ? subscribed : subscribed.then(() => this.feed.resync(room))
+    return room
+  }
+
+  private fanOut (room: Room, frame: Buffer): void {
+    if (room.members.size === 0) return
+    const wire = textFrame(frame)
+    for (const conn of room.members) conn.sendFramed(frame, wire)
   }
 }

@@ -12,16 +12,17 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Broker, BrokerStatus } from './broker.js'
 import type { Hub } from './hub.js'
-import { redisChannels, type RedisChannels } from './redis-channels.js'
+import type { RedisLayout } from '../redis/layout.js'
+import { isStoredPayload, openStoredPayload } from '../redis/stored-payload.js'
 import { EnvelopeCodec, OWN_ECHO } from './redis-envelope.js'
 import { quitWithTimeout } from './redis-quit.js'
 
 export interface RedisBrokerOptions {
-  hub: Pick<Hub, 'instanceId' | 'deliverRoom' | 'deliverAll' | 'roomNames'>
+  hub: Pick<Hub, 'instanceId' | 'deliverRoom' | 'deliverAll' | 'deliverStored' | 'roomNames' | 'linkLost' | 'linkRestored'>
   publisher: Redis
   /** Made with `autoResubscribe: false` and `enableOfflineQueue: false`; owned (and quit) by the broker. */
   subscriber: Redis
-  channelPrefix: string
+  layout: RedisLayout
   log: FastifyBaseLogger
   /** Bound of the subscriber's QUIT at close. */
   quitTimeoutMs: number
@@ -31,7 +32,7 @@ export class RedisBroker implements Broker {
   private readonly hub: RedisBrokerOptions['hub']
   private readonly publisher: Redis
   private readonly subscriber: Redis
-  private readonly channels: RedisChannels
+  private readonly channels: RedisLayout
   private readonly codec: EnvelopeCodec
   private readonly log: FastifyBaseLogger
   private readonly quitTimeoutMs: number
@@ -52,7 +53,7 @@ export class RedisBroker implements Broker {
     this.hub = opts.hub
     this.publisher = opts.publisher
     this.subscriber = opts.subscriber
-    this.channels = redisChannels(opts.channelPrefix)
+    this.channels = opts.layout
     this.codec = new EnvelopeCodec(opts.hub.instanceId)
     this.log = opts.log
     this.quitTimeoutMs = opts.quitTimeoutMs
@@ -60,7 +61,11 @@ export class RedisBroker implements Broker {
     this.subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) => this.receive(channel, payload))
     this.subscriber.on('ready', () => this.resubscribe())
     this.subscriber.on('close', () => this.subscriberLost())
-    this.publisher.on('ready', () => this.log.info('redis publisher connected'))
+    this.publisher.on('ready', () => {
+      this.log.info('redis publisher connected')
+      // The history is readable again: rooms that wait for it catch up (they also need `synced`).
+      if (this.synced) this.hub.linkRestored()
+    })
     for (const client of [this.publisher, this.subscriber]) client.on('error', (err: Error) => this.logError(err))
     if (this.subscriber.status === 'ready') this.resubscribe()
   }
@@ -127,6 +132,7 @@ export class RedisBroker implements Broker {
   }
 
   private receive (channel: Buffer, payload: Buffer): void {
+    if (isStoredPayload(payload)) return this.receiveStored(channel, payload)
     const frame = this.codec.open(payload)
     if (frame === OWN_ECHO) return // our members got it from the hub already
     const name = channel.toString('latin1')
@@ -140,6 +146,17 @@ export class RedisBroker implements Broker {
     }
     const room = this.channels.roomOf(name)
     if (room !== null) this.hub.deliverRoom(room, frame)
+  }
+
+  /** A stored room message, published by the history script of any instance, this one included. */
+  private receiveStored (channel: Buffer, payload: Buffer): void {
+    const stored = openStoredPayload(payload)
+    const room = this.channels.roomOf(channel.toString('latin1'))
+    if (stored === null || room === null) {
+      this.log.debug({ bytes: payload.length }, 'dropped a malformed stored-message payload')
+      return
+    }
+    this.hub.deliverStored(room, stored.offset, stored.epoch, stored.frame)
   }
 
   private resubscribe (): void {
@@ -156,11 +173,14 @@ export class RedisBroker implements Broker {
       this.synced = true
       this.log.info({ rooms: channels.length - 1 }, 'redis subscriber connected')
       for (const waiter of this.syncWaiters) waiter()
+      // Messages published while the link was down were not heard: each room catches up.
+      this.hub.linkRestored()
     })
   }
 
   private subscriberLost (): void {
     if (this.live && !this.closed) this.log.warn('redis subscriber disconnected; resubscribing when Redis is back')
+    if (this.live) this.hub.linkLost()
     this.live = false
     this.synced = false
     this.epoch++

@@ -29,7 +29,10 @@ export const ConfigSchema = Type.Object({
   WS_HEARTBEAT_MS: Type.Integer({ minimum: 0, default: 30000 }),
   WS_MAX_BUFFERED_BYTES: Type.Integer({ minimum: 1, default: 1048576 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10000 }),
-  DEMO_ENABLED: Type.Boolean({ default: true })
+  DEMO_ENABLED: Type.Boolean({ default: true }),
+  // Version 2: history and recovery. 0 turns history, offsets, recovery and keys off.
+  HISTORY_SIZE: Type.Integer({ minimum: 0, maximum: 100000, default: 100 }),
+  HISTORY_TTL_SEC: Type.Integer({ minimum: 1, default: 600 })
 }, {
   // AUTH_ENABLED=true without a secret must not start: the error names JWT_SECRET. `type` makes
   // Ajv coerce "true" inside the `if` too, which it checks before the properties.

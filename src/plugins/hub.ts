@@ -6,6 +6,7 @@ import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
+import { MemoryHistory } from '../history/memory-history.js'
 import { Hub } from '../hub/hub.js'
 import { CloseCode } from '../protocol.js'
 
@@ -17,8 +18,17 @@ declare module 'fastify' {
 
 const hubPlugin: FastifyPluginAsync = async (fastify) => {
   const { WS_HEARTBEAT_MS, SHUTDOWN_TIMEOUT_MS } = fastify.config
-  const hub = new Hub((err, room) => fastify.log.warn({ err, room }, 'broker (un)subscribe failed'))
+  const hub = new Hub(fastify.log)
   fastify.decorate('hub', hub)
+  // With Redis, the redis plugin puts the shared history in place instead.
+  const { HISTORY_SIZE, HISTORY_TTL_SEC, REDIS_URL } = fastify.config
+  if (HISTORY_SIZE > 0 && REDIS_URL === undefined) {
+    hub.useHistory(new MemoryHistory({
+      size: HISTORY_SIZE,
+      ttlSec: HISTORY_TTL_SEC,
+      deliver: (room, offset, epoch, frame) => hub.deliverStored(room, offset, epoch, frame)
+    }))
+  }
 
   // One timer for all sockets (ws FAQ "How to detect and close broken connections?").
   const heartbeat = WS_HEARTBEAT_MS > 0

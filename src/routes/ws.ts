@@ -32,6 +32,9 @@ function urlRooms (request: FastifyRequest): string[] {
   return queryRoom === undefined || queryRoom === pathRoom ? [pathRoom] : [pathRoom, queryRoom]
 }
 
+/** The URL's rooms are answered by `welcome`, not by one `joined` each. */
+const noReply = () => {}
+
 const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { hub, config, auth } = fastify
   const limits: SessionLimits = {
@@ -77,7 +80,7 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
     const rooms = urlRooms(request)
     const welcome = { type: 'welcome', connectionId: conn.id, instanceId: hub.instanceId, rooms, user: principal.user }
-    session.holdUntil(Promise.all(rooms.map(room => hub.join(conn, room))).then(() => conn.welcome(welcome)))
+    session.holdUntil(Promise.all(rooms.map(room => hub.join(conn, room, null, noReply))).then(() => conn.welcome(welcome)))
   }
 
   const common = {

@@ -20,17 +20,39 @@ const data = Type.Unknown({ description: 'Any JSON value' })
 
 // Client to server
 
+export const PositionSchema = Type.Object({
+  offset: Type.Integer({ minimum: 0, description: 'Offset of the last message received' }),
+  epoch: Type.String({ description: 'Epoch of that message' })
+}, { description: 'Where a client stands in a room\'s history' })
+
 export const JoinFrameSchema = Type.Object({
-  type: Type.Literal('join'), room: RoomNameSchema, id
-}, { $id: 'JoinFrame', description: 'Join a room (idempotent); answered by `joined`' })
+  type: Type.Literal('join'),
+  room: RoomNameSchema,
+  since: Type.Optional(PositionSchema),
+  id
+}, {
+  $id: 'JoinFrame',
+  description: 'Join a room (idempotent); answered by `joined`. With `since`, the messages after it are replayed first when the history still holds them all'
+})
 
 export const LeaveFrameSchema = Type.Object({
   type: Type.Literal('leave'), room: RoomNameSchema, id
 }, { $id: 'LeaveFrame', description: 'Leave a room; answered by `left`' })
 
+export const MessageKeySchema = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'Idempotency key: a resend with the same key to the same room is not stored nor delivered again; its `ack` names the first'
+})
+
 export const SendMessageFrameSchema = Type.Object({
-  type: Type.Literal('message'), room: RoomNameSchema, data, id
-}, { $id: 'SendMessageFrame', description: 'Send to every member of a joined room; `ack` when `id` is given' })
+  type: Type.Literal('message'),
+  room: RoomNameSchema,
+  data,
+  key: Type.Optional(MessageKeySchema),
+  transient: Type.Optional(Type.Boolean({ description: 'true: not stored, no offset, delivered at most once (typing indicators)' })),
+  id
+}, { $id: 'SendMessageFrame', description: 'Send to every member of a joined room; `ack` when `id` is given, once the message is stored' })
 
 export const SendBroadcastFrameSchema = Type.Object({
   type: Type.Literal('broadcast'), data, id
@@ -40,8 +62,20 @@ export const PingFrameSchema = Type.Object({
   type: Type.Literal('ping'), id
 }, { $id: 'PingFrame', description: 'Answered by `pong`' })
 
+export const HISTORY_LIMIT_DEFAULT = 50
+export const HISTORY_LIMIT_MAX = 100
+
+export const HistoryRequestFrameSchema = Type.Object({
+  type: Type.Literal('history'),
+  room: RoomNameSchema,
+  limit: Type.Optional(Type.Integer({ minimum: 1, description: `How many messages, at most; default ${HISTORY_LIMIT_DEFAULT}, a larger value is cut to ${HISTORY_LIMIT_MAX}` })),
+  before: Type.Optional(Type.Integer({ minimum: 1, description: 'Only messages with offsets below this one; default: the latest' })),
+  id
+}, { $id: 'HistoryRequestFrame', description: 'The stored messages of a room the token may join (membership not needed); answered by `history`' })
+
 export const CLIENT_FRAME_SCHEMAS = [
-  JoinFrameSchema, LeaveFrameSchema, SendMessageFrameSchema, SendBroadcastFrameSchema, PingFrameSchema
+  JoinFrameSchema, LeaveFrameSchema, SendMessageFrameSchema, SendBroadcastFrameSchema, PingFrameSchema,
+  HistoryRequestFrameSchema
 ] as const
 
 export type JoinFrame = Static<typeof JoinFrameSchema>
@@ -49,7 +83,8 @@ export type LeaveFrame = Static<typeof LeaveFrameSchema>
 export type SendMessageFrame = Static<typeof SendMessageFrameSchema>
 export type SendBroadcastFrame = Static<typeof SendBroadcastFrameSchema>
 export type PingFrame = Static<typeof PingFrameSchema>
-export type ClientFrame = JoinFrame | LeaveFrame | SendMessageFrame | SendBroadcastFrame | PingFrame
+export type HistoryRequestFrame = Static<typeof HistoryRequestFrameSchema>
+export type ClientFrame = JoinFrame | LeaveFrame | SendMessageFrame | SendBroadcastFrame | PingFrame | HistoryRequestFrame
 export type FrameId = Static<typeof FrameIdSchema>
 
 // Server to client
@@ -73,7 +108,10 @@ export const MessageFrameSchema = Type.Object({
   data,
   from: SenderSchema,
   messageId: Type.String(),
-  ts: Type.Number({ description: 'Server time of sending, milliseconds since the epoch' })
+  ts: Type.Number({ description: 'Server time of sending, milliseconds since the epoch' }),
+  offset: Type.Optional(Type.Integer({ minimum: 1, description: 'Place in the room\'s history (history on, not transient): 1, 2, 3, ... within an epoch' })),
+  epoch: Type.Optional(Type.String({ maxLength: 32, description: 'Names one continuous history of the room; offsets restart at 1 when it changes' })),
+  transient: Type.Optional(Type.Literal(true, { description: 'A transient message: not stored, no offset' }))
 }, { $id: 'MessageFrame', description: 'A room message' })
 
 export const BroadcastFrameSchema = Type.Object({
@@ -85,7 +123,12 @@ export const BroadcastFrameSchema = Type.Object({
 }, { $id: 'BroadcastFrame', description: 'A global message' })
 
 export const JoinedFrameSchema = Type.Object({
-  type: Type.Literal('joined'), room: RoomNameSchema, id
+  type: Type.Literal('joined'),
+  room: RoomNameSchema,
+  offset: Type.Optional(Type.Integer({ minimum: 0, description: 'The room\'s latest offset (0: nothing stored); live messages follow from offset+1. History on only' })),
+  epoch: Type.Optional(Type.String({ description: 'The room\'s epoch; for an empty room, the one its first message will get' })),
+  recovered: Type.Optional(Type.Boolean({ description: 'Only when the join had `since`: true when every message after it was replayed before this frame' })),
+  id
 }, { $id: 'JoinedFrame', description: 'The socket now receives the room\'s messages from every instance' })
 
 export const LeftFrameSchema = Type.Object({
@@ -93,8 +136,12 @@ export const LeftFrameSchema = Type.Object({
 }, { $id: 'LeftFrame' })
 
 export const AckFrameSchema = Type.Object({
-  type: Type.Literal('ack'), id: FrameIdSchema, messageId: Type.String()
-}, { $id: 'AckFrame', description: 'Accepted message or broadcast, sent when the client gave an `id`' })
+  type: Type.Literal('ack'),
+  id: FrameIdSchema,
+  messageId: Type.String(),
+  offset: Type.Optional(Type.Integer({ minimum: 1, description: 'A stored room message\'s offset' })),
+  epoch: Type.Optional(Type.String())
+}, { $id: 'AckFrame', description: 'Accepted message or broadcast, sent when the client gave an `id`; for a room message once it is stored' })
 
 export const PongFrameSchema = Type.Object({
   type: Type.Literal('pong'), id
@@ -107,13 +154,24 @@ export const ErrorFrameSchema = Type.Object({
   id
 }, { $id: 'ErrorFrame', description: 'A refused frame; the connection stays open' })
 
+export const HistoryFrameSchema = Type.Object({
+  type: Type.Literal('history'),
+  room: RoomNameSchema,
+  epoch: Type.String(),
+  offset: Type.Integer({ minimum: 0, description: 'The room\'s latest offset' }),
+  // A reference, not the schema inline: its $id may be registered once only.
+  messages: Type.Array(Type.Ref('MessageFrame'), { description: 'Oldest first, each exactly as delivered' }),
+  id
+}, { $id: 'HistoryFrame', description: 'The answer to a `history` request' })
+
 export const SERVER_FRAME_SCHEMAS = [
   WelcomeFrameSchema, MessageFrameSchema, BroadcastFrameSchema, JoinedFrameSchema, LeftFrameSchema,
-  AckFrameSchema, PongFrameSchema, ErrorFrameSchema
+  AckFrameSchema, PongFrameSchema, ErrorFrameSchema, HistoryFrameSchema
 ] as const
 
 export type WelcomeFrame = Static<typeof WelcomeFrameSchema>
 export type MessageFrame = Static<typeof MessageFrameSchema>
 export type BroadcastFrame = Static<typeof BroadcastFrameSchema>
 export type ErrorFrame = Static<typeof ErrorFrameSchema>
+export type HistoryFrame = Static<typeof HistoryFrameSchema>
 export type ServerFrame = Static<typeof SERVER_FRAME_SCHEMAS[number]>

@@ -1,6 +1,6 @@
 /** Schemas of the HTTP endpoints' bodies; each route declares one response per status. */
 import { Type } from 'typebox'
-import { RoomNameSchema } from './frames.js'
+import { HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX, RoomNameSchema } from './frames.js'
 
 export const ErrorResponseSchema = Type.Object({
   error: Type.String({ description: 'A stable error code' }),
@@ -31,3 +31,16 @@ export const WsQuerySchema = Type.Object({
 export const AuthQuerySchema = Type.Object({
   access_token: Type.Optional(Type.String({ description: 'JWT, instead of the Authorization header' }))
 })
+
+export const HistoryQuerySchema = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, description: `How many messages, at most; default ${HISTORY_LIMIT_DEFAULT}, a larger value is cut to ${HISTORY_LIMIT_MAX}` })),
+  before: Type.Optional(Type.Integer({ minimum: 1, description: 'Only messages with offsets below this one' })),
+  access_token: Type.Optional(Type.String({ description: 'JWT, instead of the Authorization header' }))
+})
+
+export const HistoryResponseSchema = Type.Object({
+  room: RoomNameSchema,
+  epoch: Type.String({ description: 'The room\'s epoch; for an empty room, the one its first message will get' }),
+  offset: Type.Integer({ minimum: 0, description: 'The room\'s latest offset (0: nothing stored)' }),
+  messages: Type.Array(Type.Ref('MessageFrame'), { description: 'Oldest first, each exactly as delivered' })
+}, { $id: 'HistoryResponse' })

@@ -5,7 +5,7 @@
  */
 import { Compile } from 'typebox/compile'
 import {
-  JoinFrameSchema, LeaveFrameSchema, PingFrameSchema, SendBroadcastFrameSchema, SendMessageFrameSchema,
+  HistoryRequestFrameSchema, JoinFrameSchema, LeaveFrameSchema, PingFrameSchema, SendBroadcastFrameSchema, SendMessageFrameSchema,
   type ClientFrame
 } from '../schemas/frames.js'
 import { ErrorCode, INVALID_ROOM_MESSAGE, isValidRoom } from '../protocol.js'
@@ -16,7 +16,8 @@ export const validators = {
   leave: Compile(LeaveFrameSchema),
   message: Compile(SendMessageFrameSchema),
   broadcast: Compile(SendBroadcastFrameSchema),
-  ping: Compile(PingFrameSchema)
+  ping: Compile(PingFrameSchema),
+  history: Compile(HistoryRequestFrameSchema)
 }
 
 export type FrameType = keyof typeof validators

@@ -9,8 +9,10 @@ import type { Connection } from '../hub/connection.js'
 import type { Hub } from '../hub/hub.js'
 import { mayJoin } from '../hub/principal.js'
 import { TokenBucket } from '../hub/token-bucket.js'
+import type { Position } from '../history/history-store.js'
 import type { FrameId } from '../schemas/frames.js'
 import { checkFrame, isFrameType } from './frame-validators.js'
+import { readHistory } from '../history/read-history.js'
 
 export interface SessionLimits {
   maxMessageBytes: number
@@ -134,21 +136,24 @@ export class Session {
 
     const valid = check.frame
     switch (valid.type) {
-      case 'join': return this.join(valid.room, id)
+      case 'join': return this.join(valid.room, valid.since ?? null, id)
       case 'leave': return this.leave(valid.room, id)
-      case 'message': return this.message(valid.room, valid.data, id)
+      case 'message': return this.message(valid.room, valid.data, valid.key, valid.transient === true, id)
       case 'broadcast': return this.broadcast(valid.data, id)
       case 'ping': return this.conn.sendJson({ type: 'pong', id })
+      case 'history': return this.history(valid.room, valid.limit, valid.before, id)
     }
   }
 
-  private join (room: string, id: FrameId | undefined): Promise<void> | void {
+  private join (room: string, since: Position | null, id: FrameId | undefined): Promise<void> | void {
     const conn = this.conn
     if (!mayJoin(conn.principal, room)) return this.error(ErrorCode.FORBIDDEN, `not allowed to join "${room}"`, id)
     if (!conn.rooms.has(room) && conn.rooms.size >= this.limits.maxRooms) {
       return this.error(ErrorCode.TOO_MANY_ROOMS, `a connection may be in at most ${this.limits.maxRooms} rooms`, id)
     }
-    return this.hub.join(conn, room).then(() => conn.sendJson({ type: 'joined', room, id }))
+    return this.hub.join(conn, room, since, (start, recovered) => {
+      conn.sendJson({ type: 'joined', room, id, offset: start?.offset, epoch: start?.epoch, recovered })
+    })
   }
 
   private leave (room: string, id: FrameId | undefined): void {
@@ -156,28 +161,31 @@ export class Session {
     this.conn.sendJson({ type: 'left', room, id })
   }
 
-  private message (room: string, data: unknown, id: FrameId | undefined): void {
+  private message (room: string, data: unknown, key: string | undefined, transient: boolean, id: FrameId | undefined): void {
     if (!this.conn.rooms.has(room)) return this.error(ErrorCode.NOT_IN_ROOM, `join "${room}" before sending to it`, id)
-    this.publish(room, data, id)
+    const dataJson = serialiseData(data)
+    if (dataJson === null) return this.error(ErrorCode.BAD_FRAME, TOO_DEEP, id)
+    this.hub.sendToRoom(room, dataJson, this.fromJson, { key, transient }).then(outcome => {
+      if (!outcome.ok) return this.error(outcome.code, outcome.message, id)
+      if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId: outcome.messageId, offset: outcome.offset, epoch: outcome.epoch })
+    })
   }
 
   private broadcast (data: unknown, id: FrameId | undefined): void {
     if (!this.conn.principal.canBroadcast) return this.error(ErrorCode.FORBIDDEN, 'broadcast needs the chat:broadcast scope', id)
-    this.publish(null, data, id)
-  }
-
-  /** A room message, or a global broadcast when `room` is null; `ack` when the client gave an id. */
-  private publish (room: string | null, data: unknown, id: FrameId | undefined): void {
     const dataJson = serialiseData(data)
     if (dataJson === null) return this.error(ErrorCode.BAD_FRAME, TOO_DEEP, id)
-    if (room === null) {
-      const messageId = this.hub.sendToAll(dataJson, this.fromJson)
-      if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId })
-      return
-    }
-    this.hub.sendToRoom(room, dataJson, this.fromJson).then(outcome => {
-      if (!outcome.ok) return this.error(outcome.code, outcome.message, id)
-      if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId: outcome.messageId })
+    const messageId = this.hub.sendToAll(dataJson, this.fromJson)
+    if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId })
+  }
+
+  /** The stored messages of a room the connection may join; membership is not needed. */
+  private history (room: string, limit: number | undefined, before: number | undefined, id: FrameId | undefined): void {
+    if (!mayJoin(this.conn.principal, room)) return this.error(ErrorCode.FORBIDDEN, `not allowed to read "${room}"`, id)
+    readHistory(this.hub, room, limit, before).then(page => {
+      if (!page.ok) return this.error(page.code, page.message, id)
+      const head = JSON.stringify({ type: 'history', room, id, epoch: page.epoch, offset: page.offset })
+      this.conn.send(page.body(head))
     })
   }
 

@@ -53,7 +53,7 @@ t.test('send to a room not joined rejects with not_in_room; join and leave resol
   t.ok(err instanceof ChatError)
   t.match(err, { code: 'not_in_room', frame: { type: 'error', code: 'not_in_room', id: Number } })
 
-  t.same(await chat.join('lobby'), { type: 'joined', room: 'lobby', id: 2 })
+  t.match(await chat.join('lobby'), { type: 'joined', room: 'lobby', id: 2, offset: 0, epoch: String })
   t.ok(chat.rooms.has('lobby'))
   await chat.send('lobby', 'y')
   t.match(await chat.leave('lobby'), { type: 'left', room: 'lobby' })
@@ -118,15 +118,19 @@ t.test('after the server drops the socket the client reconnects and rejoins its 
   t.match(await got, { room: 'general', data: 'welcome back' })
 })
 
-t.test('a request in flight when the socket drops rejects with disconnected', async t => {
+t.test('a request in flight when the socket drops rejects with disconnected; a send is written again', async t => {
   const { app, url } = await listen(t)
   const drop = serverSideDropper(app)
   const chat = client(t, { url: `${url}/ws?tag=chat`, rooms: ['general'], reconnect: { baseMs: 20, maxMs: 20 } })
   await chat.connect()
-  const inFlight = chat.send('general', 'lost')
-  drop('chat') // in the same tick: the server never reads the frame
-  await t.rejects(inFlight, { code: 'disconnected' })
+  const ping = chat.ping()
+  const inFlight = chat.send('general', 'not lost')
+  drop('chat') // in the same tick: the server never reads the frames
+  await t.rejects(ping, { code: 'disconnected' })
   await next(chat, 'open')
+  const ack = await inFlight
+  t.match(ack, { type: 'ack', offset: 1, epoch: String }, 'stored once, after the reconnect')
+  t.equal(chat.positions.get('general')?.offset, 1)
 })
 
 t.test('requests with no reply reject with timeout; the token goes in the query', async t => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { test } from 'tap'
 import { EnvelopeCodec, OWN_ECHO } from '../../src/hub/redis-envelope.js'
-import { redisChannels } from '../../src/hub/redis-channels.js'
+import { redisLayout } from '../../src/redis/layout.js'
 import { connect } from '../helper.js'
 import { adminClient, clusterApp, statsOf, TEST_REDIS_URL, uniquePrefix } from '../redis-helper.js'
 
@@ -23,14 +23,18 @@ test('an envelope carries the origin and the frame bytes untouched', async (t) =
   t.throws(() => new EnvelopeCodec('short'), /instanceId must be 36 bytes/)
 })
 
-test('channel names come from the prefix', async (t) => {
-  const channels = redisChannels('chat-api')
-  t.equal(channels.all, 'chat-api:all')
-  t.equal(channels.room('general'), 'chat-api:room:general')
-  t.equal(channels.roomOf('chat-api:room:a:b'), 'a:b', 'room names may hold colons')
-  t.equal(channels.roomOf('chat-api:room:'), null)
-  t.equal(channels.roomOf('other:room:general'), null)
-  t.equal(channels.roomOf('chat-api:all'), null)
+test('channel and key names come from the prefix, the room in a hash tag', async (t) => {
+  const layout = redisLayout('chat-api')
+  t.equal(layout.all, 'chat-api:all')
+  t.equal(layout.room('general'), 'chat-api:room:{general}')
+  t.equal(layout.roomOf('chat-api:room:{a:b}'), 'a:b', 'room names may hold colons')
+  t.equal(layout.roomOf('chat-api:room:{}'), null)
+  t.equal(layout.roomOf('chat-api:room:{general'), null)
+  t.equal(layout.roomOf('other:room:{general}'), null)
+  t.equal(layout.roomOf('chat-api:all'), null)
+  t.equal(layout.meta('general'), 'chat-api:{general}:meta')
+  t.equal(layout.log('general'), 'chat-api:{general}:log')
+  t.equal(layout.messageKey('general', 'k{1}'), 'chat-api:{general}:key:k{1}', 'the first braces are the tag')
 })
 
 test('foreign or malformed payloads on our channels reach nobody', async (t) => {
@@ -41,12 +45,12 @@ test('foreign or malformed payloads on our channels reach nobody', async (t) => 
   const { instanceId } = await statsOf(app)
   const other = new EnvelopeCodec(randomUUID())
 
-  await publisher.publish(`${prefix}:room:general`, 'garbage')
-  await publisher.publish(`${prefix}:room:general`, Buffer.concat([Buffer.from(`${randomUUID()}\n`), Buffer.from([0xff, 0xfe])]))
+  await publisher.publish(`${prefix}:room:{general}`, 'garbage')
+  await publisher.publish(`${prefix}:room:{general}`, Buffer.concat([Buffer.from(`${randomUUID()}\n`), Buffer.from([0xff, 0xfe])]))
   await publisher.publish(`${prefix}:all`, Buffer.from(`${instanceId}\n`))
   // Well-formed, but claiming to come from the instance itself: dropped as its own echo.
-  await publisher.publish(`${prefix}:room:general`, new EnvelopeCodec(instanceId).seal(Buffer.from('{"type":"message","data":"echo"}')))
-  await publisher.publish(`${prefix}:room:general`, other.seal(Buffer.from('{"type":"message","room":"general","data":"ok"}')))
+  await publisher.publish(`${prefix}:room:{general}`, new EnvelopeCodec(instanceId).seal(Buffer.from('{"type":"message","data":"echo"}')))
+  await publisher.publish(`${prefix}:room:{general}`, other.seal(Buffer.from('{"type":"message","room":"general","data":"ok"}')))
 
   t.equal((await member.next('message')).data, 'ok', 'the instance is still serving')
   t.same(member.frames.map(f => f.type), ['welcome', 'message'])

@@ -68,10 +68,10 @@ test('two instances on one Redis share rooms and broadcasts', async (t) => {
   })
 
   await t.test('an instance subscribes a room only while it has a member in it', async (t) => {
-    const room = `${prefix}:room:only-a`
+    const room = `${prefix}:room:{only-a}`
     const soloA = await connect(t, `${a.url}/ws/only-a`)
     t.equal(await numsub(admin, room), 1, 'only A listens to the room')
-    t.same(await channelsUnder(admin, prefix), [`${prefix}:all`, `${prefix}:room:general`, room])
+    t.same(await channelsUnder(admin, prefix), [`${prefix}:all`, `${prefix}:room:{general}`, room])
     t.equal(await numsub(admin, `${prefix}:all`), 2, 'both listen to global broadcasts')
 
     t.equal((await lobbyB.request({ type: 'join', room: 'only-a' })).type, 'joined')
@@ -81,12 +81,12 @@ test('two instances on one Redis share rooms and broadcasts', async (t) => {
 
     await soloA.close()
     await eventually(async () => await numsub(admin, room) === 0)
-    t.same(await channelsUnder(admin, prefix), [`${prefix}:all`, `${prefix}:room:general`])
+    t.same(await channelsUnder(admin, prefix), [`${prefix}:all`, `${prefix}:room:{general}`])
   })
 
   await t.test('rapid join/leave on one instance settles on the last word', async (t) => {
     const room = 'flappy'
-    const channel = `${prefix}:room:${room}`
+    const channel = `${prefix}:room:{${room}}`
     const sender = await connect(t, `${a.url}/ws/${room}`)
     const flapper = await connect(t, `${b.url}/ws`)
     for (let i = 0; i < 20; i++) {

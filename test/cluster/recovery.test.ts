@@ -26,7 +26,7 @@ test('a killed subscriber connection comes back with every room resubscribed', a
     return after !== undefined && after.id !== before.id && after.sub === 3
   })
   await eventually(async () => await redisState(b.app) === 'connected')
-  t.equal(await numsub(admin, `${prefix}:room:ops`), 2)
+  t.equal(await numsub(admin, `${prefix}:room:{ops}`), 2)
 
   sender.send({ type: 'message', room: 'ops', data: { tag: 'after-kill' } })
   t.equal((await receiver.next('message')).data.tag, 'after-kill')
@@ -64,8 +64,8 @@ test('Redis restarted: local delivery goes on, /ready is 503, then fan-out resum
     t.equal((await app.inject(`${PREFIX}/ready`)).statusCode, 200)
   }
   const admin = adminClient(t, redis.url)
-  t.equal(await numsub(admin, `${prefix}:room:ops`), 2)
-  t.equal(await numsub(admin, `${prefix}:room:born-offline`), 2)
+  t.equal(await numsub(admin, `${prefix}:room:{ops}`), 2)
+  t.equal(await numsub(admin, `${prefix}:room:{born-offline}`), 2)
 
   senderA.send({ type: 'message', room: 'ops', data: { tag: 'back' } })
   t.equal((await receiverB.next('message')).data.tag, 'back', 'B missed the offline message and gets the next one')

@@ -1,0 +1,62 @@
+/**
+ * Room history behind one small interface, in Redis (shared by every instance) or in memory (one
+ * instance). A store numbers and keeps each room's messages; it also hands each stored message to
+ * the hub for delivery, in offset order: the Redis store through pub/sub, from inside the same
+ * atomic script, the memory store directly.
+ */
+
+/** Where a room's history stands: its epoch and the offset of its latest message (0: none yet). */
+export interface Position {
+  epoch: string
+  offset: number
+}
+
+export interface AppendResult {
+  /** False when the idempotency key was seen: nothing was stored or delivered again. */
+  stored: boolean
+  messageId: string
+  offset: number
+  epoch: string
+}
+
+export interface SinceResult {
+  /** The room's position when the history was read. */
+  position: Position
+  /** True when every message after the asked position is in `messages`. */
+  recovered: boolean
+  /** The stored frames after the asked position, oldest first; empty unless recovered. */
+  messages: Buffer[]
+}
+
+export interface PageResult {
+  position: Position
+  /** Oldest first. */
+  messages: Buffer[]
+}
+
+/** A room message ready to store: its frame without the closing brace, to which the store adds offset and epoch. */
+export interface StoredMessageDraft {
+  room: string
+  messageId: string
+  frameHead: string
+  key?: string
+}
+
+export interface HistoryStore {
+  /** False while the store cannot take a message (Redis unreachable): the caller answers `unavailable`. */
+  available (): boolean
+  append (draft: StoredMessageDraft): Promise<AppendResult>
+  /** The room's position, and with `from` the messages after it. Rejects when the store cannot be read. */
+  since (room: string, from: Position | null): Promise<SinceResult>
+  /** The last `limit` messages with offsets below `before` (null: all). */
+  page (room: string, limit: number, before: number | null): Promise<PageResult>
+  close (): void
+}
+
+/** Where stored messages go once numbered: the hub's ordered delivery. */
+export type StoredDelivery = (room: string, offset: number, epoch: string, frame: Buffer) => void
+
+/** The frame a store keeps and delivers: the draft's head with the history fields, closed. */
+export function storedFrame (frameHead: string, offset: number, epoch: string): string {
+  return `${frameHead},"offset":${offset},"epoch":"${epoch}"}`
+}

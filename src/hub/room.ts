@@ -1,0 +1,69 @@
+/**
+ * One room on one instance: its members, and with history on, the room's feed of stored messages
+ * as this instance delivers it. The feed's position (epoch, top) is the last message its members
+ * got; messages are delivered strictly in offset order, and anything out of order waits in
+ * `pending` while the missing ones are read from the history.
+ *
+ * A connection that joins is a `Joiner` first: it is told where it starts (its `joined`, after a
+ * replay when it asked for one) and becomes a member once the feed has delivered everything up to
+ * that point, so it gets each message after it exactly once, whatever the timing of the two.
+ */
+import type { Position } from '../history/history-store.js'
+import type { Connection } from './connection.js'
+
+export interface StoredMessage {
+  offset: number
+  epoch: string
+  frame: Buffer
+}
+
+export interface Joiner {
+  conn: Connection
+  /** Where it starts, once its `joined` was sent; null before. */
+  start: Position | null
+  /** Messages the feed delivered since it registered, while `start` was still unknown. */
+  held: StoredMessage[]
+}
+
+export class Room {
+  readonly members = new Set<Connection>()
+  joiners: Joiner[] = []
+  /** Resolves once the room receives every instance's messages and its feed tried to find its position. */
+  ready: Promise<void> = Promise.resolve()
+  epoch: string | null = null
+  top = 0
+  /** True while the position is unknown or a gap is being filled: stored messages wait in `pending`. */
+  syncing = true
+  /** A history read for the feed is under way. */
+  resyncing = false
+  /** Asked to resync while a read was under way. */
+  resyncAgain = false
+  pending: StoredMessage[] = []
+
+  constructor (readonly name: string) {}
+
+  get size (): number {
+    return this.members.size + this.joiners.length
+  }
+
+  get position (): Position | null {
+    return this.epoch === null ? null : { epoch: this.epoch, offset: this.top }
+  }
+
+  has (conn: Connection): boolean {
+    return this.members.has(conn) || this.joiners.some(joiner => joiner.conn === conn)
+  }
+
+  /** False when the connection was neither a member nor a joiner. */
+  remove (conn: Connection): boolean {
+    if (this.members.delete(conn)) return true
+    const before = this.joiners.length
+    this.joiners = this.joiners.filter(joiner => joiner.conn !== conn)
+    return this.joiners.length !== before
+  }
+
+  /** True once the feed has delivered everything up to the joiner's start. */
+  reached (start: Position): boolean {
+    return this.epoch === start.epoch && this.top >= start.offset
+  }
+}

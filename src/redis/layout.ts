@@ -1,0 +1,37 @@
+/**
+ * The Redis layout of one chat-api cluster, decided here and nowhere else: every channel and key
+ * name comes from REDIS_CHANNEL_PREFIX, so two clusters sharing a Redis never meet.
+ *
+ *   `${prefix}:all`                   global broadcasts; every instance subscribes
+ *   `${prefix}:room:{R}`              room R's channel; subscribed while the instance has a member
+ *   `${prefix}:{R}:meta`              hash: epoch and top offset of R's history
+ *   `${prefix}:{R}:log`               stream: R's last HISTORY_SIZE messages, entry id `offset-0`
+ *   `${prefix}:{R}:key:K`             string: what an idempotency key K of R was first stored as
+ *
+ * The room name sits inside `{...}`: on a Redis Cluster everything of one room hashes to one
+ * slot (so the history script may touch all of it atomically), and rooms spread over the shards.
+ * Room names never hold braces, so the tag is always exactly the room.
+ */
+export interface RedisLayout {
+  readonly all: string
+  room (room: string): string
+  /** The room a room channel belongs to; null for any other channel. */
+  roomOf (channel: string): string | null
+  meta (room: string): string
+  log (room: string): string
+  messageKey (room: string, key: string): string
+}
+
+export function redisLayout (prefix: string): RedisLayout {
+  const roomPrefix = `${prefix}:room:{`
+  return {
+    all: `${prefix}:all`,
+    room: (room) => `${roomPrefix}${room}}`,
+    roomOf: (channel) => channel.length > roomPrefix.length + 1 && channel.startsWith(roomPrefix) && channel.endsWith('}')
+      ? channel.slice(roomPrefix.length, -1)
+      : null,
+    meta: (room) => `${prefix}:{${room}}:meta`,
+    log: (room) => `${prefix}:{${room}}:log`,
+    messageKey: (room, key) => `${prefix}:{${room}}:key:${key}`
+  }
+}

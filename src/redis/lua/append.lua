@@ -1,0 +1,38 @@
+-- Numbers, stores and publishes one room message, atomically: the order of PUBLISH is the order of
+-- the offsets, on every instance. A resend with a known idempotency key changes nothing and
+-- answers what the first one was stored as.
+--
+-- KEYS[1] meta hash (epoch, top)   KEYS[2] log stream   KEYS[3] (optional) idempotency key
+-- ARGV[1] HISTORY_SIZE   ARGV[2] HISTORY_TTL_SEC   ARGV[3] messageId (also the epoch, if this
+-- message starts a new history)   ARGV[4] the frame without its closing brace   ARGV[5] channel
+--
+-- Returns {stored (1) or duplicate (0), messageId, offset, epoch}.
+local meta, log, idem = KEYS[1], KEYS[2], KEYS[3]
+local size, ttl, messageId = ARGV[1], ARGV[2], ARGV[3]
+
+local epoch = redis.call('HGET', meta, 'epoch')
+if not epoch then
+  -- A history that expired, was flushed or evicted: a new one, from offset 1.
+  epoch = messageId
+  redis.call('DEL', log)
+  redis.call('HSET', meta, 'epoch', epoch, 'top', 0)
+end
+
+if idem then
+  local seen = redis.call('GET', idem)
+  if seen then
+    local seenEpoch, seenOffset, seenId = string.match(seen, '^(%S+) (%d+) (%S+)$')
+    -- A key of a lost history names an offset of another epoch: it no longer counts.
+    if seenEpoch == epoch then return {0, seenId, tonumber(seenOffset), epoch} end
+  end
+end
+
+local top = redis.call('HINCRBY', meta, 'top', 1)
+local frame = ARGV[4] .. ',"offset":' .. top .. ',"epoch":"' .. epoch .. '"}'
+redis.call('XADD', log, 'MAXLEN', size, top .. '-0', 'f', frame)
+redis.call('EXPIRE', meta, ttl)
+redis.call('EXPIRE', log, ttl)
+if idem then redis.call('SET', idem, epoch .. ' ' .. top .. ' ' .. messageId, 'EX', ttl) end
+-- Receivers read offset and epoch from this header without parsing the frame.
+redis.call('PUBLISH', ARGV[5], '=' .. top .. ' ' .. epoch .. '\n' .. frame)
+return {1, messageId, top, epoch}

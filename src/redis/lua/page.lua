@@ -1,0 +1,29 @@
+-- The last `limit` stored messages of a room with offsets below `before`, oldest first, with the
+-- room's position. Creates the epoch of an empty room, as since.lua does.
+--
+-- KEYS[1] meta hash   KEYS[2] log stream
+-- ARGV[1] epoch for a new history   ARGV[2] HISTORY_TTL_SEC   ARGV[3] limit   ARGV[4] before ('' for none)
+--
+-- Returns {epoch, top, frames...}.
+local meta, log = KEYS[1], KEYS[2]
+
+local epoch = redis.call('HGET', meta, 'epoch')
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('DEL', log)
+  redis.call('HSET', meta, 'epoch', epoch, 'top', 0)
+  redis.call('EXPIRE', meta, ARGV[2])
+end
+local top = tonumber(redis.call('HGET', meta, 'top'))
+local reply = {epoch, top}
+
+-- Stream ids are `offset-0`; an end id of just `N` covers `N-0`.
+local last = '+'
+if ARGV[4] ~= '' then
+  local below = tonumber(ARGV[4]) - 1
+  if below < 1 then return reply end
+  last = tostring(below)
+end
+local entries = redis.call('XREVRANGE', log, last, '-', 'COUNT', ARGV[3])
+for i = #entries, 1, -1 do reply[#reply + 1] = entries[i][2][2] end
+return reply

@@ -1,0 +1,31 @@
+/**
+ * The Lua scripts of the history, each in its own file beside this one, read once and defined on
+ * a client as commands (ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT, e.g. after a
+ * Redis restart). `build` copies the lua folder next to the compiled file.
+ */
+import { readFileSync } from 'node:fs'
+import type { Redis } from 'ioredis'
+
+const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
+
+const SCRIPTS = {
+  chatAppend: lua('append'),
+  chatSince: lua('since'),
+  chatPage: lua('page')
+}
+
+type Reply = Promise<Array<Buffer | number>>
+
+/** The client with the commands defined: numbers of keys are given per call (the key list varies). */
+export interface ScriptedRedis extends Redis {
+  chatAppendBuffer (numKeys: number, ...args: Array<string | number>): Reply
+  chatSinceBuffer (numKeys: number, ...args: Array<string | number>): Reply
+  chatPageBuffer (numKeys: number, ...args: Array<string | number>): Reply
+}
+
+export function defineScripts (client: Redis): ScriptedRedis {
+  for (const [name, source] of Object.entries(SCRIPTS)) {
+    if (!(name in client)) client.defineCommand(name, { lua: source })
+  }
+  return client as ScriptedRedis
+}
