@@ -28,6 +28,8 @@ test('two clusters on one Redis with different prefixes never hear each other', 
   // later one: Redis keeps publish order on each subscriber connection.
   blueSender.send({ type: 'message', room: 'lobby', data: { tag: 'blue' } })
   await blueReceiver.next(f => f.type === 'message' && f.data.tag === 'blue')
+  // With history on, the sender's own copy comes back through Redis too.
+  await blueSender.next(f => f.type === 'message' && f.data.tag === 'blue')
   t.same(blueReceiver.frames.filter(f => f.type !== 'welcome').map(f => f.data.tag), ['blue'])
   t.same(blueSender.frames.filter(f => f.type !== 'welcome').map(f => f.data.tag), ['blue'])
 })

@@ -5,8 +5,9 @@ import { nameOf } from '../../src/docs/asyncapi.js'
 import { build, PREFIX } from '../helper.js'
 
 const FRAME_NAMES = [
-  'JoinFrame', 'LeaveFrame', 'SendMessageFrame', 'SendBroadcastFrame', 'PingFrame',
-  'WelcomeFrame', 'MessageFrame', 'BroadcastFrame', 'JoinedFrame', 'LeftFrame', 'AckFrame', 'PongFrame', 'ErrorFrame'
+  'JoinFrame', 'LeaveFrame', 'SendMessageFrame', 'SendBroadcastFrame', 'PingFrame', 'HistoryRequestFrame',
+  'WelcomeFrame', 'MessageFrame', 'BroadcastFrame', 'JoinedFrame', 'LeftFrame', 'AckFrame', 'PongFrame', 'ErrorFrame',
+  'HistoryFrame'
 ]
 
 t.test('the OpenAPI document is served as JSON, version 3.x, with every path under the prefix', async t => {
@@ -17,7 +18,7 @@ t.test('the OpenAPI document is served as JSON, version 3.x, with every path und
   const doc = JSON.parse(res.body)
   t.match(doc.openapi, /^3\.\d+\.\d+$/)
   t.same(Object.keys(doc.paths).sort(), [
-    '/docs/asyncapi.json', '/health', '/ready', '/ws', '/ws/stats', '/ws/{room}'
+    '/docs/asyncapi.json', '/health', '/ready', '/rooms/{room}/history', '/ws', '/ws/stats', '/ws/{room}'
   ].map(p => PREFIX + p).sort())
 })
 
@@ -70,7 +71,8 @@ t.test('every frame of the protocol is a named component', async t => {
   }
   t.equal(components.schemas.JoinFrame.properties.type.const, 'join')
   t.same(components.schemas.ErrorFrame.properties.code.anyOf.map((s: any) => s.const), [
-    'bad_json', 'bad_frame', 'unknown_type', 'invalid_room', 'not_in_room', 'too_many_rooms', 'forbidden', 'rate_limited'
+    'bad_json', 'bad_frame', 'unknown_type', 'invalid_room', 'not_in_room', 'too_many_rooms', 'forbidden', 'rate_limited',
+    'unavailable', 'history_disabled', 'presence_disabled', 'unauthorized'
   ])
 })
 
@@ -114,7 +116,7 @@ t.test('a custom prefix moves every path and the docs', async t => {
   t.teardown(() => app.close())
   t.equal((await app.inject(`${PREFIX}/docs/json`)).statusCode, 404)
   const doc = (await app.inject('/chat/docs/json')).json()
-  t.same(Object.keys(doc.paths).sort(), ['/chat/docs/asyncapi.json', '/chat/health', '/chat/ready', '/chat/ws', '/chat/ws/stats', '/chat/ws/{room}'])
+  t.same(Object.keys(doc.paths).sort(), ['/chat/docs/asyncapi.json', '/chat/health', '/chat/ready', '/chat/rooms/{room}/history', '/chat/ws', '/chat/ws/stats', '/chat/ws/{room}'])
   const asyncapi = (await app.inject('/chat/docs/asyncapi.json')).json()
   t.equal(asyncapi.servers.chat.pathname, '/chat')
   t.equal((await app.inject('/chat/docs')).statusCode, 200)

@@ -16,7 +16,9 @@ t.test('defaults of every variable', async t => {
     WS_HEARTBEAT_MS: 30000,
     WS_MAX_BUFFERED_BYTES: 1048576,
     SHUTDOWN_TIMEOUT_MS: 10000,
-    DEMO_ENABLED: true
+    DEMO_ENABLED: true,
+    HISTORY_SIZE: 100,
+    HISTORY_TTL_SEC: 600
   })
 })
 
