@@ -9,6 +9,9 @@ const $ = (id) => document.getElementById(id)
 let client = null
 let clientToken = null
 let room = null
+/** messageIds on the page: history loaded after a join or a gap never shows a message twice. */
+const shown = new Set()
+const HISTORY_LIMIT = 50
 
 const params = new URLSearchParams(document.location.search)
 $('name').value = params.get('name') ?? ''
@@ -29,7 +32,7 @@ function setConnected (connected) {
   $('send').disabled = !connected
 }
 
-function addLine (className, parts) {
+function addLine (className, parts, before = null) {
   const li = document.createElement('li')
   li.className = className
   for (const [cls, text] of parts) {
@@ -38,21 +41,37 @@ function addLine (className, parts) {
     span.textContent = text // never innerHTML: `data` comes from any client
     li.append(span)
   }
-  $('messages').append(li)
+  if (before === null) $('messages').append(li)
+  else $('messages').insertBefore(li, before)
   li.scrollIntoView({ block: 'end' })
   return li
 }
 
 /** Other clients may send any JSON; the page shows `{ name, text }` and falls back for the rest. */
-function showMessage (frame) {
+function showMessage (frame, before = null) {
+  if (shown.has(frame.messageId)) return
+  shown.add(frame.messageId)
   const data = frame.data !== null && typeof frame.data === 'object' ? frame.data : {}
   const name = typeof data.name === 'string' && data.name !== '' ? data.name.slice(0, MAX_NAME_CHARS) : (frame.from.user ?? 'anonymous')
   const text = typeof data.text === 'string' ? data.text : JSON.stringify(frame.data)
   const mine = frame.from.connectionId === client?.welcome?.connectionId
   const li = addLine(mine ? 'message mine' : 'message', [
     ['who', name], ['text', text], ['time', new Date(frame.ts).toLocaleTimeString()]
-  ])
+  ], before)
   li.dataset.messageId = frame.messageId
+}
+
+/** The room's last stored messages, placed before whatever arrived live meanwhile. */
+async function loadHistory (name) {
+  try {
+    const page = await client.history(name, { limit: HISTORY_LIMIT })
+    if (name !== room) return
+    const firstLive = document.querySelector('#messages li.message')
+    for (const frame of page.messages) showMessage(frame, firstLive)
+  } catch (err) {
+    // history_disabled (HISTORY_SIZE=0) or unavailable: the page shows live messages only.
+    if (err.code !== 'history_disabled') notice(`${err.code}: ${err.message}`)
+  }
 }
 
 function createClient (token) {
@@ -65,7 +84,20 @@ function createClient (token) {
   })
   chat.on('close', ({ code, reconnectInMs }) => {
     setConnected(false)
+    document.body.classList.toggle('reconnecting', reconnectInMs !== null)
     $('status').textContent = reconnectInMs === null ? `closed (${code})` : `reconnecting in ${reconnectInMs} ms`
+  })
+  // After a reconnect the client rejoins with its last position: the server replays what was
+  // missed (`recovered`), or says it cannot (`gap`), and then the page reloads the last messages.
+  chat.on('recovered', (event) => {
+    document.body.classList.remove('reconnecting')
+    if (event.room === room) addLine('system', [['text', 'back: nothing missed']])
+  })
+  chat.on('gap', (event) => {
+    document.body.classList.remove('reconnecting')
+    if (event.room !== room) return
+    addLine('system', [['text', 'back: some messages could not be replayed; reloading the last ones']])
+    loadHistory(room)
   })
   chat.on('message', (frame) => { if (frame.room === room) showMessage(frame) })
   chat.on('error', (err) => notice(`${err.code}: ${err.message}`))
@@ -92,6 +124,7 @@ $('join-form').addEventListener('submit', async (event) => {
     room = next
     await client.join(room)
     addLine('system', [['text', `joined ${room}`]])
+    await loadHistory(room)
     $('text').focus()
   } catch (err) {
     notice(`${err.code}: ${err.message}`)

@@ -50,10 +50,10 @@ test('a rejoin with since, on the other instance, while both keep sending: nothi
   const senderB = await connect(t, `${b.url}/ws/r`)
   const phone = await connect(t, `${b.url}/ws/r`)
 
-  let sending = true
+  const state = { sending: true }
   let sent = 0
   const pump = async (sender: Client, tag: string) => {
-    while (sending) {
+    while (state.sending) {
       sender.send({ type: 'message', room: 'r', data: { tag, n: sent++ } })
       await new Promise(resolve => setTimeout(resolve, 2))
     }
@@ -71,7 +71,7 @@ test('a rejoin with since, on the other instance, while both keep sending: nothi
   const answer = await back.request({ type: 'join', room: 'r', since: { offset: last.offset, epoch: last.epoch } })
   t.match(answer, { recovered: true, epoch: last.epoch })
   await new Promise(resolve => setTimeout(resolve, 300))
-  sending = false
+  state.sending = false
   await Promise.all(pumps)
   const top = (await senderA.request({ type: 'message', room: 'r', data: 'last' })).offset
 

@@ -8,6 +8,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Duplex } from 'node:stream'
 import t from 'tap'
 import { chromium, type Page } from 'playwright-core'
 import { PREFIX } from '../helper.js'
@@ -74,6 +75,10 @@ t.test('two browsers on two instances chat in one room', async t => {
   watchErrors(ada, errors, 'ada')
   watchErrors(bob, errors, 'bob')
 
+  // B's upgraded TCP sockets, to cut Bob's connection as a network would.
+  const socketsOnB: Duplex[] = []
+  b.app.server.on('upgrade', (_request: unknown, socket: Duplex) => socketsOnB.push(socket))
+
   await ada.goto(`${a.http}/?name=Ada`)
   await bob.goto(`${b.http}/?name=Bob`)
   await joinRoom(ada, 'lobby')
@@ -98,7 +103,25 @@ t.test('two browsers on two instances chat in one room', async t => {
     await page.locator('#connections', { hasText: /^1$/ }).waitFor()
     await page.locator('#room-count', { hasText: /^1$/ }).waitFor()
   }
-  t.same(errors, [], 'no error in either page')
+
+  // Bob's socket drops; Ada talks meanwhile; Bob's page comes back with what he missed, once.
+  for (const socket of socketsOnB) socket.destroy()
+  await bob.locator('body.reconnecting').waitFor()
+  await say(ada, 'Said while Bob was away')
+  await bob.locator('#messages li.system', { hasText: 'back: nothing missed' }).waitFor()
+  await bob.locator('#messages li.message', { hasText: 'Said while Bob was away' }).waitFor()
+  t.equal(await bob.locator('#messages li.message').count(), 3, 'Bob has every message once')
+
+  // A page that joins later loads the room's last messages, oldest first.
+  const cy = await context.newPage()
+  watchErrors(cy, errors, 'cy')
+  await cy.goto(`${a.http}/?name=Cy`)
+  await joinRoom(cy, 'lobby')
+  await cy.locator('#messages li.message', { hasText: 'Said while Bob was away' }).waitFor()
+  t.same(await cy.locator('#messages li.message .text').allTextContents(),
+    ['Hello from instance A', 'Hi Ada, Bob here on B', 'Said while Bob was away'], 'the history, in order')
+  await cy.close()
+  t.same(errors, [], 'no error in any page')
 
   const shot = join(userDataDir, 'demo.png')
   await ada.screenshot({ path: shot })
