@@ -1,0 +1,82 @@
+/**
+ * The typed client over a server restart: it reconnects, rejoins each room with its last position,
+ * gets what it missed replayed (`recovered`), or is told it cannot (`gap`), and every send settles
+ * exactly once, stored once, even when its socket dropped before the ack.
+ */
+import t from 'tap'
+import { buildApp, type ConfigInput } from '../../src/app.js'
+import { ChatClient, type RoomResumeEvent } from '../../src/client/index.js'
+import type { MessageFrame } from '../../src/client/types.js'
+import { connect, PREFIX } from '../helper.js'
+import { freePort, TEST_REDIS_URL, uniquePrefix } from '../redis-helper.js'
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+/** The next event of that name (the client's emitter is not a Node EventEmitter). */
+function nextEvent<K extends 'close' | 'recovered' | 'gap'> (chat: ChatClient, event: K) {
+  return new Promise<Parameters<Parameters<typeof chat.on<K>>[1]>[0]>(resolve => chat.once(event, resolve))
+}
+
+/** An app on a fixed port, so that a restarted one is found at the same URL. */
+async function serveOn (t: Teardown, port: number, config: ConfigInput) {
+  const app = await buildApp({ config: { WS_RATE_LIMIT_PER_SEC: 0, LOG_LEVEL: 'silent', ...config } })
+  t.teardown(() => app.close())
+  await app.listen({ port, host: '127.0.0.1' })
+  return app
+}
+
+t.test('over a restart with Redis: replay of what was missed, and unacknowledged sends stored once', async (t) => {
+  const port = await freePort()
+  const config = { REDIS_URL: TEST_REDIS_URL, REDIS_CHANNEL_PREFIX: uniquePrefix() }
+  const url = `ws://127.0.0.1:${port}${PREFIX}`
+  let server = await serveOn(t, port, config)
+  const chat = new ChatClient({ url: `${url}/ws`, rooms: ['r'], reconnect: { baseMs: 50, maxMs: 200 } })
+  t.teardown(() => chat.close())
+  const received: MessageFrame[] = []
+  chat.on('message', (m) => received.push(m))
+  const resumed: Array<[string, RoomResumeEvent]> = []
+  chat.on('recovered', (e) => resumed.push(['recovered', e]))
+  chat.on('gap', (e) => resumed.push(['gap', e]))
+  await chat.connect()
+  await chat.send('r', 'first')
+
+  // Sends in flight when the server goes down; they settle after the restart, once each.
+  const inFlight = [chat.send('r', 'in-flight-1'), chat.send('r', 'in-flight-2')]
+  const closed = nextEvent(chat, 'close')
+  const recovered = nextEvent(chat, 'recovered')
+  await server.close()
+  await closed
+  // Meanwhile another client on the restarted server talks in the room.
+  server = await serveOn(t, port, config)
+  const other = await connect(t, `${url}/ws/r`)
+  await other.request({ type: 'message', room: 'r', data: 'while-away' })
+
+  const acks = await Promise.all(inFlight)
+  await recovered
+  await new Promise(resolve => setTimeout(resolve, 200))
+  t.same(resumed.map(([kind]) => kind), ['recovered'])
+  const offsets = received.map(m => m.offset)
+  t.same(offsets, Array.from({ length: offsets.length }, (_, i) => i + 1), 'every offset once, in order')
+  t.same(received.map(m => m.data).sort(), ['first', 'in-flight-1', 'in-flight-2', 'while-away'].sort(), 'nothing lost, nothing twice')
+  t.equal(new Set(acks.map(a => a.offset)).size, 2, 'each send acked with its own stored offset')
+  const history = await chat.history('r')
+  t.equal(history.messages.length, 4, 'stored once each')
+})
+
+t.test('over a restart without Redis: the history is gone, the client is told (gap)', async (t) => {
+  const port = await freePort()
+  const url = `ws://127.0.0.1:${port}${PREFIX}`
+  const server = await serveOn(t, port, {})
+  const chat = new ChatClient({ url: `${url}/ws`, rooms: ['r'], reconnect: { baseMs: 50, maxMs: 200 } })
+  t.teardown(() => chat.close())
+  await chat.connect()
+  const before = await chat.send('r', 'kept in memory only')
+  const gap = nextEvent(chat, 'gap')
+  await server.close()
+  await serveOn(t, port, {})
+  const event = await gap
+  t.equal(event.room, 'r')
+  t.not(event.epoch, before.epoch, 'a new epoch')
+  t.equal(event.offset, 0)
+  t.same(chat.positions.get('r'), { offset: 0, epoch: event.epoch }, 'the client follows the new history')
+})
