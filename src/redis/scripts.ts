@@ -7,11 +7,13 @@ import { readFileSync } from 'node:fs'
 import type { Redis } from 'ioredis'
 
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
+// EVAL scripts cannot include one another: the shared function is prepended to each.
+const HISTORY_EPOCH = lua('history-epoch')
 
 const SCRIPTS = {
-  chatAppend: lua('append'),
-  chatSince: lua('since'),
-  chatPage: lua('page')
+  chatAppend: HISTORY_EPOCH + lua('append'),
+  chatSince: HISTORY_EPOCH + lua('since'),
+  chatPage: HISTORY_EPOCH + lua('page')
 }
 
 type Reply = Promise<Array<Buffer | number>>

@@ -10,13 +10,8 @@
 local meta, log, idem = KEYS[1], KEYS[2], KEYS[3]
 local size, ttl, messageId = ARGV[1], ARGV[2], ARGV[3]
 
-local epoch = redis.call('HGET', meta, 'epoch')
-if not epoch then
-  -- A history that expired, was flushed or evicted: a new one, from offset 1.
-  epoch = messageId
-  redis.call('DEL', log)
-  redis.call('HSET', meta, 'epoch', epoch, 'top', 0)
-end
+-- A message that starts a new history names it.
+local epoch = historyEpoch(meta, log, messageId, nil)
 
 if idem then
   local seen = redis.call('GET', idem)

@@ -7,13 +7,7 @@
 -- Returns {epoch, top, frames...}.
 local meta, log = KEYS[1], KEYS[2]
 
-local epoch = redis.call('HGET', meta, 'epoch')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('DEL', log)
-  redis.call('HSET', meta, 'epoch', epoch, 'top', 0)
-  redis.call('EXPIRE', meta, ARGV[2])
-end
+local epoch = historyEpoch(meta, log, ARGV[1], ARGV[2])
 local top = tonumber(redis.call('HGET', meta, 'top'))
 local reply = {epoch, top}
 

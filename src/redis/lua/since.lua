@@ -1,5 +1,5 @@
 -- A room's position (epoch, top offset) and, when asked, the messages after a client's position.
--- Creates the history's epoch when there is none, so that a `since` taken from an empty room's
+-- Creates the history's epoch when there is none (history-epoch.lua), so that a `since` taken from an empty room's
 -- `joined` recovers everything its first message starts.
 --
 -- KEYS[1] meta hash   KEYS[2] log stream
@@ -10,13 +10,7 @@
 -- log still holds every message after the offset; frames only then.
 local meta, log = KEYS[1], KEYS[2]
 
-local epoch = redis.call('HGET', meta, 'epoch')
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('DEL', log)
-  redis.call('HSET', meta, 'epoch', epoch, 'top', 0)
-  redis.call('EXPIRE', meta, ARGV[2])
-end
+local epoch = historyEpoch(meta, log, ARGV[1], ARGV[2])
 local top = tonumber(redis.call('HGET', meta, 'top'))
 if ARGV[3] == '' then return {epoch, top, 0} end
 

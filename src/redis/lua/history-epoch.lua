@@ -1,0 +1,13 @@
+-- Prepended to each history script when it is loaded (scripts.ts): the room's epoch, starting a new
+-- history when there is none (it expired, Redis was flushed or restarted without its data, or the
+-- key was evicted). A new history starts empty: a log left from a lost one must not be replayed.
+-- `ttl` makes the new epoch expire like a history would (readers create it before any message).
+local function historyEpoch (meta, log, newEpoch, ttl)
+  local epoch = redis.call('HGET', meta, 'epoch')
+  if epoch then return epoch end
+  redis.call('DEL', log)
+  redis.call('HSET', meta, 'epoch', newEpoch, 'top', 0)
+  if ttl then redis.call('EXPIRE', meta, ttl) end
+  return newEpoch
+end
+
