@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { LocalBroker, type Broker, type BrokerStatus } from './broker.js'
 import type { Connection } from './connection.js'
 import { textFrame } from './frame-writer.js'
+import type { HubObserver } from './observer.js'
 
 export interface HubStats {
   instanceId: string
@@ -32,6 +33,10 @@ export class Hub {
   /** Set when the app starts closing: no new sockets, /ready answers 503. */
   closing = false
   readonly connections = new Set<Connection>()
+  /** Set by the metrics plugin; told once per message, never per recipient. */
+  observer: HubObserver | null = null
+  /** Set by the server API: a control payload (a disconnect) published by any instance, this one included. */
+  onControl: ((payload: Buffer) => void) | null = null
   private readonly rooms = new Map<string, Set<Connection>>()
   /** The broker subscription of each room that has local members: in flight or done. */
   private readonly subscriptions = new Map<string, Promise<void>>()
@@ -132,12 +137,23 @@ export class Hub {
     if (members === undefined) return
     const wire = textFrame(frame) // once per message, whatever the number of members
     for (const conn of members) conn.sendFramed(frame, wire)
+    this.observer?.delivered(members.size, frame)
   }
 
   deliverAll (frame: Buffer): void {
     if (this.connections.size === 0) return
     const wire = textFrame(frame)
     for (const conn of this.connections) conn.sendFramed(frame, wire)
+    this.observer?.delivered(this.connections.size, frame)
+  }
+
+  /**
+   * Hands a control payload to this instance, then to every other one; false when the others
+   * could not be reached (Redis down).
+   */
+  publishControl (payload: Buffer): boolean {
+    this.onControl?.(payload)
+    return this.broker.publishControl(payload)
   }
 
   /** Local members of each room; used by the broker to resubscribe after a reconnect. */

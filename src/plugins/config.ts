@@ -29,7 +29,15 @@ export const ConfigSchema = Type.Object({
   WS_HEARTBEAT_MS: Type.Integer({ minimum: 0, default: 30000 }),
   WS_MAX_BUFFERED_BYTES: Type.Integer({ minimum: 1, default: 1048576 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 10000 }),
-  DEMO_ENABLED: Type.Boolean({ default: true })
+  DEMO_ENABLED: Type.Boolean({ default: true }),
+  // Server API, metrics and admission control (version 2).
+  /** Key of the server API (`X-API-Key`); a short key is guessable, so one under 32 characters refuses to start. */
+  API_KEY: Type.Optional(Type.String({ minLength: 32 })),
+  METRICS_ENABLED: Type.Boolean({ default: true }),
+  /** Comma-separated origins allowed to open a socket, or `*`. */
+  WS_ALLOWED_ORIGINS: Type.String({ minLength: 1, default: '*' }),
+  WS_MAX_CONNECTIONS: Type.Integer({ minimum: 0, default: 0 }),
+  WS_MAX_CONNECTIONS_PER_USER: Type.Integer({ minimum: 0, default: 0 })
 }, {
   // AUTH_ENABLED=true without a secret must not start: the error names JWT_SECRET. `type` makes
   // Ajv coerce "true" inside the `if` too, which it checks before the properties.

@@ -40,8 +40,15 @@ export const PingFrameSchema = Type.Object({
   type: Type.Literal('ping'), id
 }, { $id: 'PingFrame', description: 'Answered by `pong`' })
 
+export const RefreshFrameSchema = Type.Object({
+  type: Type.Literal('refresh'),
+  token: Type.String({ minLength: 1, description: 'A fresh JWT for the same `sub`' }),
+  id
+}, { $id: 'RefreshFrame', description: 'Replace the connection\'s token before its `exp` passes; answered by `refreshed`' })
+
 export const CLIENT_FRAME_SCHEMAS = [
-  JoinFrameSchema, LeaveFrameSchema, SendMessageFrameSchema, SendBroadcastFrameSchema, PingFrameSchema
+  JoinFrameSchema, LeaveFrameSchema, SendMessageFrameSchema, SendBroadcastFrameSchema, PingFrameSchema,
+  RefreshFrameSchema
 ] as const
 
 export type JoinFrame = Static<typeof JoinFrameSchema>
@@ -49,7 +56,8 @@ export type LeaveFrame = Static<typeof LeaveFrameSchema>
 export type SendMessageFrame = Static<typeof SendMessageFrameSchema>
 export type SendBroadcastFrame = Static<typeof SendBroadcastFrameSchema>
 export type PingFrame = Static<typeof PingFrameSchema>
-export type ClientFrame = JoinFrame | LeaveFrame | SendMessageFrame | SendBroadcastFrame | PingFrame
+export type RefreshFrame = Static<typeof RefreshFrameSchema>
+export type ClientFrame = JoinFrame | LeaveFrame | SendMessageFrame | SendBroadcastFrame | PingFrame | RefreshFrame
 export type FrameId = Static<typeof FrameIdSchema>
 
 // Server to client
@@ -107,9 +115,15 @@ export const ErrorFrameSchema = Type.Object({
   id
 }, { $id: 'ErrorFrame', description: 'A refused frame; the connection stays open' })
 
+export const RefreshedFrameSchema = Type.Object({
+  type: Type.Literal('refreshed'),
+  exp: Type.Union([Type.Integer(), Type.Null()], { description: 'The new token\'s `exp` (seconds since the epoch); null when it has none, or auth is off' }),
+  id
+}, { $id: 'RefreshedFrame', description: 'The `refresh` token was taken: its expiry, rooms and scope apply from now on' })
+
 export const SERVER_FRAME_SCHEMAS = [
   WelcomeFrameSchema, MessageFrameSchema, BroadcastFrameSchema, JoinedFrameSchema, LeftFrameSchema,
-  AckFrameSchema, PongFrameSchema, ErrorFrameSchema
+  AckFrameSchema, PongFrameSchema, ErrorFrameSchema, RefreshedFrameSchema
 ] as const
 
 export type WelcomeFrame = Static<typeof WelcomeFrameSchema>

@@ -6,7 +6,7 @@
 import { Compile } from 'typebox/compile'
 import {
   JoinFrameSchema, LeaveFrameSchema, PingFrameSchema, SendBroadcastFrameSchema, SendMessageFrameSchema,
-  type ClientFrame
+  RefreshFrameSchema, type ClientFrame
 } from '../schemas/frames.js'
 import { ErrorCode, INVALID_ROOM_MESSAGE, isValidRoom } from '../protocol.js'
 
@@ -16,7 +16,8 @@ export const validators = {
   leave: Compile(LeaveFrameSchema),
   message: Compile(SendMessageFrameSchema),
   broadcast: Compile(SendBroadcastFrameSchema),
-  ping: Compile(PingFrameSchema)
+  ping: Compile(PingFrameSchema),
+  refresh: Compile(RefreshFrameSchema)
 }
 
 export type FrameType = keyof typeof validators
@@ -33,7 +34,7 @@ export function checkFrame (type: FrameType, frame: Record<string, unknown>): Fr
   const validator = validators[type]
   if (validator.Check(frame)) return { ok: true, frame: frame as ClientFrame }
   const room = frame.room
-  if (typeof room === 'string' && type !== 'broadcast' && type !== 'ping' && !isValidRoom(room)) {
+  if (typeof room === 'string' && type !== 'broadcast' && type !== 'ping' && type !== 'refresh' && !isValidRoom(room)) {
     return { ok: false, code: ErrorCode.INVALID_ROOM, message: INVALID_ROOM_MESSAGE }
   }
   const [first] = validator.Errors(frame)

@@ -11,6 +11,7 @@ import { mayJoin } from '../hub/principal.js'
 import { TokenBucket } from '../hub/token-bucket.js'
 import type { FrameId } from '../schemas/frames.js'
 import { checkFrame, isFrameType } from './frame-validators.js'
+import type { TokenExpiry } from './token-refresh.js'
 
 export interface SessionLimits {
   maxMessageBytes: number
@@ -42,7 +43,9 @@ export class Session {
     readonly conn: Connection,
     private readonly limits: SessionLimits,
     /** Told of a frame whose handling threw: a bug, since bad input gets an error frame. */
-    private readonly onUnexpected: (err: unknown) => void = () => {}
+    private readonly onUnexpected: (err: unknown) => void = () => {},
+    /** Handles `refresh` frames; null: answered with `exp: null`, as with auth off. */
+    private readonly tokens: TokenExpiry | null = null
   ) {
     this.bucket = limits.ratePerSec > 0 ? new TokenBucket(limits.ratePerSec) : null
     this.fromJson = JSON.stringify({ connectionId: conn.id, user: conn.principal.user })
@@ -120,6 +123,7 @@ export class Session {
     const rawId = isObject ? record.id : undefined
     // 1e400 is JSON but Infinity here, which would echo as null: not an id we can give back.
     const id = typeof rawId === 'string' || (typeof rawId === 'number' && Number.isFinite(rawId)) ? rawId : undefined
+    this.hub.observer?.frameReceived(isObject && typeof record.type === 'string' && isFrameType(record.type) ? record.type : 'invalid')
 
     if (this.bucket !== null && !this.bucket.take()) return this.rateLimited(id)
     if (!parsed) return this.error(ErrorCode.BAD_JSON, 'frame is not valid JSON', id)
@@ -139,6 +143,7 @@ export class Session {
       case 'message': return this.message(valid.room, valid.data, id)
       case 'broadcast': return this.broadcast(valid.data, id)
       case 'ping': return this.conn.sendJson({ type: 'pong', id })
+      case 'refresh': return this.refresh(valid.token, id)
     }
   }
 
@@ -172,11 +177,13 @@ export class Session {
     if (dataJson === null) return this.error(ErrorCode.BAD_FRAME, TOO_DEEP, id)
     if (room === null) {
       const messageId = this.hub.sendToAll(dataJson, this.fromJson)
+      this.hub.observer?.published('broadcast')
       if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId })
       return
     }
     this.hub.sendToRoom(room, dataJson, this.fromJson).then(outcome => {
       if (!outcome.ok) return this.error(outcome.code, outcome.message, id)
+      this.hub.observer?.published('room')
       if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId: outcome.messageId })
     })
   }
@@ -197,7 +204,14 @@ export class Session {
     this.error(ErrorCode.RATE_LIMITED, `more than ${this.limits.ratePerSec} frames per second`, id)
   }
 
+  private refresh (token: string, id: FrameId | undefined): void {
+    const outcome = this.tokens?.refresh(this.conn, token) ?? { ok: true, exp: null }
+    if (!outcome.ok) return this.error(outcome.code, outcome.message, id)
+    this.conn.sendJson({ type: 'refreshed', exp: outcome.exp, id })
+  }
+
   private error (code: ErrorCode, message: string, id: FrameId | undefined): void {
+    this.hub.observer?.errorSent(code)
     this.conn.sendJson({ type: 'error', code, message, id })
   }
 }

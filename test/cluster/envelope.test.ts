@@ -26,11 +26,13 @@ test('an envelope carries the origin and the frame bytes untouched', async (t) =
 test('channel names come from the prefix', async (t) => {
   const channels = redisChannels('chat-api')
   t.equal(channels.all, 'chat-api:all')
+  t.equal(channels.control, 'chat-api:control')
   t.equal(channels.room('general'), 'chat-api:room:general')
   t.equal(channels.roomOf('chat-api:room:a:b'), 'a:b', 'room names may hold colons')
   t.equal(channels.roomOf('chat-api:room:'), null)
   t.equal(channels.roomOf('other:room:general'), null)
   t.equal(channels.roomOf('chat-api:all'), null)
+  t.equal(channels.roomOf('chat-api:control'), null)
 })
 
 test('foreign or malformed payloads on our channels reach nobody', async (t) => {
