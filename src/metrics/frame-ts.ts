@@ -2,7 +2,8 @@
  * The `ts` of a serialised message frame, read without parsing it: the hub writes `"ts":MS` after
  * the client's `data` (other server fields may follow), so the last `"ts":` of the frame is ours.
  */
-const TS_KEY = '"ts":'
+// A Buffer: searching for a string converts it on every call.
+const TS_KEY = Buffer.from('"ts":')
 const DIGIT_0 = 0x30
 const DIGIT_9 = 0x39
 
