@@ -10,7 +10,7 @@ import { build, connect, listen, PREFIX } from '../helper.js'
 import { AUTH_CONFIG, bearer, sign } from '../helpers/auth-tokens.js'
 
 const API_KEY = 'server-api-test-key-0123456789abcdef'
-const post = (url: string, body?: unknown, headers: Record<string, string> = {}) => ({
+const post = (url: string, body?: unknown, headers: Record<string, string> = {}): { method: 'POST', url: string, headers: Record<string, string>, payload?: object | string } => ({
   method: 'POST' as const, url: PREFIX + url, headers, ...(body === undefined ? {} : { payload: body as object })
 })
 
@@ -33,7 +33,8 @@ t.test('with an API key: the right key publishes to the room\'s sockets as user 
 t.test('a missing or wrong key is 401 JSON with WWW-Authenticate; nothing is delivered', async t => {
   const { app, url } = await listen(t, { API_KEY })
   const member = await connect(t, `${url}/ws/general`)
-  for (const headers of [{}, { 'x-api-key': 'wrong' }, { 'x-api-key': API_KEY.slice(0, -1) + 'X' }, { 'x-api-key': API_KEY + 'X' }]) {
+  const attempts: Array<Record<string, string>> = [{}, { 'x-api-key': 'wrong' }, { 'x-api-key': API_KEY.slice(0, -1) + 'X' }, { 'x-api-key': API_KEY + 'X' }]
+  for (const headers of attempts) {
     const res = await app.inject(post('/rooms/general/messages', { data: 'x' }, headers))
     t.equal(res.statusCode, 401, JSON.stringify(headers))
     t.equal(res.json().error, 'unauthorized')
