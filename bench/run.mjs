@@ -8,6 +8,7 @@
  *   npm run bench                          # 3 rounds, every scenario
  *   npm run bench -- --rounds 1 --targets floor,socketio --idle 2000
  *   npm run bench -- --profile             # chat-api alone under --cpu-prof, top functions printed
+ *   npm run bench -- --targets floor,chat-api,chat-api-nometrics --idle 0   # metrics on vs off
  *
  * Only 127.0.0.1 is used; every load is bounded in count and time; every process is stopped.
  */
@@ -235,7 +236,7 @@ function machine () {
 async function main () {
   const began = performance.now()
   const host = machine()
-  if (NAMES.includes('chat-api') && !opts['skip-build']) {
+  if (NAMES.some(name => TARGETS[name].script === 'dist/server.js') && !opts['skip-build']) {
     log('building chat-api (npm run build)')
     const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
     if (build.status !== 0) throw new Error('npm run build failed')

@@ -6,15 +6,20 @@
  */
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import fp from 'fastify-plugin'
+import admissionPlugin from './plugins/admission.js'
+import apiAuthPlugin from './plugins/api-auth.js'
 import authPlugin from './plugins/auth.js'
 import configPlugin, { type ConfigInput } from './plugins/config.js'
 import docsPlugin from './plugins/docs.js'
 import hubPlugin from './plugins/hub.js'
+import metricsPlugin from './plugins/metrics.js'
 import redisPlugin from './plugins/redis.js'
 import websocketPlugin from './plugins/websocket.js'
 import demoRoutes from './routes/demo.js'
 import healthRoutes from './routes/health.js'
 import historyRoutes from './routes/history.js'
+import metricsRoutes from './routes/metrics.js'
+import serverApiRoutes from './routes/server-api.js'
 import statsRoutes from './routes/stats.js'
 import wsRoutes from './routes/ws.js'
 import { errorHandler, frameworkErrorHandler, notFoundHandler } from './error-handler.js'
@@ -46,11 +51,16 @@ const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts)
   await fastify.register(hubPlugin)
   await fastify.register(redisPlugin)
   await fastify.register(authPlugin)
+  await fastify.register(metricsPlugin)
+  await fastify.register(admissionPlugin)
+  await fastify.register(apiAuthPlugin)
   await fastify.register(docsPlugin) // before the routes: swagger collects them as they are added
   await fastify.register(wsRoutes)
   await fastify.register(statsRoutes)
   await fastify.register(healthRoutes)
   await fastify.register(historyRoutes)
+  await fastify.register(metricsRoutes)
+  await fastify.register(serverApiRoutes)
   await fastify.register(demoRoutes)
 }
 

@@ -18,7 +18,14 @@ export function errorHandler (error: FastifyError, request: FastifyRequest, repl
     request.log.error({ err: error }, 'request failed')
     return reply.code(statusCode).send({ error: 'internal_error', message: 'internal server error' })
   }
-  return reply.code(statusCode).send({ error: error.code ?? 'bad_request', message: error.message })
+  return reply.code(statusCode).send({ error: clientErrorCode(error, statusCode), message: error.message })
+}
+
+/** Fastify's own 4xx (body parsing, size) get our stable codes, not its FST_ERR_* names. */
+function clientErrorCode (error: FastifyError, statusCode: number): string {
+  if (statusCode === 413) return 'too_large'
+  if (statusCode === 415) return 'unsupported_media_type'
+  return error.code === undefined || error.code.startsWith('FST_') ? 'bad_request' : error.code
 }
 
 export function notFoundHandler (request: FastifyRequest, reply: FastifyReply) {

@@ -51,6 +51,8 @@ export function isValidRoom (room: string): boolean {
 
 /** The scope a token needs to send a global broadcast. */
 export const BROADCAST_SCOPE = 'chat:broadcast'
+/** The scope a token needs to call the server API (publish, broadcast, disconnect). */
+export const PUBLISH_SCOPE = 'chat:publish'
 
 export const DEFAULT_PREFIX = '/api/chat-api'
 

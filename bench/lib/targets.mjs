@@ -7,6 +7,13 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const PRELOAD = fileURLToPath(new URL('./preload.mjs', import.meta.url))
 const HUGE_BUFFER_BYTES = String(1 << 30)
+const CHAT_API_ENV = {
+  HOST: '127.0.0.1',
+  WS_RATE_LIMIT_PER_SEC: '0',
+  WS_MAX_BUFFERED_BYTES: HUGE_BUFFER_BYTES,
+  WS_HEARTBEAT_MS: '0',
+  LOG_LEVEL: 'warn'
+}
 
 export const TARGETS = {
   floor: {
@@ -19,13 +26,15 @@ export const TARGETS = {
     label: 'chat-api',
     protocol: 'chat',
     script: 'dist/server.js',
-    env: {
-      HOST: '127.0.0.1',
-      WS_RATE_LIMIT_PER_SEC: '0',
-      WS_MAX_BUFFERED_BYTES: HUGE_BUFFER_BYTES,
-      WS_HEARTBEAT_MS: '0',
-      LOG_LEVEL: 'warn'
-    }
+    env: CHAT_API_ENV
+  },
+  // The same server without Prometheus metrics (on by default), to show what counting costs:
+  // `npm run bench -- --targets floor,chat-api,chat-api-nometrics`.
+  'chat-api-nometrics': {
+    label: 'chat-api, METRICS_ENABLED=false',
+    protocol: 'chat',
+    script: 'dist/server.js',
+    env: { ...CHAT_API_ENV, METRICS_ENABLED: 'false' }
   },
   socketio: {
     label: 'Socket.IO 4 + redis-adapter',

@@ -4,13 +4,13 @@
  * A claim of the wrong type refuses the token: guessing what it meant could grant too much.
  */
 import type { Principal } from '../hub/principal.js'
-import { BROADCAST_SCOPE } from '../protocol.js'
+import { BROADCAST_SCOPE, PUBLISH_SCOPE } from '../protocol.js'
 
 export type ClaimsResult = { principal: Principal } | { problem: string }
 
 export function principalFromClaims (claims: unknown): ClaimsResult {
   if (typeof claims !== 'object' || claims === null) return { problem: 'the token payload is not a JSON object' }
-  const { sub, rooms, scope } = claims as Record<string, unknown>
+  const { sub, rooms, scope, exp } = claims as Record<string, unknown>
 
   if (typeof sub !== 'string' || sub === '') return { problem: 'the token has no "sub" claim (a non-empty string)' }
   if (rooms !== undefined && !(Array.isArray(rooms) && rooms.every(room => typeof room === 'string'))) {
@@ -20,11 +20,15 @@ export function principalFromClaims (claims: unknown): ClaimsResult {
     return { problem: 'the "scope" claim must be a space-separated string' }
   }
 
+  const scopes = scope === undefined ? [] : scope.split(' ')
   return {
     principal: Object.freeze({
       user: sub,
       rooms: rooms === undefined ? null : new Set(rooms as string[]),
-      canBroadcast: scope !== undefined && scope.split(' ').includes(BROADCAST_SCOPE)
+      canBroadcast: scopes.includes(BROADCAST_SCOPE),
+      canPublish: scopes.includes(PUBLISH_SCOPE),
+      // The verifier already refused a non-numeric `exp`; only a token without one lives forever.
+      exp: typeof exp === 'number' ? exp : null
     })
   }
 }

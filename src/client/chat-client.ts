@@ -8,9 +8,10 @@ import { TypedEmitter } from './emitter.js'
 import { ChatError } from './errors.js'
 import { Requests, type RequestFrame } from './requests.js'
 import { OPEN, resolveWebSocket, type SocketLike } from './socket.js'
+import { TokenKeeper } from './token.js'
 import type {
   AckFrame, ChatClientEvents, ChatClientOptions, ClientState, HistoryFrame, HistoryOptions, JoinedFrame, LeftFrame,
-  PongFrame, RoomPosition, SendOptions, ServerFrame, WelcomeFrame
+  PongFrame, RefreshedFrame, RoomPosition, SendOptions, ServerFrame, WelcomeFrame
 } from './types.js'
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
@@ -42,6 +43,9 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   private socket: SocketLike | null = null
   private readonly requests: Requests
   private readonly url: string
+  private readonly tokens: TokenKeeper
+  /** The token of the current connection (the URL's, then each refresh's). */
+  private token: string | undefined
   private attempt = 0
   private everOpened = false
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null
@@ -50,9 +54,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
 
   constructor (private readonly opts: ChatClientOptions) {
     super()
-    const url = new URL(opts.url)
-    if (opts.token !== undefined) url.searchParams.set('access_token', opts.token)
-    this.url = url.toString()
+    this.url = opts.url
+    this.tokens = new TokenKeeper(opts.token)
     this.rooms = new Set(opts.rooms ?? [])
     this.requests = new Requests(opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
   }
@@ -142,6 +145,13 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return await this.request({ type: 'ping' }) as PongFrame
   }
 
+  /** Hands the server a fresh token for this connection (done by itself with a token function). */
+  async refresh (token: string): Promise<RefreshedFrame> {
+    const refreshed = await this.request({ type: 'refresh', token }) as RefreshedFrame
+    this.token = token
+    return refreshed
+  }
+
   /** Closes the socket and stops reconnecting; pending requests reject with `closed`. */
   close (): Promise<void> {
     return this.shutdown(new ChatError('closed', 'the client is closed'))
@@ -151,6 +161,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   private shutdown (err: ChatError): Promise<void> {
     if (this.closed !== null) return this.closed
     this.status = 'closed'
+    this.tokens.cancel()
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
     this.reconnectTimer = null
     this.requests.fail(err, true)
@@ -184,8 +195,11 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     let socket: SocketLike
     try {
       const WebSocketImpl = this.opts.WebSocket ?? await resolveWebSocket()
-      if (this.closed !== null) return // close() was called while `ws` loaded
-      socket = new WebSocketImpl(this.url)
+      this.token = await this.tokens.current()
+      if (this.closed !== null) return // close() was called while `ws` or the token loaded
+      const url = new URL(this.url)
+      if (this.token !== undefined) url.searchParams.set('access_token', this.token)
+      socket = new WebSocketImpl(url.toString())
     } catch (err) {
       // A bad URL or a missing `ws` package: retrying cannot help.
       const error = new ChatError('socket_error', err instanceof Error ? err.message : String(err))
@@ -231,6 +245,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /** Rejoins the wanted rooms first, then writes what was queued while disconnected. */
   private welcomed (welcome: WelcomeFrame): void {
     this.welcome = welcome
+    // A refresh cut short by a lost socket needs no report: the next connection takes a fresh token.
+    this.tokens.schedule(this.token, (token) => this.refresh(token), (err) => { if (err.code !== 'disconnected' && err.code !== 'closed') this.emit('error', err) })
     const queued = this.requests.takeUnsent()
     const missing = [...this.rooms].filter(room => !welcome.rooms.includes(room))
     const rejoins = missing.map(room => this.join(room).then(() => undefined, (err: ChatError) => {
@@ -252,6 +268,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   private disconnected (code: number, reason: string): void {
     this.socket = null
     this.welcome = null
+    this.tokens.cancel()
     this.requests.fail(new ChatError('disconnected', `connection closed (${code})`))
     if (this.status === 'closed' || this.opts.reconnect === false) {
       this.shutdown(new ChatError('disconnected', `connection closed (${code})`))

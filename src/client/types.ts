@@ -4,17 +4,19 @@
  */
 import type { Static } from 'typebox'
 import type {
-  AckFrameSchema, JoinedFrameSchema, LeftFrameSchema, PongFrameSchema,
+  AckFrameSchema, JoinedFrameSchema, LeftFrameSchema, PongFrameSchema, RefreshedFrameSchema,
   BroadcastFrame, ErrorFrame, FrameId, HistoryFrame, MessageFrame, ServerFrame, WelcomeFrame
 } from '../schemas/frames.js'
 import type { BackoffOptions } from './backoff.js'
 import type { ChatError } from './errors.js'
 import type { SocketConstructor } from './socket.js'
+import type { TokenSource } from './token.js'
 
 export type AckFrame = Static<typeof AckFrameSchema>
 export type JoinedFrame = Static<typeof JoinedFrameSchema>
 export type LeftFrame = Static<typeof LeftFrameSchema>
 export type PongFrame = Static<typeof PongFrameSchema>
+export type RefreshedFrame = Static<typeof RefreshedFrameSchema>
 export type { BroadcastFrame, ErrorFrame, FrameId, HistoryFrame, MessageFrame, ServerFrame, WelcomeFrame }
 
 /** Where the client stands in a room's history: the last message it got (or the `joined` position). */
@@ -47,8 +49,11 @@ export interface RoomResumeEvent {
 export interface ChatClientOptions {
   /** The `/ws` endpoint, e.g. `ws://localhost:3000/api/chat-api/ws`. */
   url: string
-  /** A JWT, sent as `access_token` in the query (browsers cannot set headers on a WebSocket). */
-  token?: string
+  /**
+   * A JWT, sent as `access_token` in the query (browsers cannot set headers on a WebSocket); or a
+   * function returning one, asked at every connection and ahead of each token's `exp` (`refresh`).
+   */
+  token?: TokenSource
   /** Rooms to join on connect (and again after every reconnect). */
   rooms?: string[]
   /** A request (join, leave, send, broadcast, ping) with no reply in this time rejects; default 10000. */

@@ -22,6 +22,16 @@ export const SECURITY_SCHEMES = {
   }
 } as const
 
+/** The server API's key; routes that take it name it in their own `security`. */
+export const API_KEY_SCHEME = {
+  apiKey: {
+    type: 'apiKey',
+    in: 'header',
+    name: 'X-API-Key',
+    description: 'API_KEY, for an application\'s backend: the server API and the read routes'
+  }
+} as const
+
 interface OpenapiOptions {
   /** The chat-api prefix, for the link to the AsyncAPI document. */
   prefix: string
@@ -34,11 +44,12 @@ type Operation = { responses?: Record<string, unknown>, security?: unknown }
 /**
  * Routes that may answer 401 take a token; with auth on they get a security requirement (either
  * scheme), so Swagger UI offers to send one. With auth off they need none, and the document says so.
+ * A route that declares its own `security` (the server API) keeps it.
  */
 function addSecurity (document: { paths?: Record<string, Record<string, Operation>> }): void {
   for (const item of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(item)) {
-      if (operation.responses?.['401'] !== undefined) {
+      if (operation.responses?.['401'] !== undefined && operation.security === undefined) {
         operation.security = Object.keys(SECURITY_SCHEMES).map(name => ({ [name]: [] }))
       }
     }
@@ -54,7 +65,7 @@ export function openapiOptions ({ prefix, version, authEnabled }: OpenapiOptions
         version,
         description: [
           'Real-time chat over WebSocket. Every frame is a named schema under `components.schemas`',
-          '(client frames: JoinFrame, LeaveFrame, SendMessageFrame, SendBroadcastFrame, PingFrame);',
+          '(client frames: JoinFrame, LeaveFrame, SendMessageFrame, SendBroadcastFrame, PingFrame, RefreshFrame);',
           'the same schemas validate the frames at run time. The channel, its messages and close codes',
           `are described as AsyncAPI 3.0 at [${prefix}/docs/asyncapi.json](${prefix}/docs/asyncapi.json).`,
           `\n\nAuthentication is ${authEnabled ? 'on' : 'off'} on this instance.`,
@@ -64,10 +75,12 @@ export function openapiOptions ({ prefix, version, authEnabled }: OpenapiOptions
       tags: [
         { name: 'websocket', description: 'WebSocket upgrades (the frames: components.schemas, or the AsyncAPI document)' },
         { name: 'stats', description: 'Counts of this instance' },
+        { name: 'server-api', description: 'For an application\'s backend: publish and disconnect without a socket (X-API-Key, or a token with the chat:publish scope)' },
+        { name: 'metrics', description: 'Prometheus metrics' },
         { name: 'health', description: 'Liveness and readiness' },
         { name: 'docs', description: 'Machine-readable API descriptions' }
       ],
-      components: { securitySchemes: structuredClone(SECURITY_SCHEMES) as never }
+      components: { securitySchemes: structuredClone({ ...SECURITY_SCHEMES, ...API_KEY_SCHEME }) as never }
     },
     hideUntagged: true,
     convertConstToEnum: false,

@@ -12,6 +12,8 @@ export interface Broker {
   unsubscribeRoom (room: string): Promise<void>
   publishRoom (room: string, frame: Buffer): void
   publishAll (frame: Buffer): void
+  /** Carries a control payload to the other instances; false when they cannot be reached now. */
+  publishControl (payload: Buffer): boolean
   status (): BrokerStatus
   close (): Promise<void>
 }
@@ -22,6 +24,7 @@ export class LocalBroker implements Broker {
   async unsubscribeRoom (): Promise<void> {}
   publishRoom (): void {}
   publishAll (): void {}
+  publishControl (): boolean { return true } // no other instance to reach
   status (): BrokerStatus { return 'disabled' }
   async close (): Promise<void> {}
 }

@@ -22,13 +22,14 @@ export class Connection {
   constructor (
     readonly id: string,
     readonly socket: WebSocket,
-    readonly principal: Principal,
+    /** Replaced by a `refresh` frame's token (same `sub`, new rooms and scope). */
+    public principal: Principal,
     private readonly maxBufferedBytes: number,
     /**
      * Called when the server closes the socket. The close handshake may take long (a slow consumer
      * reads its backlog first; ws waits up to 30 s), but the connection is over for the hub now.
      */
-    private readonly onServerClose: (conn: Connection) => void = () => {}
+    private readonly onServerClose: (conn: Connection, code: number) => void = () => {}
   ) {}
 
   get open (): boolean {
@@ -82,6 +83,6 @@ export class Connection {
   close (code: number, reason: string): void {
     if (!this.open) return
     this.socket.close(code, reason)
-    this.onServerClose(this)
+    this.onServerClose(this, code)
   }
 }

@@ -17,6 +17,7 @@ import type { Connection } from './connection.js'
 import { textFrame } from './frame-writer.js'
 import { RoomFeed } from './room-feed.js'
 import { Room } from './room.js'
+import type { HubObserver } from './observer.js'
 
 export interface HubStats {
   instanceId: string
@@ -55,6 +56,10 @@ export class Hub {
   /** Set when the app starts closing: no new sockets, /ready answers 503. */
   closing = false
   readonly connections = new Set<Connection>()
+  /** Set by the metrics plugin; told once per message, never per recipient. */
+  observer: HubObserver | null = null
+  /** Set by the server API: a control payload (a disconnect) published by any instance, this one included. */
+  onControl: ((payload: Buffer) => void) | null = null
   private readonly rooms = new Map<string, Room>()
   private broker: Broker = new LocalBroker()
   private readonly feed: RoomFeed
@@ -191,6 +196,7 @@ export class Hub {
     if (members === undefined || members.size === 0) return
     const wire = textFrame(frame) // once per message, whatever the number of members
     for (const conn of members) conn.sendFramed(frame, wire)
+    this.observer?.delivered(members.size, frame)
   }
 
   /** A stored room message, numbered by the history: delivered in offset order, gaps filled first. */
@@ -203,6 +209,16 @@ export class Hub {
     if (this.connections.size === 0) return
     const wire = textFrame(frame)
     for (const conn of this.connections) conn.sendFramed(frame, wire)
+    this.observer?.delivered(this.connections.size, frame)
+  }
+
+  /**
+   * Hands a control payload to this instance, then to every other one; false when the others
+   * could not be reached (Redis down).
+   */
+  publishControl (payload: Buffer): boolean {
+    this.onControl?.(payload)
+    return this.broker.publishControl(payload)
   }
 
   /** The link that brings stored messages dropped: each feed waits until it can catch up. */
@@ -255,5 +271,6 @@ export class Hub {
     if (room.members.size === 0) return
     const wire = textFrame(frame)
     for (const conn of room.members) conn.sendFramed(frame, wire)
+    this.observer?.delivered(room.members.size, frame)
   }
 }

@@ -6,9 +6,13 @@ export interface Principal {
   rooms: ReadonlySet<string> | null
   /** True when the token has the `chat:broadcast` scope, or auth is off. */
   canBroadcast: boolean
+  /** True when the token has the `chat:publish` scope (the server API), or auth is off. */
+  canPublish: boolean
+  /** The token's `exp` in seconds since the epoch; null when it has none, or auth is off. */
+  exp: number | null
 }
 
-export const ANONYMOUS: Principal = Object.freeze({ user: null, rooms: null, canBroadcast: true })
+export const ANONYMOUS: Principal = Object.freeze({ user: null, rooms: null, canBroadcast: true, canPublish: true, exp: null })
 
 export function mayJoin (principal: Principal, room: string): boolean {
   return principal.rooms === null || principal.rooms.has(room)

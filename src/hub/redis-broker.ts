@@ -18,7 +18,7 @@ import { EnvelopeCodec, OWN_ECHO } from './redis-envelope.js'
 import { quitWithTimeout } from './redis-quit.js'
 
 export interface RedisBrokerOptions {
-  hub: Pick<Hub, 'instanceId' | 'deliverRoom' | 'deliverAll' | 'deliverStored' | 'roomNames' | 'linkLost' | 'linkRestored'>
+  hub: Pick<Hub, 'instanceId' | 'deliverRoom' | 'deliverAll' | 'deliverStored' | 'roomNames' | 'linkLost' | 'linkRestored' | 'onControl' | 'observer'>
   publisher: Redis
   /** Made with `autoResubscribe: false` and `enableOfflineQueue: false`; owned (and quit) by the broker. */
   subscriber: Redis
@@ -48,6 +48,7 @@ export class RedisBroker implements Broker {
   private closing: Promise<void> | null = null
   private readonly syncWaiters = new Set<() => void>()
   private lastError: string | null = null
+  private everSynced = false
 
   constructor (opts: RedisBrokerOptions) {
     this.hub = opts.hub
@@ -106,6 +107,12 @@ export class RedisBroker implements Broker {
     this.publish(this.channels.all, frame)
   }
 
+  publishControl (payload: Buffer): boolean {
+    if (this.status() !== 'connected') return false
+    this.publish(this.channels.control, payload)
+    return true
+  }
+
   status (): BrokerStatus {
     return this.synced && this.publisher.status === 'ready' ? 'connected' : 'reconnecting'
   }
@@ -144,6 +151,7 @@ export class RedisBroker implements Broker {
       this.hub.deliverAll(frame)
       return
     }
+    if (name === this.channels.control) return this.hub.onControl?.(frame)
     const room = this.channels.roomOf(name)
     if (room !== null) this.hub.deliverRoom(room, frame)
   }
@@ -164,14 +172,16 @@ export class RedisBroker implements Broker {
     this.live = true
     this.lastError = null
     const epoch = this.epoch
-    const channels = [this.channels.all]
+    const channels = [this.channels.all, this.channels.control]
     for (const room of this.hub.roomNames()) channels.push(this.channels.room(room))
     this.settled(this.subscriber.subscribe(...channels), 'subscribe', null).then(subscribed => {
       // Lost again before Redis answered, or refused (an ACL without channel rights, say): not
       // synced, so stats say reconnecting, /ready is 503 and a booting instance fails to start.
       if (this.epoch !== epoch || !subscribed) return
       this.synced = true
-      this.log.info({ rooms: channels.length - 1 }, 'redis subscriber connected')
+      if (this.everSynced) this.hub.observer?.redisReconnected()
+      this.everSynced = true
+      this.log.info({ rooms: channels.length - 2 }, 'redis subscriber connected')
       for (const waiter of this.syncWaiters) waiter()
       // Messages published while the link was down were not heard: each room catches up.
       this.hub.linkRestored()

@@ -12,7 +12,7 @@ import fp from 'fastify-plugin'
 import fastifyJwt, { type JWT } from '@fastify/jwt'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { extractToken } from '../auth/extract-token.js'
-import { principalFromClaims } from '../auth/claims.js'
+import { principalFromClaims, type ClaimsResult } from '../auth/claims.js'
 import { MALFORMED_HEADER, MALFORMED_QUERY, MISSING_TOKEN, UNAUTHORIZED, reasonOf } from '../auth/unauthorized.js'
 import { ANONYMOUS, type Principal } from '../hub/principal.js'
 
@@ -30,6 +30,8 @@ export interface Auth {
   enabled: boolean
   /** A preValidation hook: answers 401 JSON, or sets `request.principal`. */
   authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>
+  /** Checks a token as `authenticate` does (a `refresh` frame's); with auth off, every token is refused. */
+  verify: (token: string) => ClaimsResult
 }
 
 export const JWT_NAMESPACE = 'chatApi'
@@ -72,7 +74,8 @@ const authPlugin: FastifyPluginAsync = async (fastify) => {
       async authenticate (request) {
         request.principal = ANONYMOUS
         return undefined
-      }
+      },
+      verify: () => ({ problem: 'authentication is off' })
     } satisfies Auth)
     return
   }
@@ -83,6 +86,15 @@ const authPlugin: FastifyPluginAsync = async (fastify) => {
     fastify.log.warn(`JWT_SECRET is shorter than ${MIN_SECRET_BYTES} bytes: use a longer random secret for HS256`)
   }
   const jwt = await registerVerifier(fastify, JWT_SECRET)
+  function verify (token: string): ClaimsResult {
+    let claims: unknown
+    try {
+      claims = jwt.verify(token)
+    } catch (error) {
+      return { problem: reasonOf(error) }
+    }
+    return principalFromClaims(claims)
+  }
 
   fastify.decorate('auth', {
     enabled: true,
@@ -95,17 +107,12 @@ const authPlugin: FastifyPluginAsync = async (fastify) => {
           case 'malformed_query': return refuse(reply, MALFORMED_QUERY, true)
         }
       }
-      let claims: unknown
-      try {
-        claims = jwt.verify(extracted.token)
-      } catch (error) {
-        return refuse(reply, reasonOf(error), true)
-      }
-      const result = principalFromClaims(claims)
+      const result = verify(extracted.token)
       if ('problem' in result) return refuse(reply, result.problem, true)
       request.principal = result.principal
       return undefined
-    }
+    },
+    verify
   } satisfies Auth)
 }
 

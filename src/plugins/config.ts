@@ -32,7 +32,15 @@ export const ConfigSchema = Type.Object({
   DEMO_ENABLED: Type.Boolean({ default: true }),
   // Version 2: history and recovery. 0 turns history, offsets, recovery and keys off.
   HISTORY_SIZE: Type.Integer({ minimum: 0, maximum: 100000, default: 100 }),
-  HISTORY_TTL_SEC: Type.Integer({ minimum: 1, default: 600 })
+  HISTORY_TTL_SEC: Type.Integer({ minimum: 1, default: 600 }),
+  // Server API, metrics and admission control (version 2).
+  /** Key of the server API (`X-API-Key`); a short key is guessable, so one under 32 characters refuses to start. */
+  API_KEY: Type.Optional(Type.String({ minLength: 32 })),
+  METRICS_ENABLED: Type.Boolean({ default: true }),
+  /** Comma-separated origins allowed to open a socket, or `*`. */
+  WS_ALLOWED_ORIGINS: Type.String({ minLength: 1, default: '*' }),
+  WS_MAX_CONNECTIONS: Type.Integer({ minimum: 0, default: 0 }),
+  WS_MAX_CONNECTIONS_PER_USER: Type.Integer({ minimum: 0, default: 0 })
 }, {
   // AUTH_ENABLED=true without a secret must not start: the error names JWT_SECRET. `type` makes
   // Ajv coerce "true" inside the `if` too, which it checks before the properties.

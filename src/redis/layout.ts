@@ -3,6 +3,7 @@
  * name comes from REDIS_CHANNEL_PREFIX, so two clusters sharing a Redis never meet.
  *
  *   `${prefix}:all`                   global broadcasts; every instance subscribes
+ *   `${prefix}:control`               server API disconnects; every instance subscribes
  *   `${prefix}:room:{R}`              room R's channel; subscribed while the instance has a member
  *   `${prefix}:{R}:meta`              hash: epoch and top offset of R's history
  *   `${prefix}:{R}:log`               stream: R's last HISTORY_SIZE messages, entry id `offset-0`
@@ -14,6 +15,7 @@
  */
 export interface RedisLayout {
   readonly all: string
+  readonly control: string
   room (room: string): string
   /** The room a room channel belongs to; null for any other channel. */
   roomOf (channel: string): string | null
@@ -26,6 +28,7 @@ export function redisLayout (prefix: string): RedisLayout {
   const roomPrefix = `${prefix}:room:{`
   return {
     all: `${prefix}:all`,
+    control: `${prefix}:control`,
     room: (room) => `${roomPrefix}${room}}`,
     roomOf: (channel) => channel.length > roomPrefix.length + 1 && channel.startsWith(roomPrefix) && channel.endsWith('}')
       ? channel.slice(roomPrefix.length, -1)

@@ -4,11 +4,12 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { TOO_MANY_CONNECTIONS } from '../hub/admission.js'
 import { SHUTTING_DOWN } from '../protocol.js'
 import { HealthResponseSchema, ReadyResponseSchema } from '../schemas/http.js'
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { hub } = fastify
+  const { hub, admission } = fastify
 
   fastify.get('/health', {
     schema: { tags: ['health'], summary: 'Liveness: 200 while the process serves', response: { 200: HealthResponseSchema } }
@@ -17,16 +18,20 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   fastify.get('/ready', {
     schema: {
       tags: ['health'],
-      summary: 'Readiness: 503 while Redis is configured but not connected, or while shutting down',
+      summary: 'Readiness: 503 while Redis is configured but not connected, while shutting down, or at WS_MAX_CONNECTIONS',
       response: {
         200: ReadyResponseSchema,
-        503: Type.Ref('ErrorResponse', { description: '`shutting_down` or `redis_unavailable`' })
+        503: Type.Ref('ErrorResponse', { description: '`shutting_down`, `redis_unavailable` or `too_many_connections`' })
       }
     }
   }, async (_request, reply) => {
     if (hub.closing) return reply.code(503).send(SHUTTING_DOWN)
     if (hub.brokerStatus === 'reconnecting') {
       return reply.code(503).send({ error: 'redis_unavailable', message: 'Redis is configured but not connected' })
+    }
+    // Open sockets stay; the load balancer sends new clients to another instance.
+    if (admission.full) {
+      return reply.code(503).send({ error: TOO_MANY_CONNECTIONS, message: 'this instance is at its connection limit' })
     }
     return { status: 'ready' as const }
   })

@@ -1,4 +1,4 @@
-/** `GET /ws/stats`: this instance's open sockets and room sizes. Same token as the sockets. */
+/** `GET /ws/stats`: this instance's open sockets and room sizes. Same token as the sockets, or the API key. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { AuthQuerySchema, StatsResponseSchema } from '../schemas/http.js'
@@ -8,13 +8,14 @@ const statsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['stats'],
       summary: 'Connection and room counts of this instance',
+      security: fastify.apiAuth.readSecurity,
       querystring: AuthQuerySchema,
       response: {
         200: StatsResponseSchema,
-        401: Type.Ref('ErrorResponse', { description: 'Auth is on and the token is missing or invalid' })
+        401: Type.Ref('ErrorResponse', { description: 'Auth is on and the token is missing or invalid, or a wrong API key' })
       }
     },
-    preValidation: fastify.auth.authenticate
+    preValidation: fastify.apiAuth.reader
   }, async () => fastify.hub.stats())
 }
 

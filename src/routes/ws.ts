@@ -14,14 +14,16 @@ import { ErrorCode, SHUTTING_DOWN } from '../protocol.js'
 import { RoomParamsSchema, WsQuerySchema } from '../schemas/http.js'
 import { releaseUpgrade } from '../ws/release-upgrade.js'
 import { Session, type SessionLimits } from '../ws/session.js'
+import { TokenExpiry } from '../ws/token-refresh.js'
 
 const UPGRADE_RESPONSES = {
   101: Type.Null({ description: 'Switching Protocols: the socket is open; its first frame is `welcome`' }),
   400: Type.Ref('ErrorResponse', { description: 'Invalid room name (`invalid_room`) or too many rooms' }),
   401: Type.Ref('ErrorResponse', { description: 'Missing, malformed, badly signed or expired token' }),
-  403: Type.Ref('ErrorResponse', { description: 'The token\'s `rooms` claim does not allow this room' }),
+  403: Type.Ref('ErrorResponse', { description: 'The token\'s `rooms` claim does not allow this room (`forbidden`), or the `Origin` is not in WS_ALLOWED_ORIGINS (`forbidden_origin`)' }),
   426: Type.Ref('ErrorResponse', { description: 'A plain GET: this endpoint only takes WebSocket upgrades' }),
-  503: Type.Ref('ErrorResponse', { description: 'The instance is shutting down' })
+  429: Type.Ref('ErrorResponse', { description: 'The user has WS_MAX_CONNECTIONS_PER_USER sockets on this instance already (`too_many_connections`)' }),
+  503: Type.Ref('ErrorResponse', { description: 'The instance is shutting down (`shutting_down`), or at WS_MAX_CONNECTIONS (`too_many_connections`)' })
 }
 
 /** The rooms named by the URL, path first, without repeats (both already checked by the schema). */
@@ -36,7 +38,8 @@ function urlRooms (request: FastifyRequest): string[] {
 const noReply = () => {}
 
 const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { hub, config, auth } = fastify
+  const { hub, config, auth, admission } = fastify
+  const expiry = new TokenExpiry(auth, hub)
   const limits: SessionLimits = {
     maxMessageBytes: config.WS_MAX_MESSAGE_BYTES,
     maxRooms: config.WS_MAX_ROOMS_PER_CONNECTION,
@@ -48,8 +51,10 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (hub.closing) {
       return reply.code(503).send(SHUTTING_DOWN)
     }
-    const rooms = urlRooms(request)
     const principal = request.principal ?? ANONYMOUS
+    const refusal = admission.check(request.headers.origin, principal.user)
+    if (refusal !== null) return reply.code(refusal.status).send(refusal.body)
+    const rooms = urlRooms(request)
     const refused = rooms.find(room => !mayJoin(principal, room))
     if (refused !== undefined) {
       return reply.code(403).send({ error: ErrorCode.FORBIDDEN, message: `not allowed to join "${refused}"` })
@@ -64,23 +69,31 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       .send({ error: 'upgrade_required', message: 'this endpoint takes WebSocket upgrades only' })
   }
 
-  const leaveHub = (conn: Connection) => hub.remove(conn)
+  /** Runs when the server closes a socket (with its code) and again when the socket closes. */
+  const leaveHub = (conn: Connection, code?: number) => {
+    if (code !== undefined) hub.observer?.closed(code)
+    expiry.unwatch(conn)
+    admission.index.remove(conn)
+    hub.remove(conn)
+  }
 
   function open (socket: WebSocket, request: FastifyRequest) {
     const principal = request.principal ?? ANONYMOUS
     const conn = new Connection(randomUUID(), socket, principal, config.WS_MAX_BUFFERED_BYTES, leaveHub)
     const log = request.log // not `request`: the socket must not keep its HTTP exchange alive
-    const session = new Session(hub, conn, limits, (err) => log.error({ err }, 'frame handling failed'))
+    const session = new Session(hub, conn, limits, (err) => log.error({ err }, 'frame handling failed'), expiry)
     // Listeners go on synchronously: frames sent right after the upgrade must not be lost.
     socket.on('message', (data, isBinary) => session.receive(data, isBinary))
     socket.on('pong', () => { conn.alive = true })
     socket.on('close', () => leaveHub(conn))
     releaseUpgrade(socket, request.log)
     hub.add(conn)
+    admission.index.add(conn)
 
     const rooms = urlRooms(request)
     const welcome = { type: 'welcome', connectionId: conn.id, instanceId: hub.instanceId, rooms, user: principal.user }
     session.holdUntil(Promise.all(rooms.map(room => hub.join(conn, room, null, noReply))).then(() => conn.welcome(welcome)))
+    expiry.watch(conn) // last: a token that expired during the upgrade closes the socket at once
   }
 
   const common = {

@@ -73,9 +73,15 @@ export const HistoryRequestFrameSchema = Type.Object({
   id
 }, { $id: 'HistoryRequestFrame', description: 'The stored messages of a room the token may join (membership not needed); answered by `history`' })
 
+export const RefreshFrameSchema = Type.Object({
+  type: Type.Literal('refresh'),
+  token: Type.String({ minLength: 1, description: 'A fresh JWT for the same `sub`' }),
+  id
+}, { $id: 'RefreshFrame', description: 'Replace the connection\'s token before its `exp` passes; answered by `refreshed`' })
+
 export const CLIENT_FRAME_SCHEMAS = [
   JoinFrameSchema, LeaveFrameSchema, SendMessageFrameSchema, SendBroadcastFrameSchema, PingFrameSchema,
-  HistoryRequestFrameSchema
+  HistoryRequestFrameSchema, RefreshFrameSchema
 ] as const
 
 export type JoinFrame = Static<typeof JoinFrameSchema>
@@ -84,7 +90,8 @@ export type SendMessageFrame = Static<typeof SendMessageFrameSchema>
 export type SendBroadcastFrame = Static<typeof SendBroadcastFrameSchema>
 export type PingFrame = Static<typeof PingFrameSchema>
 export type HistoryRequestFrame = Static<typeof HistoryRequestFrameSchema>
-export type ClientFrame = JoinFrame | LeaveFrame | SendMessageFrame | SendBroadcastFrame | PingFrame | HistoryRequestFrame
+export type RefreshFrame = Static<typeof RefreshFrameSchema>
+export type ClientFrame = JoinFrame | LeaveFrame | SendMessageFrame | SendBroadcastFrame | PingFrame | HistoryRequestFrame | RefreshFrame
 export type FrameId = Static<typeof FrameIdSchema>
 
 // Server to client
@@ -164,9 +171,15 @@ export const HistoryFrameSchema = Type.Object({
   id
 }, { $id: 'HistoryFrame', description: 'The answer to a `history` request' })
 
+export const RefreshedFrameSchema = Type.Object({
+  type: Type.Literal('refreshed'),
+  exp: Type.Union([Type.Integer(), Type.Null()], { description: 'The new token\'s `exp` (seconds since the epoch); null when it has none, or auth is off' }),
+  id
+}, { $id: 'RefreshedFrame', description: 'The `refresh` token was taken: its expiry, rooms and scope apply from now on' })
+
 export const SERVER_FRAME_SCHEMAS = [
   WelcomeFrameSchema, MessageFrameSchema, BroadcastFrameSchema, JoinedFrameSchema, LeftFrameSchema,
-  AckFrameSchema, PongFrameSchema, ErrorFrameSchema, HistoryFrameSchema
+  AckFrameSchema, PongFrameSchema, ErrorFrameSchema, HistoryFrameSchema, RefreshedFrameSchema
 ] as const
 
 export type WelcomeFrame = Static<typeof WelcomeFrameSchema>

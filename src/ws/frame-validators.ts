@@ -5,8 +5,8 @@
  */
 import { Compile } from 'typebox/compile'
 import {
-  HistoryRequestFrameSchema, JoinFrameSchema, LeaveFrameSchema, PingFrameSchema, SendBroadcastFrameSchema, SendMessageFrameSchema,
-  type ClientFrame
+  HistoryRequestFrameSchema, JoinFrameSchema, LeaveFrameSchema, PingFrameSchema, RefreshFrameSchema, SendBroadcastFrameSchema,
+  SendMessageFrameSchema, type ClientFrame
 } from '../schemas/frames.js'
 import { ErrorCode, INVALID_ROOM_MESSAGE, isValidRoom } from '../protocol.js'
 
@@ -17,7 +17,8 @@ export const validators = {
   message: Compile(SendMessageFrameSchema),
   broadcast: Compile(SendBroadcastFrameSchema),
   ping: Compile(PingFrameSchema),
-  history: Compile(HistoryRequestFrameSchema)
+  history: Compile(HistoryRequestFrameSchema),
+  refresh: Compile(RefreshFrameSchema)
 }
 
 export type FrameType = keyof typeof validators
@@ -34,7 +35,7 @@ export function checkFrame (type: FrameType, frame: Record<string, unknown>): Fr
   const validator = validators[type]
   if (validator.Check(frame)) return { ok: true, frame: frame as ClientFrame }
   const room = frame.room
-  if (typeof room === 'string' && type !== 'broadcast' && type !== 'ping' && !isValidRoom(room)) {
+  if (typeof room === 'string' && type !== 'broadcast' && type !== 'ping' && type !== 'refresh' && !isValidRoom(room)) {
     return { ok: false, code: ErrorCode.INVALID_ROOM, message: INVALID_ROOM_MESSAGE }
   }
   const [first] = validator.Errors(frame)

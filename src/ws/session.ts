@@ -13,6 +13,7 @@ import type { Position } from '../history/history-store.js'
 import type { FrameId } from '../schemas/frames.js'
 import { checkFrame, isFrameType } from './frame-validators.js'
 import { readHistory } from '../history/read-history.js'
+import type { TokenExpiry } from './token-refresh.js'
 
 export interface SessionLimits {
   maxMessageBytes: number
@@ -44,7 +45,9 @@ export class Session {
     readonly conn: Connection,
     private readonly limits: SessionLimits,
     /** Told of a frame whose handling threw: a bug, since bad input gets an error frame. */
-    private readonly onUnexpected: (err: unknown) => void = () => {}
+    private readonly onUnexpected: (err: unknown) => void = () => {},
+    /** Handles `refresh` frames; null: answered with `exp: null`, as with auth off. */
+    private readonly tokens: TokenExpiry | null = null
   ) {
     this.bucket = limits.ratePerSec > 0 ? new TokenBucket(limits.ratePerSec) : null
     this.fromJson = JSON.stringify({ connectionId: conn.id, user: conn.principal.user })
@@ -122,6 +125,7 @@ export class Session {
     const rawId = isObject ? record.id : undefined
     // 1e400 is JSON but Infinity here, which would echo as null: not an id we can give back.
     const id = typeof rawId === 'string' || (typeof rawId === 'number' && Number.isFinite(rawId)) ? rawId : undefined
+    this.hub.observer?.frameReceived(isObject && typeof record.type === 'string' && isFrameType(record.type) ? record.type : 'invalid')
 
     if (this.bucket !== null && !this.bucket.take()) return this.rateLimited(id)
     if (!parsed) return this.error(ErrorCode.BAD_JSON, 'frame is not valid JSON', id)
@@ -142,6 +146,7 @@ export class Session {
       case 'broadcast': return this.broadcast(valid.data, id)
       case 'ping': return this.conn.sendJson({ type: 'pong', id })
       case 'history': return this.history(valid.room, valid.limit, valid.before, id)
+      case 'refresh': return this.refresh(valid.token, id)
     }
   }
 
@@ -167,6 +172,7 @@ export class Session {
     if (dataJson === null) return this.error(ErrorCode.BAD_FRAME, TOO_DEEP, id)
     this.hub.sendToRoom(room, dataJson, this.fromJson, { key, transient }).then(outcome => {
       if (!outcome.ok) return this.error(outcome.code, outcome.message, id)
+      this.hub.observer?.published(transient ? 'transient' : 'room')
       if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId: outcome.messageId, offset: outcome.offset, epoch: outcome.epoch })
     })
   }
@@ -176,6 +182,7 @@ export class Session {
     const dataJson = serialiseData(data)
     if (dataJson === null) return this.error(ErrorCode.BAD_FRAME, TOO_DEEP, id)
     const messageId = this.hub.sendToAll(dataJson, this.fromJson)
+    this.hub.observer?.published('broadcast')
     if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId })
   }
 
@@ -205,7 +212,14 @@ export class Session {
     this.error(ErrorCode.RATE_LIMITED, `more than ${this.limits.ratePerSec} frames per second`, id)
   }
 
+  private refresh (token: string, id: FrameId | undefined): void {
+    const outcome = this.tokens?.refresh(this.conn, token) ?? { ok: true, exp: null }
+    if (!outcome.ok) return this.error(outcome.code, outcome.message, id)
+    this.conn.sendJson({ type: 'refreshed', exp: outcome.exp, id })
+  }
+
   private error (code: ErrorCode, message: string, id: FrameId | undefined): void {
+    this.hub.observer?.errorSent(code)
     this.conn.sendJson({ type: 'error', code, message, id })
   }
 }

@@ -26,6 +26,8 @@ test('an envelope carries the origin and the frame bytes untouched', async (t) =
 test('channel and key names come from the prefix, the room in a hash tag', async (t) => {
   const layout = redisLayout('chat-api')
   t.equal(layout.all, 'chat-api:all')
+  t.equal(layout.control, 'chat-api:control')
+  t.equal(layout.roomOf('chat-api:control'), null)
   t.equal(layout.room('general'), 'chat-api:room:{general}')
   t.equal(layout.roomOf('chat-api:room:{a:b}'), 'a:b', 'room names may hold colons')
   t.equal(layout.roomOf('chat-api:room:{}'), null)

@@ -71,7 +71,7 @@ test('two instances on one Redis share rooms and broadcasts', async (t) => {
     const room = `${prefix}:room:{only-a}`
     const soloA = await connect(t, `${a.url}/ws/only-a`)
     t.equal(await numsub(admin, room), 1, 'only A listens to the room')
-    t.same(await channelsUnder(admin, prefix), [`${prefix}:all`, `${prefix}:room:{general}`, room])
+    t.same(await channelsUnder(admin, prefix), [`${prefix}:all`, `${prefix}:control`, `${prefix}:room:{general}`, room])
     t.equal(await numsub(admin, `${prefix}:all`), 2, 'both listen to global broadcasts')
 
     t.equal((await lobbyB.request({ type: 'join', room: 'only-a' })).type, 'joined')
@@ -81,7 +81,7 @@ test('two instances on one Redis share rooms and broadcasts', async (t) => {
 
     await soloA.close()
     await eventually(async () => await numsub(admin, room) === 0)
-    t.same(await channelsUnder(admin, prefix), [`${prefix}:all`, `${prefix}:room:{general}`])
+    t.same(await channelsUnder(admin, prefix), [`${prefix}:all`, `${prefix}:control`, `${prefix}:room:{general}`])
   })
 
   await t.test('rapid join/leave on one instance settles on the last word', async (t) => {

@@ -16,8 +16,8 @@ test('two clusters on one Redis with different prefixes never hear each other', 
   const blueSender = await connect(t, `${blueA.url}/ws/lobby`)
   const blueReceiver = await connect(t, `${blueB.url}/ws/lobby`)
 
-  t.same(await channelsUnder(admin, red), [`${red}:all`, `${red}:room:{lobby}`])
-  t.same(await channelsUnder(admin, blue), [`${blue}:all`, `${blue}:room:{lobby}`])
+  t.same(await channelsUnder(admin, red), [`${red}:all`, `${red}:control`, `${red}:room:{lobby}`])
+  t.same(await channelsUnder(admin, blue), [`${blue}:all`, `${blue}:control`, `${blue}:room:{lobby}`])
 
   redSender.send({ type: 'message', room: 'lobby', data: { tag: 'red' } })
   redSender.send({ type: 'broadcast', data: { tag: 'red-all' } })

@@ -17,13 +17,13 @@ test('a killed subscriber connection comes back with every room resubscribed', a
 
   const subName = `${(await statsOf(b.app)).instanceId}:sub`
   const [before] = await clientsNamed(admin, subName)
-  t.equal(before.sub, 3, 'B listens to the global channel, ops and dev')
+  t.equal(before.sub, 4, 'B listens to the global and control channels, ops and dev')
   // Only B's subscriber: the shared Redis serves other tests too.
   t.equal(await admin.call('CLIENT', 'KILL', 'ID', before.id), 1)
 
   await eventually(async () => {
     const [after] = await clientsNamed(admin, subName)
-    return after !== undefined && after.id !== before.id && after.sub === 3
+    return after !== undefined && after.id !== before.id && after.sub === 4
   })
   await eventually(async () => await redisState(b.app) === 'connected')
   t.equal(await numsub(admin, `${prefix}:room:{ops}`), 2)

@@ -5,10 +5,11 @@ import { nameOf } from '../../src/docs/asyncapi.js'
 import { build, PREFIX } from '../helper.js'
 
 const FRAME_NAMES = [
-  'JoinFrame', 'LeaveFrame', 'SendMessageFrame', 'SendBroadcastFrame', 'PingFrame', 'HistoryRequestFrame',
+  'JoinFrame', 'LeaveFrame', 'SendMessageFrame', 'SendBroadcastFrame', 'PingFrame', 'HistoryRequestFrame', 'RefreshFrame',
   'WelcomeFrame', 'MessageFrame', 'BroadcastFrame', 'JoinedFrame', 'LeftFrame', 'AckFrame', 'PongFrame', 'ErrorFrame',
-  'HistoryFrame'
+  'HistoryFrame', 'RefreshedFrame'
 ]
+const SERVER_API = ['/rooms/{room}/messages', '/broadcast', '/users/{user}/disconnect', '/connections/{connectionId}/disconnect']
 
 t.test('the OpenAPI document is served as JSON, version 3.x, with every path under the prefix', async t => {
   const app = await build(t)
@@ -18,7 +19,7 @@ t.test('the OpenAPI document is served as JSON, version 3.x, with every path und
   const doc = JSON.parse(res.body)
   t.match(doc.openapi, /^3\.\d+\.\d+$/)
   t.same(Object.keys(doc.paths).sort(), [
-    '/docs/asyncapi.json', '/health', '/ready', '/rooms/{room}/history', '/ws', '/ws/stats', '/ws/{room}'
+    '/docs/asyncapi.json', '/health', '/ready', '/rooms/{room}/history', '/ws', '/ws/stats', '/ws/{room}', '/metrics', ...SERVER_API
   ].map(p => PREFIX + p).sort())
 })
 
@@ -30,10 +31,10 @@ t.test('the upgrade endpoints declare 101 and every refusal with a $ref to Error
   for (const path of ['/ws', '/ws/{room}']) {
     const op = doc.paths[PREFIX + path].get
     t.same(op.tags, ['websocket'])
-    t.same(Object.keys(op.responses), ['101', '400', '401', '403', '426', '503'], path)
+    t.same(Object.keys(op.responses), ['101', '400', '401', '403', '426', '429', '503'], path)
     t.match(op.responses['101'].description, /Switching Protocols/)
     t.notOk(op.responses['101'].content, 'a 101 has no body')
-    for (const code of ['400', '401', '403', '426', '503']) {
+    for (const code of ['400', '401', '403', '426', '429', '503']) {
       t.same(op.responses[code].content['application/json'].schema, { $ref: '#/components/schemas/ErrorResponse' }, `${path} ${code}`)
     }
     const query = op.parameters.filter((p: any) => p.in === 'query').map((p: any) => [p.name, p.required])
@@ -74,12 +75,16 @@ t.test('every frame of the protocol is a named component', async t => {
     'bad_json', 'bad_frame', 'unknown_type', 'invalid_room', 'not_in_room', 'too_many_rooms', 'forbidden', 'rate_limited',
     'unavailable', 'history_disabled', 'presence_disabled', 'unauthorized'
   ])
+  t.equal(components.schemas.RefreshFrame.properties.token.type, 'string')
+  t.same(components.schemas.RefreshedFrame.properties.exp.anyOf.map((s: any) => s.type), ['integer', 'null'])
 })
 
 t.test('auth off: no security requirement; auth on: the token routes take either scheme', async t => {
   const off = (await (await build(t)).inject(`${PREFIX}/docs/json`)).json()
   t.ok(off.components.securitySchemes.bearerAuth)
-  for (const path of Object.keys(off.paths)) t.notOk(off.paths[path].get.security, path)
+  for (const path of Object.keys(off.paths)) {
+    for (const method of Object.keys(off.paths[path])) t.notOk(off.paths[path][method].security, `${method} ${path}`)
+  }
 
   const app = await build(t, { AUTH_ENABLED: true, JWT_SECRET: 'docs-test-secret' })
   const on = (await app.inject(`${PREFIX}/docs/json`)).json()
@@ -90,7 +95,32 @@ t.test('auth off: no security requirement; auth on: the token routes take either
   for (const path of ['/ws', '/ws/{room}', '/ws/stats']) {
     t.same(on.paths[PREFIX + path].get.security, [{ bearerAuth: [] }, { accessToken: [] }], path)
   }
-  for (const path of ['/health', '/ready', '/docs/asyncapi.json']) t.notOk(on.paths[PREFIX + path].get.security, path)
+  for (const path of ['/health', '/ready', '/docs/asyncapi.json', '/metrics']) t.notOk(on.paths[PREFIX + path].get.security, path)
+  for (const path of SERVER_API) t.same(on.paths[PREFIX + path].post.security, [{ bearerAuth: [] }], `${path}: a chat:publish token`)
+})
+
+t.test('the server API is listed with its schemes: X-API-Key and the bearer JWT', async t => {
+  const app = await build(t, { AUTH_ENABLED: true, JWT_SECRET: 'docs-test-secret', API_KEY: 'docs-test-api-key-0123456789abcdef' })
+  const doc = (await app.inject(`${PREFIX}/docs/json`)).json()
+  t.match(doc.components.securitySchemes.apiKey, { type: 'apiKey', in: 'header', name: 'X-API-Key' })
+  const expected: Record<string, string[]> = {
+    '/rooms/{room}/messages': ['201', '400', '401', '403', '413', '503'],
+    '/broadcast': ['201', '400', '401', '403', '413'],
+    '/users/{user}/disconnect': ['202', '400', '401', '403', '503'],
+    '/connections/{connectionId}/disconnect': ['202', '400', '401', '403', '503']
+  }
+  for (const [path, codes] of Object.entries(expected)) {
+    const op = doc.paths[PREFIX + path].post
+    t.same(op.tags, ['server-api'], path)
+    t.same(op.security, [{ apiKey: [] }, { bearerAuth: [] }], `${path}: either scheme`)
+    t.same(Object.keys(op.responses), codes, path)
+    t.ok(op.requestBody.content['application/json'].schema, `${path} documents its body`)
+  }
+  const publish = doc.paths[`${PREFIX}/rooms/{room}/messages`].post
+  t.same(publish.requestBody.content['application/json'].schema.required, ['data'])
+  t.match(publish.requestBody.content['application/json'].schema.properties, { key: { type: 'string', maxLength: 64 }, transient: { type: 'boolean' } })
+  t.same(doc.paths[`${PREFIX}/ws/stats`].get.security, [{ bearerAuth: [] }, { accessToken: [] }, { apiKey: [] }], 'stats takes the key too')
+  t.ok(doc.paths[`${PREFIX}/metrics`].get, 'metrics is listed')
 })
 
 t.test('/docs serves the Swagger UI page, pointed at the JSON document', async t => {
@@ -116,7 +146,7 @@ t.test('a custom prefix moves every path and the docs', async t => {
   t.teardown(() => app.close())
   t.equal((await app.inject(`${PREFIX}/docs/json`)).statusCode, 404)
   const doc = (await app.inject('/chat/docs/json')).json()
-  t.same(Object.keys(doc.paths).sort(), ['/chat/docs/asyncapi.json', '/chat/health', '/chat/ready', '/chat/rooms/{room}/history', '/chat/ws', '/chat/ws/stats', '/chat/ws/{room}'])
+  t.same(Object.keys(doc.paths).sort(), ['/chat/docs/asyncapi.json', '/chat/health', '/chat/ready', '/chat/rooms/{room}/history', '/chat/ws', '/chat/ws/stats', '/chat/ws/{room}', '/chat/metrics', ...SERVER_API.map(p => '/chat' + p)].sort())
   const asyncapi = (await app.inject('/chat/docs/asyncapi.json')).json()
   t.equal(asyncapi.servers.chat.pathname, '/chat')
   t.equal((await app.inject('/chat/docs')).statusCode, 200)

@@ -18,7 +18,11 @@ t.test('defaults of every variable', async t => {
     SHUTDOWN_TIMEOUT_MS: 10000,
     DEMO_ENABLED: true,
     HISTORY_SIZE: 100,
-    HISTORY_TTL_SEC: 600
+    HISTORY_TTL_SEC: 600,
+    METRICS_ENABLED: true,
+    WS_ALLOWED_ORIGINS: '*',
+    WS_MAX_CONNECTIONS: 0,
+    WS_MAX_CONNECTIONS_PER_USER: 0
   })
 })
 
@@ -43,7 +47,11 @@ t.test('an invalid value stops the start with a message naming the variable', as
     [{ REDIS_URL: 'localhost:6379' }, 'env/REDIS_URL must match pattern'],
     [{ REDIS_CHANNEL_PREFIX: 'has space' }, 'env/REDIS_CHANNEL_PREFIX must match pattern'],
     [{ LOG_LEVEL: 'loud' }, 'env/LOG_LEVEL must be equal to constant'],
-    [{ AUTH_ENABLED: 'true' }, "env must have required property 'JWT_SECRET'"]
+    [{ AUTH_ENABLED: 'true' }, "env must have required property 'JWT_SECRET'"],
+    [{ API_KEY: 'short-key' }, 'env/API_KEY must NOT have fewer than 32 characters'],
+    [{ METRICS_ENABLED: 'sometimes' }, 'env/METRICS_ENABLED must be boolean'],
+    [{ WS_MAX_CONNECTIONS: '-1' }, 'env/WS_MAX_CONNECTIONS must be >= 0'],
+    [{ WS_MAX_CONNECTIONS_PER_USER: 'many' }, 'env/WS_MAX_CONNECTIONS_PER_USER must be integer']
   ]
   for (const [data, message] of cases) {
     t.throws(() => loadConfig({ env: false, data }), { message: new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }, message)

@@ -1,0 +1,21 @@
+/**
+ * What the hub, the sessions and the connections tell whoever watches them (the metrics plugin).
+ * Each call is made once per message or per event, never per recipient, so watching costs the
+ * fan-out nothing that grows with the number of members.
+ */
+export type PublishKind = 'room' | 'broadcast' | 'transient' | 'api'
+
+export interface HubObserver {
+  /** A message or broadcast `frame` was written to `recipients` local sockets. */
+  delivered (recipients: number, frame: Buffer): void
+  /** A message was accepted on this instance. */
+  published (kind: PublishKind): void
+  /** A client frame arrived: its type, or `invalid` when it has none we know. */
+  frameReceived (type: string): void
+  /** An error frame was sent with this code. */
+  errorSent (code: string): void
+  /** This instance closed a socket with this code. */
+  closed (code: number): void
+  /** The Redis subscriber connection came back after a loss. */
+  redisReconnected (): void
+}

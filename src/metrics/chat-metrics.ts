@@ -1,0 +1,113 @@
+/**
+ * chat-api's Prometheus metrics on a registry of their own (two apps in one process, or a host with
+ * its own registry, never collide). The hot path only adds to plain numbers; prom-client reads
+ * them at scrape time through `collect`, so a delivery costs no label lookup.
+ * @see https://github.com/siimon/prom-client
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Hub } from '../hub/hub.js'
+import type { HubObserver, PublishKind } from '../hub/observer.js'
+import { frameTs } from './frame-ts.js'
+
+/** Delivery lag buckets, seconds: a healthy cluster sits in the first few. */
+const LAG_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
+
+export interface ChatMetricsOptions {
+  hub: Hub
+  /** Export `chat_api_redis_up`: only when a broker carries messages across instances. */
+  redis: boolean
+}
+
+/** Counts by label value, moved into the prom-client counter at each scrape. */
+function pendingCounter (registry: Registry, name: string, help: string, label: string) {
+  const pending = new Map<string | number, number>()
+  new Counter({ // eslint-disable-line no-new -- registered on the registry, read through it
+    name,
+    help,
+    labelNames: [label],
+    registers: [registry],
+    collect () {
+      for (const [value, count] of pending) this.inc({ [label]: value }, count)
+      pending.clear()
+    }
+  })
+  return (value: string | number, count = 1): void => {
+    pending.set(value, (pending.get(value) ?? 0) + count)
+  }
+}
+
+export class ChatMetrics implements HubObserver {
+  readonly registry = new Registry()
+  private deliveries = 0
+  private reconnects = 0
+  private readonly lag: Histogram
+  readonly published: (kind: PublishKind) => void
+  readonly frameReceived: (type: string) => void
+  readonly errorSent: (code: string) => void
+  readonly closed: (code: number) => void
+
+  constructor ({ hub, redis }: ChatMetricsOptions) {
+    const registry = this.registry
+    collectDefaultMetrics({ register: registry })
+    const self = this // prom-client calls `collect` with the metric as `this`
+    new Gauge({ // eslint-disable-line no-new
+      name: 'chat_api_connections',
+      help: 'Open sockets of this instance',
+      registers: [registry],
+      collect () { this.set(hub.connections.size) }
+    })
+    new Gauge({ // eslint-disable-line no-new
+      name: 'chat_api_rooms',
+      help: 'Rooms with a member on this instance',
+      registers: [registry],
+      collect () { this.set(Array.from(hub.roomNames()).length) }
+    })
+    this.frameReceived = pendingCounter(registry, 'chat_api_frames_received_total', 'Client frames by type (invalid: unparsable or unknown)', 'type')
+    this.published = pendingCounter(registry, 'chat_api_messages_published_total', 'Messages accepted on this instance, by kind (room, broadcast, transient, api)', 'kind')
+    new Counter({ // eslint-disable-line no-new
+      name: 'chat_api_deliveries_total',
+      help: 'Message and broadcast frames written to this instance\'s sockets',
+      registers: [registry],
+      collect () {
+        this.inc(self.deliveries)
+        self.deliveries = 0
+      }
+    })
+    this.errorSent = pendingCounter(registry, 'chat_api_errors_total', 'Error frames sent, by code', 'code')
+    this.closed = pendingCounter(registry, 'chat_api_closes_total', 'Sockets this instance closed, by close code', 'code')
+    if (redis) {
+      new Gauge({ // eslint-disable-line no-new
+        name: 'chat_api_redis_up',
+        help: '1 while Redis is connected and subscribed, else 0',
+        registers: [registry],
+        collect () { this.set(hub.brokerStatus === 'connected' ? 1 : 0) }
+      })
+    }
+    new Counter({ // eslint-disable-line no-new
+      name: 'chat_api_redis_reconnects_total',
+      help: 'Redis connections re-established after a loss',
+      registers: [registry],
+      collect () {
+        this.inc(self.reconnects)
+        self.reconnects = 0
+      }
+    })
+    this.lag = new Histogram({
+      name: 'chat_api_delivery_lag_seconds',
+      help: 'From a message\'s ts to its write on this instance',
+      buckets: LAG_BUCKETS_S,
+      registers: [registry]
+    })
+  }
+
+  delivered (recipients: number, frame: Buffer): void {
+    this.deliveries += recipients
+    const ts = frameTs(frame)
+    // Clocks of two instances may disagree by a little: a message is never early.
+    if (ts >= 0) this.lag.observe(Math.max(0, Date.now() - ts) / 1000)
+  }
+
+  redisReconnected (): void {
+    this.reconnects++
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The server API: an application's backend publishes into rooms and disconnects users without
+ * holding a socket. Messages take the sockets' own path (`hub.sendToRoom` / `hub.sendToAll`: history,
+ * offsets, keys, fan-out); disconnects reach every instance through the control channel.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { applyControl, decodeControl, encodeControl, type ControlMessage } from '../hub/control.js'
+import { ErrorCode } from '../protocol.js'
+import { RoomParamsSchema } from '../schemas/http.js'
+import {
+  BroadcastBodySchema, BroadcastedResponseSchema, ConnectionParamsSchema, DisconnectBodySchema,
+  DisconnectedResponseSchema, MAX_REASON_BYTES, PublishBodySchema, PublishedResponseSchema, UserParamsSchema
+} from '../schemas/server-api.js'
+
+const DEFAULT_REASON = 'disconnected by the server'
+const TOO_DEEP = 'data nests too deeply'
+const UNREACHABLE = 'Redis is unreachable: the other instances could not be reached'
+
+const refusals = {
+  401: Type.Ref('ErrorResponse', { description: 'No or a wrong API key or token (`unauthorized`)' }),
+  403: Type.Ref('ErrorResponse', { description: 'A token without the chat:publish scope (`forbidden`)' })
+}
+
+/** JSON of `data`, or null when it nests deeper than JSON.stringify's stack allows. */
+function serialiseData (data: unknown): string | null {
+  try {
+    return JSON.stringify(data) ?? 'null'
+  } catch {
+    return null
+  }
+}
+
+/** A close reason within the 123 bytes WebSocket allows, cut on a character boundary. */
+function closeReason (reason: string | undefined): string {
+  let text = reason === undefined || reason === '' ? DEFAULT_REASON : reason
+  while (Buffer.byteLength(text) > MAX_REASON_BYTES) text = text.slice(0, -1)
+  return text
+}
+
+const serverApiRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
+  const { hub, admission, apiAuth, config } = fastify
+  const security = apiAuth.schemes.length === 0 ? undefined : apiAuth.schemes.map(name => ({ [name]: [] }))
+  const common = { preHandler: apiAuth.publisher }
+  // A disconnect's body is optional; without one there is nothing for the schema to look at.
+  const optionalBody = async (request: { body: unknown }) => { request.body ??= {} }
+
+  hub.onControl = (payload) => {
+    const message = decodeControl(payload)
+    if (message === null) return fastify.log.debug({ bytes: payload.length }, 'dropped a malformed control payload')
+    applyControl(message, admission.index)
+  }
+
+  const badRequest = { error: 'bad_request', message: TOO_DEEP }
+
+  fastify.post('/rooms/:room/messages', {
+    schema: {
+      tags: ['server-api'],
+      summary: 'Publish a message into a room, delivered on every instance with `from.connectionId` null',
+      security,
+      params: RoomParamsSchema,
+      body: PublishBodySchema,
+      response: {
+        201: PublishedResponseSchema,
+        400: Type.Ref('ErrorResponse', { description: 'Invalid room name (`invalid_room`) or body (`bad_request`)' }),
+        ...refusals,
+        413: Type.Ref('ErrorResponse', { description: 'Body larger than WS_MAX_MESSAGE_BYTES (`too_large`)' }),
+        503: Type.Ref('ErrorResponse', { description: 'Redis is down and history is on: nothing was published (`unavailable`)' })
+      }
+    },
+    bodyLimit: config.WS_MAX_MESSAGE_BYTES,
+    ...common
+  }, async (request, reply) => {
+    const { room } = request.params
+    const { data, key, transient } = request.body
+    const dataJson = serialiseData(data)
+    if (dataJson === null) return reply.code(400).send(badRequest)
+    const fromJson = JSON.stringify({ connectionId: null, user: request.principal?.user ?? null })
+    const outcome = await hub.sendToRoom(room, dataJson, fromJson, { key, transient })
+    if (!outcome.ok) return reply.code(503).send({ error: ErrorCode.UNAVAILABLE, message: outcome.message })
+    hub.observer?.published('api')
+    return reply.code(201).send({ messageId: outcome.messageId, offset: outcome.offset, epoch: outcome.epoch })
+  })
+
+  fastify.post('/broadcast', {
+    schema: {
+      tags: ['server-api'],
+      summary: 'Send a broadcast to every connection of every instance',
+      security,
+      body: BroadcastBodySchema,
+      response: {
+        201: BroadcastedResponseSchema,
+        400: Type.Ref('ErrorResponse', { description: 'Body of the wrong shape (`bad_request`)' }),
+        ...refusals,
+        413: Type.Ref('ErrorResponse', { description: 'Body larger than WS_MAX_MESSAGE_BYTES (`too_large`)' })
+      }
+    },
+    bodyLimit: config.WS_MAX_MESSAGE_BYTES,
+    ...common
+  }, async (request, reply) => {
+    const dataJson = serialiseData(request.body.data)
+    if (dataJson === null) return reply.code(400).send(badRequest)
+    const fromJson = JSON.stringify({ connectionId: null, user: request.principal?.user ?? null })
+    const messageId = hub.sendToAll(dataJson, fromJson)
+    hub.observer?.published('api')
+    return reply.code(201).send({ messageId })
+  })
+
+  const disconnectResponses = {
+    202: DisconnectedResponseSchema,
+    400: Type.Ref('ErrorResponse', { description: 'Body of the wrong shape (`bad_request`)' }),
+    ...refusals,
+    503: Type.Ref('ErrorResponse', { description: 'Redis is down: other instances were not reached (`unavailable`)' })
+  }
+
+  fastify.post('/users/:user/disconnect', {
+    schema: {
+      tags: ['server-api'],
+      summary: 'Close every socket of a user (token `sub`) on every instance with 4003',
+      security,
+      params: UserParamsSchema,
+      body: DisconnectBodySchema,
+      response: disconnectResponses
+    },
+    preValidation: optionalBody,
+    ...common
+  }, async (request, reply) => {
+    const message: ControlMessage = { op: 'disconnect', user: request.params.user, reason: closeReason(request.body?.reason) }
+    // This instance's sockets close at once, reached or not.
+    if (!hub.publishControl(encodeControl(message))) {
+      return reply.code(503).send({ error: ErrorCode.UNAVAILABLE, message: `${UNREACHABLE}; this instance's sockets of the user were closed` })
+    }
+    return reply.code(202).send({})
+  })
+
+  fastify.post('/connections/:connectionId/disconnect', {
+    schema: {
+      tags: ['server-api'],
+      summary: 'Close one socket, on whichever instance holds it, with 4003',
+      security,
+      params: ConnectionParamsSchema,
+      body: DisconnectBodySchema,
+      response: disconnectResponses
+    },
+    preValidation: optionalBody,
+    ...common
+  }, async (request, reply) => {
+    const message: ControlMessage = { op: 'disconnect', connectionId: request.params.connectionId, reason: closeReason(request.body?.reason) }
+    // Ours: no other instance needs telling (connection ids are unique).
+    if (applyControl(message, admission.index) > 0) return reply.code(202).send({})
+    if (!hub.publishControl(encodeControl(message))) return reply.code(503).send({ error: ErrorCode.UNAVAILABLE, message: UNREACHABLE })
+    return reply.code(202).send({})
+  })
+}
+
+export default serverApiRoutes
