@@ -44,12 +44,9 @@ const PAGE = `<!doctype html>
 export function registerAsyncApiPage (fastify: FastifyInstance): void {
   const root = require.resolve('@asyncapi/react-component/package.json').replace(/package\.json$/, '')
 
+  // A page for people, not an API endpoint: hidden from OpenAPI, as Swagger UI's /docs is.
   fastify.get('/docs/asyncapi', {
-    schema: {
-      tags: ['docs'],
-      summary: 'The AsyncAPI document rendered as a page (AsyncAPI React component, served from the package)',
-      response: { 200: { description: 'HTML page', content: { 'text/html': { schema: { type: 'string' } } } } }
-    }
+    schema: { hide: true }
   }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE))
 
   for (const [name, { file, type }] of Object.entries(ASYNCAPI_ASSETS)) {

@@ -24,9 +24,10 @@ t.test('its assets come from @asyncapi/react-component', async t => {
   t.match((await app.inject(`${PREFIX}/docs/asyncapi/standalone.js`)).body, 'AsyncApiStandalone')
 })
 
-t.test('the page is listed in the OpenAPI document, its assets are not', async t => {
+t.test('the page and its assets stay out of the OpenAPI document, as Swagger UI\'s page does', async t => {
   const app = await build(t)
   const doc = (await app.inject(`${PREFIX}/docs/json`)).json()
-  t.ok(doc.paths[`${PREFIX}/docs/asyncapi`]?.get)
+  t.notOk(doc.paths[`${PREFIX}/docs/asyncapi`])
   t.notOk(doc.paths[`${PREFIX}/docs/asyncapi/standalone.js`])
+  t.ok(doc.paths[`${PREFIX}/docs/asyncapi.json`], 'the document itself is listed')
 })

@@ -70,7 +70,8 @@ t.test('every frame of the protocol is a named component', async t => {
   }
   t.equal(components.schemas.JoinFrame.properties.type.const, 'join')
   t.same(components.schemas.ErrorFrame.properties.code.anyOf.map((s: any) => s.const), [
-    'bad_json', 'bad_frame', 'unknown_type', 'invalid_room', 'not_in_room', 'too_many_rooms', 'forbidden', 'rate_limited'
+    'bad_json', 'bad_frame', 'unknown_type', 'invalid_room', 'not_in_room', 'too_many_rooms', 'forbidden', 'rate_limited',
+    'unavailable', 'history_disabled', 'presence_disabled', 'unauthorized'
   ])
 })
 
