@@ -1,5 +1,5 @@
 /**
- * Stable codes of the wire contract (../shared/PROTOCOL.md). Clients match on these strings and
+ * Stable codes of the wire contract (docs/protocol.md). Clients match on these strings and
  * numbers, so they live in one place and are never spelled inline.
  */
 export const ErrorCode = {

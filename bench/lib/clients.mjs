@@ -1,7 +1,7 @@
 /**
  * The load generator's view of each target's protocol: open a socket joined to a room, publish a
  * message to it, and report every delivery as (step, send time in µs). chat-api and the floor
- * speak PROTOCOL.md frames (read with the bare client of raw-ws.mjs); Socket.IO is driven by
+ * speak docs/protocol.md frames (read with the bare client of raw-ws.mjs); Socket.IO is driven by
  * socket.io-client over the WebSocket transport.
  *
  * A message's `data` is exactly 100 bytes: "<step>,<send time µs>," padded with "x". Latency is

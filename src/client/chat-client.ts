@@ -1,7 +1,7 @@
 /**
  * A chat-api client for browsers and Node: requests as promises settled by the reply with the same
  * `id`, typed events, and a connection that comes back by itself (exponential back-off with jitter)
- * and rejoins its rooms. See ../../shared/PROTOCOL.md for the frames.
+ * and rejoins its rooms. See docs/protocol.md for the frames.
  */
 import { backoffDelay } from './backoff.js'
 import { TypedEmitter } from './emitter.js'

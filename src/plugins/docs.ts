@@ -1,7 +1,8 @@
 /**
  * API documentation under the chat-api prefix: OpenAPI 3.1 from the route schemas (`/docs/json`),
- * Swagger UI (`/docs`), and AsyncAPI 3.0 of the WebSocket frames (`/docs/asyncapi.json`). Must be
- * registered before the routes: swagger collects them on onRoute.
+ * Swagger UI (`/docs`), AsyncAPI 3.0 of the WebSocket frames (`/docs/asyncapi.json`) and a page
+ * that renders it (`/docs/asyncapi`). Must be registered before the routes: swagger collects them
+ * on onRoute.
  *
  * The frame schemas are added with `addSchema`, so they appear under `components.schemas` keyed by
  * their `$id`; they are the objects that src/ws/frame-validators.ts compiles.
@@ -17,6 +18,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui'
 import type { FastifyPluginAsync } from 'fastify'
 import { Type } from 'typebox'
 import { buildAsyncApi, nameOf } from '../docs/asyncapi.js'
+import { registerAsyncApiPage } from '../docs/asyncapi-page.js'
 import { openapiOptions } from '../docs/openapi.js'
 import { CLIENT_FRAME_SCHEMAS, SERVER_FRAME_SCHEMAS } from '../schemas/frames.js'
 
@@ -58,6 +60,7 @@ const docsPlugin: FastifyPluginAsync = async (fastify) => {
     authEnabled,
     version
   }))
+  registerAsyncApiPage(fastify)
 }
 
 export default fp(docsPlugin, { name: 'chat-api-docs', fastify: '5.x', dependencies: ['chat-api-config'] })

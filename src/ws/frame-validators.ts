@@ -1,6 +1,6 @@
 /**
  * Client frames are checked against the very schemas that the docs publish, compiled once at
- * load. A refusal is classified the way PROTOCOL.md asks: a string `room` that breaks the naming
+ * load. A refusal is classified the way docs/protocol.md asks: a string `room` that breaks the naming
  * rule is `invalid_room`, anything else is `bad_frame`.
  */
 import { Compile } from 'typebox/compile'

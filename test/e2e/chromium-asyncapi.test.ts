@@ -1,0 +1,58 @@
+/**
+ * `/docs/asyncapi` in real headless Chromium (Debian's package, as in chromium-demo.test.ts): the
+ * AsyncAPI React component, loaded from this service and nothing else, renders the served
+ * document: its title, the four operations and every frame as a message.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
+import { chromium } from 'playwright-core'
+import { nameOf } from '../../src/docs/asyncapi.js'
+import { CLIENT_FRAME_SCHEMAS, SERVER_FRAME_SCHEMAS } from '../../src/schemas/frames.js'
+import { listen } from '../helper.js'
+import { findChromium } from './helpers/find-chromium.js'
+
+t.test('the AsyncAPI page renders the document with the component served by the package', async t => {
+  const executablePath = findChromium()
+  if (executablePath === null) {
+    t.fail('Chromium not found on PATH (chromium or chromium-browser): apt-get install -y chromium')
+    return
+  }
+  const { http } = await listen(t)
+  const origin = new URL(http).origin
+
+  const userDataDir = mkdtempSync(join(tmpdir(), 'chat-api-chromium-'))
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1400, height: 900 }
+  })
+  t.teardown(async () => {
+    await context.close()
+    rmSync(userDataDir, { recursive: true, force: true })
+  })
+  context.setDefaultTimeout(15_000)
+  const page = context.pages()[0] ?? await context.newPage()
+  const errors: string[] = []
+  const elsewhere: string[] = []
+  page.on('pageerror', err => errors.push(err.message))
+  page.on('request', req => { if (!req.url().startsWith(origin + '/')) elsewhere.push(req.url()) })
+  // The browser's own favicon probe at the site root is the one 404 that is not ours.
+  page.on('response', res => { if (res.status() >= 400 && !res.url().endsWith('/favicon.ico')) errors.push(`${res.status()} ${res.url()}`) })
+
+  await page.goto(`${http}/docs/asyncapi`)
+  const root = page.locator('#asyncapi .aui-root')
+  // The sidebar (collapsed at this width) repeats titles and names: only what is shown counts.
+  await root.getByText('chat-api WebSocket').filter({ visible: true }).first().waitFor()
+  await root.locator('h2', { hasText: 'Operations' }).filter({ visible: true }).waitFor()
+  const operations = await root.locator('h3').filter({ hasText: /^(SEND|RECEIVE)/, visible: true }).allTextContents()
+  t.same(operations.map(text => text.replace(/\s+/g, ' ').trim()).sort(),
+    ['RECEIVE /ws', 'RECEIVE /ws/{room}', 'SEND /ws', 'SEND /ws/{room}'], 'the four operations')
+  for (const name of [...CLIENT_FRAME_SCHEMAS, ...SERVER_FRAME_SCHEMAS].map(nameOf)) {
+    t.ok(await root.getByText(name, { exact: true }).filter({ visible: true }).count() > 0, `message ${name} is shown`)
+  }
+  t.same(errors, [], 'no page error, no failed request')
+  t.same(elsewhere, [], 'nothing loaded from anywhere but this service')
+})
