@@ -32,7 +32,10 @@ export function nameOf (schema: TSchema): string {
 
 /** The JSON of a frame schema as published: the schema's own fields, without `$id` (the key names it). */
 export function publishedSchema (schema: TSchema): Json {
-  const { $id: _id, ...rest } = JSON.parse(JSON.stringify(schema)) as Json
+  // A schema refers to another by its $id (HistoryFrame's messages are MessageFrames); in the
+  // document that is a component, where both documents keep it.
+  const { $id: _id, ...rest } = JSON.parse(JSON.stringify(schema), (key, value) =>
+    key === '$ref' && typeof value === 'string' && !value.startsWith('#') ? `#/components/schemas/${value}` : value) as Json
   return rest
 }
 
