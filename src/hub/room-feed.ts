@@ -87,7 +87,7 @@ export class RoomFeed {
     const history = this.opts.history()
     if (history === null) {
       this.promote(room, joiner)
-      return reply(null, undefined)
+      return reply(null, since === null ? undefined : false) // history off: nothing to replay
     }
     if (since === null) return this.start(room, joiner, room.position, undefined, [], reply)
     let start = room.position

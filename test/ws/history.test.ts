@@ -142,6 +142,7 @@ t.test('HISTORY_SIZE=0: no offsets, history_disabled, a key checked and ignored'
   const a = await connect(t, `${url}/ws`)
   const join = await joined(a, 'r', { since: { offset: 0, epoch: 'x' } })
   t.notOk('offset' in join || 'epoch' in join)
+  t.equal(join.recovered, false, 'a since cannot be honoured')
   const ack = await a.request({ type: 'message', room: 'r', data: 1, key: 'k' })
   const again = await a.request({ type: 'message', room: 'r', data: 1, key: 'k' })
   t.not(again.messageId, ack.messageId, 'the key is ignored')

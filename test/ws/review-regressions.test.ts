@@ -1,4 +1,4 @@
-// Cases found by an outside review against PROTOCOL.md: each once broke the contract.
+// Cases found by an outside review against the wire contract (docs/protocol.md): each once broke the contract.
 import t from 'tap'
 import { once } from 'node:events'
 import WebSocket from 'ws'
