@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process'
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { findOrStartRedis } from './lib/redis.mjs'
+import { findOrStartRedis, redisCpuMs } from './lib/redis.mjs'
 import { startLoadgen } from './lib/loadgen-client.mjs'
 import { cpuMs, killAllNow, machineBusyMs, stop, stopAll } from './lib/proc.mjs'
 import { settledRssKb, startInstances, stopInstances } from './lib/servers.mjs'
@@ -57,6 +57,8 @@ for (const name of NAMES) if (!TARGETS[name]) throw new Error(`unknown target "$
 const runId = `bench-${Date.now().toString(36)}`
 const log = (...args) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args)
 let stepSeq = 0
+/** The run's Redis, whose CPU each step reads. */
+let benchRedisUrl = null
 
 function onFatal (err) {
   console.error(err)
@@ -73,9 +75,12 @@ async function measuredStep (lg, name, instances, rate, durationMs) {
   const cpuBefore = sum(pids.map(cpuMs))
   const lgBefore = cpuMs(lg.pid)
   const busyBefore = machineBusyMs()
+  const redisBefore = await redisCpuMs(benchRedisUrl)
   const started = performance.now()
   const res = await lg.ask('step', { target: name, rate, durationMs, graceMs: GRACE_MS, stepId: ++stepSeq })
   const wallMs = performance.now() - started
+  const redisMs = await redisCpuMs(benchRedisUrl) - redisBefore
+  const messages = res.expected / MEMBERS
   const serverCpuMs = sum(pids.map(cpuMs)) - cpuBefore
   const loadgenCpuMs = cpuMs(lg.pid) - lgBefore
   // Everything else the machine did meanwhile: Redis, the kernel, and whatever else is running.
@@ -91,7 +96,8 @@ async function measuredStep (lg, name, instances, rate, durationMs) {
     serverCores: serverCpuMs / wallMs,
     loadgenCores: loadgenCpuMs / wallMs,
     otherCores: otherCpuMs / wallMs,
-    loadgenUsPerDelivery: res.delivered > 0 ? loadgenCpuMs * 1000 / res.delivered : null
+    loadgenUsPerDelivery: res.delivered > 0 ? loadgenCpuMs * 1000 / res.delivered : null,
+    redisUsPerMessage: messages > 0 ? redisMs * 1000 / messages : null
   }
 }
 
@@ -242,6 +248,7 @@ async function main () {
     if (build.status !== 0) throw new Error('npm run build failed')
   }
   const redis = await findOrStartRedis()
+  benchRedisUrl = redis.url
   log(`redis ${redis.url}${redis.child ? ' (started for this run)' : ''}, channel prefix ${runId}-*`)
   const lg = startLoadgen()
   try {

@@ -3,6 +3,7 @@
  * a throw-away redis-server on a free port, stopped with the run. A shared Redis is only ever
  * published to under this run's own channel prefix.
  */
+import { spawnSync } from 'node:child_process'
 import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { freePort, start } from './proc.mjs'
@@ -18,10 +19,38 @@ function pingRedis (port) {
   })
 }
 
-/** Resolves to `{ url, child }`; `child` is set when this run started the server. */
+/**
+ * The CPU time Redis has used so far (INFO cpu: used_cpu_user + used_cpu_sys), in ms. With a
+ * Redis of the run's own, deltas around a step are the Redis work of that step alone.
+ */
+export function redisCpuMs (url) {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port || 6379) })
+    let reply = ''
+    socket.setTimeout(2000, () => { socket.destroy(); reject(new Error('INFO cpu timed out')) })
+    socket.once('error', reject)
+    socket.once('connect', () => socket.write('INFO cpu\r\n'))
+    socket.on('data', (data) => {
+      reply += data.toString()
+      const user = /used_cpu_user:([\d.]+)/.exec(reply)
+      const sys = /used_cpu_sys:([\d.]+)/.exec(reply)
+      if (user && sys) {
+        socket.destroy()
+        resolve((Number(user[1]) + Number(sys[1])) * 1000)
+      }
+    })
+  })
+}
+
+/**
+ * Resolves to `{ url, child }`; `child` is set when this run started the server. A run starts its
+ * own redis-server unless REDIS_URL is set, so that Redis CPU per message counts this run alone;
+ * without the binary it falls back to a Redis on 127.0.0.1:6379.
+ */
 export async function findOrStartRedis () {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, child: null }
-  if (await pingRedis(6379)) return { url: 'redis://127.0.0.1:6379', child: null }
+  if (!hasRedisServer() && await pingRedis(6379)) return { url: 'redis://127.0.0.1:6379', child: null }
   const port = await freePort()
   const child = start('redis-server', 'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'])
@@ -31,4 +60,8 @@ export async function findOrStartRedis () {
     await sleep(50)
   }
   throw new Error(`redis-server did not answer on port ${port}: ${child.stderrTail}`)
+}
+
+function hasRedisServer () {
+  return spawnSync('redis-server', ['--version']).status === 0
 }

@@ -26,6 +26,7 @@ export function summarise (results) {
       serverCoresAtFail: med(rounds, r => r.failed?.serverCores),
       cpuUsAtCommon: med(lat.common, s => s.cpuUsPerDelivery),
       cpuUsAtHigh: med(lat.high, s => s.cpuUsPerDelivery),
+      redisUsAtCommon: med(lat.common, s => s.redisUsPerMessage),
       high: { p50: med(lat.high, s => s.latencyMs.p50), p99: med(lat.high, s => s.latencyMs.p99) },
       loadgenUsAtCommon: med(lat.common, s => s.loadgenUsPerDelivery),
       common: {
@@ -58,6 +59,7 @@ function rows ({ commonRate, highRate }, members) {
     { label: `server CPU µs per delivery, common rate (${at(commonRate)})`, pick: s => s.cpuUsAtCommon, goal: '<= 1.2x floor', ok: (c, f) => c <= 1.2 * f },
     { label: `server CPU µs per delivery, high rate (${at(highRate)})`, pick: s => s.cpuUsAtHigh, goal: '<= 1.2x floor', ok: (c, f) => c <= 1.2 * f },
     { label: 'server CPU µs per delivery, at own peak', pick: s => s.cpuUsAtPeak },
+    { label: 'Redis CPU µs per message, common rate (INFO cpu)', pick: s => s.redisUsAtCommon },
     { label: 'p50 latency ms, common rate', pick: s => s.common.p50 },
     { label: 'p90 latency ms, common rate', pick: s => s.common.p90 },
     {

@@ -36,6 +36,14 @@ export const TARGETS = {
     script: 'dist/server.js',
     env: { ...CHAT_API_ENV, METRICS_ENABLED: 'false' }
   },
+  // History off (on by default): what storing, numbering and recovery cost on the fan-out path.
+  // `npm run bench -- --targets floor,chat-api,chat-api-nohistory`.
+  'chat-api-nohistory': {
+    label: 'chat-api, HISTORY_SIZE=0',
+    protocol: 'chat',
+    script: 'dist/server.js',
+    env: { ...CHAT_API_ENV, HISTORY_SIZE: '0' }
+  },
   socketio: {
     label: 'Socket.IO 4 + redis-adapter',
     protocol: 'sio',
