@@ -41,7 +41,8 @@ t.test('a room message reaches every member, the sender included, and no one els
     ts: Number
   })
   t.same(echo, got)
-  t.same(ack, { type: 'ack', id: 7, messageId: got.messageId })
+  // History is on by default: the ack also names where the message was stored.
+  t.same(ack, { type: 'ack', id: 7, messageId: got.messageId, offset: got.offset, epoch: got.epoch })
   // `other` gets a pong, and nothing before it
   other.send({ type: 'ping' })
   await other.next('pong')
@@ -55,7 +56,7 @@ t.test('join, then message, then leave', async t => {
   // join then message without waiting for `joined`: frames are handled in order
   a.send({ type: 'join', room: 'lobby', id: 'j' })
   a.send({ type: 'message', room: 'lobby', data: 1, id: 'm' })
-  t.same(await a.next(f => f.id === 'j'), { type: 'joined', room: 'lobby', id: 'j' })
+  t.match(await a.next(f => f.id === 'j'), { type: 'joined', room: 'lobby', id: 'j', offset: 0, epoch: String })
   t.match(await a.next(f => f.id === 'm'), { type: 'ack', id: 'm' })
   t.match(await b.next('message'), { data: 1 })
   t.same(await a.request({ type: 'join', room: 'lobby' }).then(f => f.type), 'joined', 'join is idempotent')
