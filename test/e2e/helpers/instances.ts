@@ -28,7 +28,7 @@ export interface InstanceOptions {
   name?: string
   /** Environment of the process, on top of PORT, HOST=127.0.0.1, LOG_LEVEL=warn and PATH. */
   env?: Env
-  /** How long start() waits for `/ready`; default 20 s. */
+  /** How long start() waits for `/ready`; default 60 s (a bound for a loaded 2-core machine: it takes 2 to 5 s). */
   readyTimeoutMs?: number
 }
 
@@ -97,7 +97,7 @@ export class Instance {
   }
 
   /** Polls `/ready` until 200; fails at once if the process exits meanwhile. */
-  async waitReady (timeoutMs = this.opts.readyTimeoutMs ?? 20_000): Promise<void> {
+  async waitReady (timeoutMs = this.opts.readyTimeoutMs ?? 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs
     let last = 'no answer'
     while (Date.now() < deadline) {
