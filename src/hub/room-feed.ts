@@ -138,16 +138,20 @@ export class RoomFeed {
     if (epoch !== room.epoch) this.epochChanged(room, epoch)
     room.epoch = epoch
     room.top = offset
-    if (room.joiners.length > 0) this.feedJoiners(room, offset, epoch, frame)
     this.opts.fanOut(room, frame)
+    if (room.joiners.length > 0) this.feedJoiners(room, offset, epoch, frame)
   }
 
-  /** Joiners see the feed too: held while they wait for their start, or promoted once reached. */
+  /**
+   * Joiners see the feed too, after the members: held while they wait for their start, or
+   * promoted once the feed reaches it. The message that reaches it is the last of their replay,
+   * so they join the members for the next one.
+   */
   private feedJoiners (room: Room, offset: number, epoch: string, frame: Buffer): void {
     for (const joiner of [...room.joiners]) {
       const start = joiner.start
       if (start === null) joiner.held.push({ offset, epoch, frame })
-      else if (room.reached(start)) this.promote(room, joiner) // gets this message with the members
+      else if (room.reached(start)) this.promote(room, joiner)
     }
   }
 
