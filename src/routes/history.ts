@@ -12,13 +12,14 @@ import { ErrorCode } from '../protocol.js'
 import { HistoryQuerySchema, HistoryResponseSchema, RoomParamsSchema } from '../schemas/http.js'
 
 const historyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { hub, auth } = fastify
+  const { hub, apiAuth } = fastify
 
   async function allowed (request: FastifyRequest, reply: FastifyReply) {
     if (!hub.historyEnabled) {
       return reply.code(404).send({ error: ErrorCode.HISTORY_DISABLED, message: 'history is off (HISTORY_SIZE=0)' })
     }
-    const refused = await auth.authenticate(request, reply)
+    // A token allowed to join the room, or the server API's key.
+    const refused = await apiAuth.reader(request, reply)
     if (refused !== undefined) return refused
     const { room } = request.params as { room: string }
     if (!mayJoin(request.principal ?? ANONYMOUS, room)) {
@@ -30,12 +31,13 @@ const historyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     schema: {
       tags: ['history'],
       summary: 'The last stored messages of a room, oldest first',
+      security: apiAuth.readSecurity,
       params: RoomParamsSchema,
       querystring: HistoryQuerySchema,
       response: {
         200: HistoryResponseSchema,
         400: Type.Ref('ErrorResponse', { description: '`invalid_room`, or `bad_request` when limit/before are not positive integers' }),
-        401: Type.Ref('ErrorResponse', { description: 'Auth is on and the token is missing or invalid' }),
+        401: Type.Ref('ErrorResponse', { description: 'Auth is on and the token (or API key) is missing or invalid' }),
         403: Type.Ref('ErrorResponse', { description: 'The token\'s `rooms` claim does not allow this room' }),
         404: Type.Ref('ErrorResponse', { description: '`history_disabled`: HISTORY_SIZE=0' }),
         503: Type.Ref('ErrorResponse', { description: '`unavailable`: Redis is configured but unreachable' })

@@ -91,7 +91,7 @@ test('Redis down: a user disconnect closes this instance\'s sockets and answers 
   t.equal(remote.json().error, 'unavailable')
 })
 
-test('Redis down with history on: a publish is 503 unavailable and reaches no one', { todo: 'needs the history store of issue 13: today sendToRoom keeps the version-1 behaviour' }, async (t) => {
+test('Redis down with history on: a publish is 503 unavailable and reaches no one', async (t) => {
   const redis = await ThrowAwayRedis.start(t)
   const prefix = uniquePrefix()
   const a = await clusterApp(t, redis.url, prefix, CONFIG)
