@@ -15,6 +15,7 @@ import type {
 } from './types.js'
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 const NORMAL_CLOSURE = 1000
 
 /** A random idempotency key: 128 bits, base 36. */
@@ -51,6 +52,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null
   private firstOpen: Deferred<WelcomeFrame> | null = null
   private closed: Promise<void> | null = null
+  private connectTimer: ReturnType<typeof setTimeout> | undefined = undefined
 
   constructor (private readonly opts: ChatClientOptions) {
     super()
@@ -208,6 +210,13 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       return
     }
     this.socket = socket
+    // A handshake that never completes (a proxy whose upstream accepted and hangs, a half-open
+    // network) would hold the client forever: past the bound it is dropped and retried.
+    const connectTimer = setTimeout(() => {
+      if (this.socket === socket && this.welcome === null) socket.close()
+    }, this.opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)
+    this.connectTimer = connectTimer
+    socket.addEventListener('close', () => clearTimeout(connectTimer))
     // Events of a socket that was replaced are ignored: they describe a connection already gone.
     socket.addEventListener('message', (event) => { if (this.socket === socket) this.receive(event.data) })
     socket.addEventListener('error', (event) => {
@@ -244,6 +253,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
 
   /** Rejoins the wanted rooms first, then writes what was queued while disconnected. */
   private welcomed (welcome: WelcomeFrame): void {
+    clearTimeout(this.connectTimer)
     this.welcome = welcome
     // A refresh cut short by a lost socket needs no report: the next connection takes a fresh token.
     this.tokens.schedule(this.token, (token) => this.refresh(token), (err) => { if (err.code !== 'disconnected' && err.code !== 'closed') this.emit('error', err) })

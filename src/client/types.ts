@@ -58,6 +58,8 @@ export interface ChatClientOptions {
   rooms?: string[]
   /** A request (join, leave, send, broadcast, ping) with no reply in this time rejects; default 10000. */
   requestTimeoutMs?: number
+  /** A connection attempt with no `welcome` in this time is dropped and retried; default 10000. */
+  connectTimeoutMs?: number
   /** Back-off of the automatic reconnect, or `false` for none; default `{ baseMs: 250, maxMs: 10000 }`. */
   reconnect?: false | BackoffOptions
   /** WebSocket implementation; default the global one, else the `ws` package. */

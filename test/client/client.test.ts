@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { WebSocket } from 'ws'
@@ -208,4 +209,21 @@ t.test('with auth on, the token in the query identifies the user; the scope gate
   await chat.send('general', 'signed')
   t.match(await echo, { from: { user: 'ada' } })
   await t.rejects(chat.broadcast('all'), { code: 'forbidden' })
+})
+
+t.test('a handshake that hangs is dropped after connectTimeoutMs and retried', async t => {
+  // Accepts TCP and never answers the upgrade, as a proxy whose upstream hangs would.
+  const attempts: Socket[] = []
+  const server = createServer(socket => { attempts.push(socket); socket.on('error', () => {}) })
+  server.listen(0, '127.0.0.1')
+  await new Promise(resolve => server.once('listening', resolve))
+  t.teardown(() => { for (const s of attempts) s.destroy(); server.close() })
+  const port = (server.address() as AddressInfo).port
+  const chat = client(t, { url: `ws://127.0.0.1:${port}/ws`, connectTimeoutMs: 100, reconnect: { baseMs: 20, maxMs: 20 } })
+  chat.connect().catch(() => {})
+  const close = await next(chat, 'close')
+  t.equal(close.code, 1006, 'dropped')
+  t.ok(close.reconnectInMs !== null, 'and retried')
+  await eventually(() => attempts.length >= 2, 3000)
+  t.equal(chat.state, 'connecting')
 })
