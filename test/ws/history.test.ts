@@ -74,7 +74,7 @@ t.test('recovered:false for another epoch, an offset above the top, or a trimmed
 })
 
 t.test('the history frame: last L below B, oldest first; limits; rights', async (t) => {
-  const { url } = await listen(t)
+  const { url } = await listen(t, { WS_RATE_LIMIT_PER_SEC: 0 }) // a burst of 120
   const sender = await connect(t, `${url}/ws`)
   await joined(sender, 'r')
   for (let i = 1; i <= 120; i++) sender.send({ type: 'message', room: 'r', data: i })
