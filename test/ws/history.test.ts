@@ -74,10 +74,10 @@ t.test('recovered:false for another epoch, an offset above the top, or a trimmed
 })
 
 t.test('the history frame: last L below B, oldest first; limits; rights', async (t) => {
-  const { url } = await listen(t, { WS_RATE_LIMIT_PER_SEC: 0 }) // a burst of 120
+  const { url } = await listen(t, { WS_RATE_LIMIT_PER_SEC: 0 }) // a burst of 100
   const sender = await connect(t, `${url}/ws`)
   await joined(sender, 'r')
-  for (let i = 1; i <= 120; i++) sender.send({ type: 'message', room: 'r', data: i })
+  for (let i = 1; i <= 100; i++) sender.send({ type: 'message', room: 'r', data: i })
   await sender.next(f => f.type === 'message' && f.data === 100)
   const reader = await connect(t, `${url}/ws`)
   const page = await reader.request({ type: 'history', room: 'r', limit: 3, before: 100 })
