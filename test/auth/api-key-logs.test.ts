@@ -3,25 +3,14 @@
  * the read routes, standalone and embedded in a host with Fastify's default serializers, at the
  * most verbose level.
  */
-import { Writable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import { buildApp, chatApi } from '../../src/app.js'
 import { AUTH_CONFIG } from '../helpers/auth-tokens.js'
+import { captureLogs } from '../helpers/log-capture.js'
 
 const PREFIX = '/api/chat-api'
 const API_KEY = 'log-redaction-api-key-0123456789abcdef'
-
-function capture () {
-  const lines: string[] = []
-  const stream = new Writable({
-    write (chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString().split('\n').filter(line => line !== ''))
-      done()
-    }
-  })
-  return { lines, logger: { level: 'trace', stream } }
-}
 
 async function exercise (t: Test, app: FastifyInstance): Promise<string[]> {
   const nearMiss = API_KEY.slice(0, -4) + 'XXXX'
@@ -51,14 +40,14 @@ function assertNoKey (t: Test, lines: string[], keys: string[]) {
 }
 
 t.test('standalone: buildApp with a logger', async t => {
-  const { lines, logger } = capture()
+  const { lines, logger } = captureLogs()
   const app = await buildApp({ config: { ...AUTH_CONFIG, API_KEY }, logger })
   t.teardown(() => app.close())
   assertNoKey(t, lines, await exercise(t, app))
 })
 
 t.test('embedded: the host logger and its default serializers', async t => {
-  const { lines, logger } = capture()
+  const { lines, logger } = captureLogs()
   const app = Fastify({ logger })
   t.teardown(() => app.close())
   await app.register(chatApi, { ...AUTH_CONFIG, API_KEY, env: false })

@@ -5,7 +5,6 @@
  */
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
-import { Writable } from 'node:stream'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
@@ -13,19 +12,9 @@ import { buildApp, chatApi } from '../../src/app.js'
 import { connect } from '../helper.js'
 import { refusedUpgrade } from '../helpers/refused-upgrade.js'
 import { AUTH_CONFIG, bearer, sign } from '../helpers/auth-tokens.js'
+import { captureLogs } from '../helpers/log-capture.js'
 
 const PREFIX = '/api/chat-api'
-
-function capture () {
-  const lines: string[] = []
-  const stream = new Writable({
-    write (chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString().split('\n').filter(line => line !== ''))
-      done()
-    }
-  })
-  return { lines, logger: { level: 'trace', stream } }
-}
 
 async function listening (t: Test, app: FastifyInstance) {
   t.teardown(() => app.close())
@@ -77,7 +66,7 @@ function assertNoSecret (t: Test, lines: string[], tokens: string[]) {
 }
 
 t.test('standalone: buildApp with a logger', async t => {
-  const { lines, logger } = capture()
+  const { lines, logger } = captureLogs()
   const app = await buildApp({ config: AUTH_CONFIG, logger })
   const base = await listening(t, app)
   const tokens = await exercise(t, base, true)
@@ -86,7 +75,7 @@ t.test('standalone: buildApp with a logger', async t => {
 })
 
 t.test('embedded: the host logger and its default serializers', async t => {
-  const { lines, logger } = capture()
+  const { lines, logger } = captureLogs()
   const app = Fastify({ logger })
   await app.register(chatApi, { ...AUTH_CONFIG, env: false })
   const base = await listening(t, app)
@@ -95,7 +84,7 @@ t.test('embedded: the host logger and its default serializers', async t => {
 })
 
 t.test('a socket closed by the client leaves no token in the logs either', async t => {
-  const { lines, logger } = capture()
+  const { lines, logger } = captureLogs()
   const app = await buildApp({ config: AUTH_CONFIG, logger })
   const base = await listening(t, app)
   const token = sign({ sub: 'closer' })
