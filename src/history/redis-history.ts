@@ -41,7 +41,7 @@ export class RedisHistory implements HistoryStore {
     const keys = [this.layout.meta(room), this.layout.log(room)]
     if (key !== undefined) keys.push(this.layout.messageKey(room, key))
     const reply = await this.client.chatAppendBuffer(keys.length, ...keys,
-      this.size, this.ttlSec, draft.messageId, draft.frameHead, this.layout.room(room))
+      this.size, this.ttlSec, draft.messageId, draft.frameHead, this.layout.room(room), this.layout.roomPublish)
     return {
       stored: reply[0] === 1,
       messageId: String(reply[1]),

@@ -12,8 +12,14 @@
  * The room name sits inside `{...}`: on a Redis Cluster everything of one room hashes to one
  * slot (so the history script may touch all of it atomically), and rooms spread over the shards.
  * Room names never hold braces, so the tag is always exactly the room.
+ *
+ * `roomPublish` is the command that publishes on a room channel, inside the Lua scripts too:
+ * PUBLISH on one Redis, SPUBLISH (sharded pub/sub, only the room's shard carries it) on a cluster.
  */
+export type RoomPublishCommand = 'PUBLISH' | 'SPUBLISH'
+
 export interface RedisLayout {
+  readonly roomPublish: RoomPublishCommand
   readonly all: string
   readonly control: string
   room (room: string): string
@@ -24,9 +30,10 @@ export interface RedisLayout {
   messageKey (room: string, key: string): string
 }
 
-export function redisLayout (prefix: string): RedisLayout {
+export function redisLayout (prefix: string, roomPublish: RoomPublishCommand = 'PUBLISH'): RedisLayout {
   const roomPrefix = `${prefix}:room:{`
   return {
+    roomPublish,
     all: `${prefix}:all`,
     control: `${prefix}:control`,
     room: (room) => `${roomPrefix}${room}}`,

@@ -5,6 +5,7 @@
 -- KEYS[1] meta hash (epoch, top)   KEYS[2] log stream   KEYS[3] (optional) idempotency key
 -- ARGV[1] HISTORY_SIZE   ARGV[2] HISTORY_TTL_SEC   ARGV[3] messageId (also the epoch, if this
 -- message starts a new history)   ARGV[4] the frame without its closing brace   ARGV[5] channel
+-- ARGV[6] the command that publishes on it: PUBLISH, or SPUBLISH on a Redis Cluster
 --
 -- Returns {stored (1) or duplicate (0), messageId, offset, epoch}.
 local meta, log, idem = KEYS[1], KEYS[2], KEYS[3]
@@ -29,5 +30,5 @@ redis.call('EXPIRE', meta, ttl)
 redis.call('EXPIRE', log, ttl)
 if idem then redis.call('SET', idem, epoch .. ' ' .. top .. ' ' .. messageId, 'EX', ttl) end
 -- Receivers read offset and epoch from this header without parsing the frame.
-redis.call('PUBLISH', ARGV[5], '=' .. top .. ' ' .. epoch .. '\n' .. frame)
+redis.call(ARGV[6], ARGV[5], '=' .. top .. ' ' .. epoch .. '\n' .. frame)
 return {1, messageId, top, epoch}
