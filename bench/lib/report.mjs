@@ -1,11 +1,13 @@
 /**
  * Turns a run's measurements into the markdown table (medians over the rounds, ratios to the
- * floor and chat-api's ratio to Socket.IO, with the issue's goals) and writes both files.
+ * floor and chat-api's ratio to Socket.IO, with the issue's goals) and writes it, the JSON and
+ * the charts (charts.mjs).
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ROOT, TARGETS } from './targets.mjs'
 import { fmt, fmtRatio, median, ratio } from './stats.mjs'
+import { writeCharts } from './charts.mjs'
 
 /** Per-target medians over the rounds of everything the table shows. */
 export function summarise (results) {
@@ -155,5 +157,6 @@ export async function writeReport (results, out) {
   const json = { ...results, summary: summarise(results) }
   await writeFile(`${base}.md`, text)
   await writeFile(`${base}.json`, JSON.stringify(json, null, 2) + '\n')
-  return { markdown: text, files: [`${base}.md`, `${base}.json`] }
+  const charts = await writeCharts(results, json.summary, base)
+  return { markdown: text, files: [`${base}.md`, `${base}.json`, ...charts] }
 }
