@@ -5,13 +5,14 @@
  * the publishers (one more member per room) and sends at the offered rate. It also opens the idle
  * connections.
  *
- * Requests: { id, cmd: 'setup' | 'step' | 'teardown' | 'idle-open' | 'idle-close', ... };
+ * Requests: { id, cmd: 'setup' | 'step' | 'teardown' | 'idle-open' | 'idle-close' | 'churn-*', ... };
  * each is answered { id, ok, result | error }.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
 import { Histogram } from './lib/histogram.mjs'
 import { PROTOCOLS, nowUs } from './lib/clients.mjs'
+import { churnCommands } from './lib/churn.mjs'
 
 const topologies = new Map()
 let idleClients = []
@@ -44,7 +45,10 @@ function onDelivery (step, sentUs) {
   current.hist.record(nowUs() - sentUs)
 }
 
-/** Opens `count` sockets `concurrency` at a time; `spec(i)` gives [port, room] of the i-th. */
+/**
+ * Opens `count` sockets `concurrency` at a time; `spec(i)` gives [port, room, options] of the i-th
+ * (options as in clients.mjs: a second room, a source address).
+ */
 async function openMany (protocol, count, concurrency, spec, onMessage) {
   const Client = PROTOCOLS[protocol]
   const clients = new Array(count)
@@ -52,8 +56,8 @@ async function openMany (protocol, count, concurrency, spec, onMessage) {
   async function work () {
     while (next < count) {
       const i = next++
-      const [port, room] = spec(i)
-      clients[i] = await Client.open(port, room, onMessage)
+      const [port, room, options] = spec(i)
+      clients[i] = await Client.open(port, room, onMessage, options)
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, work))
@@ -62,10 +66,11 @@ async function openMany (protocol, count, concurrency, spec, onMessage) {
 
 async function setup ({ target, protocol, ports, rooms, members }) {
   const started = performance.now()
-  // Listener j of room k sits on instance (j + k) % 2: every room is split evenly over the two.
+  // Listener j of room k sits on instance (j + k + 1) % 2 and the room's publisher on k % 2, so
+  // every room is split evenly over the two (4 members: 2 on each) and every message crosses Redis.
   const clients = await openMany(protocol, rooms * members, 50, (i) => {
     const k = Math.floor(i / members)
-    return [ports[(i % members + k) % ports.length], `r${k}`]
+    return [ports[(i % members + k + 1) % ports.length], `r${k}`]
   }, onDelivery)
   await publisher('setup', { target, protocol, ports, rooms })
   topologies.set(target, { clients, members })
@@ -107,10 +112,22 @@ async function teardown ({ target }) {
   return {}
 }
 
-/** Idle sockets on one instance, each joined to one of 100 rooms; the time to have them all ready. */
+/** Sockets per loopback source address: within one address's range of source ports. */
+const SOCKETS_PER_ADDRESS = 20000
+const IDLE_ROOMS = 1000
+
+/**
+ * Idle sockets on one instance, each joined to two of 1000 rooms, from 127.0.0.2, 127.0.0.3, ...
+ * (20 000 per address); the time to have them all ready.
+ */
 async function idleOpen ({ protocol, port, count, concurrency }) {
   const started = performance.now()
-  idleClients = await openMany(protocol, count, concurrency, (i) => [port, `idle${i % 100}`], () => {})
+  idleClients = await openMany(protocol, count, concurrency, (i) => {
+    const a = i % IDLE_ROOMS
+    const b = (a + 1 + Math.floor(i / IDLE_ROOMS)) % IDLE_ROOMS
+    const localAddress = `127.0.0.${2 + Math.floor(i / SOCKETS_PER_ADDRESS)}`
+    return [port, `idle${a}`, { alsoJoin: `idle${b === a ? (b + 1) % IDLE_ROOMS : b}`, localAddress }]
+  }, () => {})
   return { connectMs: performance.now() - started, sockets: idleClients.length }
 }
 
@@ -121,7 +138,7 @@ async function idleClose () {
   return {}
 }
 
-const commands = { setup, step, teardown, 'idle-open': idleOpen, 'idle-close': idleClose }
+const commands = { setup, step, teardown, 'idle-open': idleOpen, 'idle-close': idleClose, ...churnCommands(openMany, onDelivery, current) }
 
 process.on('message', async (msg) => {
   try {

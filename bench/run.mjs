@@ -1,37 +1,51 @@
-#!/usr/bin/env node
 /**
  * `npm run bench`: chat-api against Socket.IO (+ Redis adapter) and a plain ws floor, all in one
- * run, interleaved round by round (floor, chat-api, Socket.IO, floor, ...). Two instances of each
- * target share one Redis; one load generator process drives them. Prints a markdown table and
- * writes bench/results/<date>.md and .json.
+ * run, interleaved round by round (floor, chat-api, Socket.IO, floor, ...), through these scenarios
+ * (bench/scenarios/): `fanout` (10 rooms x 100), `small-rooms` (5 000 rooms x 4, 2 members on each
+ * instance), `churn` (connections that open, join, send one message and close) and `idle` (many
+ * sockets doing nothing). Two instances of each target share one Redis; one load generator process
+ * drives them. Prints markdown tables and writes bench/results/<date>.md, .json and .svg charts.
  *
  *   npm run bench                          # 3 rounds, every scenario
- *   npm run bench -- --rounds 1 --targets floor,socketio --idle 2000
- *   npm run bench -- --profile             # chat-api alone under --cpu-prof, top functions printed
- *   npm run bench -- --targets floor,chat-api,chat-api-nometrics --idle 0   # metrics on vs off
+ *   npm run bench -- --rounds 1 --scenarios fanout --targets floor,socketio
+ *   npm run bench -- --idle 100000         # the idle scenario at 100 000 sockets
+ *   npm run bench -- --soak                # 10 minutes of churn against chat-api: heap and fds
+ *   npm run bench -- --profile --shape small-rooms   # chat-api under --cpu-prof, top functions
+ *   npm run bench -- --targets floor,chat-api,chat-api-nometrics --scenarios fanout   # metrics on vs off
  *
- * Only 127.0.0.1 is used; every load is bounded in count and time; every process is stopped.
+ * Only loopback addresses are used; every load is bounded in count and time; every process is stopped.
  */
 import { spawnSync } from 'node:child_process'
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { findOrStartRedis, redisCpuMs } from './lib/redis.mjs'
+import { findOrStartRedis } from './lib/redis.mjs'
 import { startLoadgen } from './lib/loadgen-client.mjs'
-import { cpuMs, killAllNow, machineBusyMs, stop, stopAll } from './lib/proc.mjs'
-import { settledRssKb, startInstances, stopInstances } from './lib/servers.mjs'
+import { killAllNow, stop, stopAll } from './lib/proc.mjs'
 import { ROOT, TARGETS } from './lib/targets.mjs'
-import { median } from './lib/stats.mjs'
+import { LIMITS, stepper } from './lib/steps.mjs'
 import { writeReport } from './lib/report.mjs'
 import { profileChatApi } from './lib/profile.mjs'
+import { fdLimit, raiseFdLimit } from './lib/fd-limit.mjs'
+import { SHAPES, fanoutScenario } from './scenarios/fanout.mjs'
+import { idleScenario } from './scenarios/idle.mjs'
+import { churnScenario } from './scenarios/churn.mjs'
+import { soakScenario } from './scenarios/soak.mjs'
 
+const SCENARIOS = ['fanout', 'small-rooms', 'churn', 'idle']
 const { values: opts } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     targets: { type: 'string', default: 'floor,chat-api,socketio' },
+    scenarios: { type: 'string', default: SCENARIOS.join(',') },
     'step-ms': { type: 'string', default: '2000' },
     'latency-ms': { type: 'string', default: '3000' },
     idle: { type: 'string', default: '10000' },
+    'idle-cpu-s': { type: 'string', default: '35' },
+    'small-rooms': { type: 'string', default: '5000' },
+    'churn-ms': { type: 'string', default: '5000' },
+    soak: { type: 'boolean', default: false },
+    'soak-minutes': { type: 'string', default: '10' },
+    shape: { type: 'string', default: 'fanout' },
     'skip-build': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     'sio-client': { type: 'string', default: 'official' },
@@ -40,25 +54,16 @@ const { values: opts } = parseArgs({
 })
 const ROUNDS = Number(opts.rounds)
 const NAMES = opts.targets.split(',')
-const STEP_MS = Number(opts['step-ms'])
-const LATENCY_MS = Number(opts['latency-ms'])
-const IDLE_SOCKETS = Number(opts.idle)
-const ROOMS = 10
-const MEMBERS = 100
-const GRACE_MS = 1000
-const MIN_DELIVERED = 0.95
-const MAX_P99_MS = 100
-const MAX_STEPS = 20
+const WANTED = opts.scenarios.split(',')
 if (!['official', 'raw'].includes(opts['sio-client'])) throw new Error('--sio-client is "official" (socket.io-client) or "raw"')
+for (const name of NAMES) if (!TARGETS[name]) throw new Error(`unknown target "${name}" (${Object.keys(TARGETS).join(', ')})`)
+for (const key of WANTED) if (!SCENARIOS.includes(key)) throw new Error(`unknown scenario "${key}" (${SCENARIOS.join(', ')})`)
+if (!SHAPES[opts.shape]) throw new Error(`unknown --shape "${opts.shape}" (${Object.keys(SHAPES).join(', ')})`)
 /** The load generator's client for a target; `--sio-client raw` swaps socket.io-client for a bare one. */
 const protocolOf = (name) => name === 'socketio' && opts['sio-client'] === 'raw' ? 'sio-raw' : TARGETS[name].protocol
-for (const name of NAMES) if (!TARGETS[name]) throw new Error(`unknown target "${name}" (${Object.keys(TARGETS).join(', ')})`)
 
 const runId = `bench-${Date.now().toString(36)}`
 const log = (...args) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args)
-let stepSeq = 0
-/** The run's Redis, whose CPU each step reads. */
-let benchRedisUrl = null
 
 function onFatal (err) {
   console.error(err)
@@ -68,167 +73,25 @@ function onFatal (err) {
 process.on('SIGINT', () => onFatal(new Error('interrupted')))
 process.on('SIGTERM', () => onFatal(new Error('terminated')))
 
-/** One step at `rate` messages/s, with the servers' and load generator's CPU read around it. */
-async function measuredStep (lg, name, instances, rate, durationMs) {
-  const pids = instances.map(i => i.pid)
-  const sum = (xs) => xs.reduce((a, b) => a + b, 0)
-  const cpuBefore = sum(pids.map(cpuMs))
-  const lgBefore = cpuMs(lg.pid)
-  const busyBefore = machineBusyMs()
-  const redisBefore = await redisCpuMs(benchRedisUrl)
-  const started = performance.now()
-  const res = await lg.ask('step', { target: name, rate, durationMs, graceMs: GRACE_MS, stepId: ++stepSeq })
-  const wallMs = performance.now() - started
-  const redisMs = await redisCpuMs(benchRedisUrl) - redisBefore
-  const messages = res.expected / MEMBERS
-  const serverCpuMs = sum(pids.map(cpuMs)) - cpuBefore
-  const loadgenCpuMs = cpuMs(lg.pid) - lgBefore
-  // Everything else the machine did meanwhile: Redis, the kernel, and whatever else is running.
-  const otherCpuMs = machineBusyMs() - busyBefore - serverCpuMs - loadgenCpuMs
-  const pass = res.delivered >= MIN_DELIVERED * res.expected && res.latencyMs.p99 !== null && res.latencyMs.p99 <= MAX_P99_MS
-  return {
-    ...res,
-    rate,
-    offeredDeliveriesPerSec: rate * MEMBERS,
-    pass,
-    serverCpuMs,
-    cpuUsPerDelivery: res.delivered > 0 ? serverCpuMs * 1000 / res.delivered : null,
-    serverCores: serverCpuMs / wallMs,
-    loadgenCores: loadgenCpuMs / wallMs,
-    otherCores: otherCpuMs / wallMs,
-    loadgenUsPerDelivery: res.delivered > 0 ? loadgenCpuMs * 1000 / res.delivered : null,
-    redisUsPerMessage: messages > 0 ? redisMs * 1000 / messages : null
-  }
-}
-
-function describe (name, s) {
-  return `${name.padEnd(8)} ${String(Math.round(s.rate)).padStart(6)} msg/s -> ${Math.round(s.deliveredPerSec).toString().padStart(7)} deliveries/s ` +
-    `(${(100 * s.delivered / s.expected).toFixed(1)}%) p99 ${s.latencyMs.p99 ?? '-'} ms, ` +
-    `servers ${s.serverCores.toFixed(2)} cores ${s.cpuUsPerDelivery?.toFixed(2)} µs/delivery, loadgen ${s.loadgenCores.toFixed(2)}, other ${s.otherCores.toFixed(2)} cores ${s.pass ? '' : 'FAIL'}`
-}
-
 /**
- * Steps the offered rate up by `coarse` until a step fails, then retries from the last passing
- * rate by 8% steps up to the failing one. A failure is confirmed by a second try at the same rate,
- * since on a shared machine one burst from a neighbour can spoil a step. The best passing step is
- * the sustained rate.
+ * Scenario sizes that fit the file-descriptor limit the servers and the load generator run under
+ * (each holds one descriptor per socket), with a note for the report when one had to shrink.
  */
-async function ramp (lg, name, instances, startRate, coarse) {
-  const steps = []
-  const tryRate = async (rate) => {
-    let s = await measuredStep(lg, name, instances, rate, STEP_MS)
-    log(describe(name, s))
-    steps.push(s)
-    if (!s.pass) {
-      await sleep(GRACE_MS) // let the backlog of an overloaded step drain before the next one
-      s = await measuredStep(lg, name, instances, rate, STEP_MS)
-      log(describe(name, s), '(confirming)')
-      steps.push(s)
-      if (!s.pass) await sleep(GRACE_MS)
-    }
-    return s
+function sizes (notes) {
+  const budget = fdLimit() - 1000
+  const fit = (wanted, perUnit, what) => {
+    const most = Math.floor(budget / perUnit)
+    if (wanted <= most) return wanted
+    notes.push(`${what}: ${wanted} asked, ${most} run: the file-descriptor limit here is ${fdLimit()} ` +
+      '(`ulimit -Hn`), and the bench cannot raise it further.')
+    return most
   }
-  let rate = startRate
-  let factor = coarse
-  let lastPass = null
-  let failedAt = Infinity
-  let failed = null
-  while (steps.length < MAX_STEPS) {
-    const s = await tryRate(rate)
-    if (s.pass) {
-      lastPass = rate
-    } else {
-      failedAt = Math.min(failedAt, rate)
-      failed ??= s
-      if (lastPass === null) {
-        // Even the first rate failed (a busy machine, or a start set from a lucky round): go lower.
-        if (rate <= 50) break
-        rate = Math.round(rate / 2)
-        continue
-      }
-      if (factor <= 1.08) break
-      factor = 1.08
-    }
-    rate = Math.round(lastPass * factor)
-    if (rate >= failedAt * 0.98) break
+  return {
+    // The load generator holds a room's 3 listeners and its publisher (one target at a time).
+    smallRooms: fit(Number(opts['small-rooms']), 4, 'small rooms'),
+    idle: fit(Number(opts.idle), 1, 'idle sockets')
   }
-  const passing = steps.filter(s => s.pass)
-  const best = passing.reduce((a, b) => (a === null || b.deliveredPerSec > a.deliveredPerSec ? b : a), null)
-  return { best, failed, steps }
 }
-
-async function fanout (lg, redisUrl) {
-  const fleets = {}
-  for (const name of NAMES) {
-    const instances = await startInstances(name, 2, { redisUrl, prefix: `${runId}-${name}` })
-    const setup = await lg.ask('setup', { target: name, protocol: protocolOf(name), ports: instances.map(i => i.port), rooms: ROOMS, members: MEMBERS })
-    log(`${name}: ${setup.sockets} sockets connected in ${Math.round(setup.connectMs)} ms`)
-    fleets[name] = instances
-    await measuredStep(lg, name, instances, 200, 1000) // JIT warm-up, not counted
-  }
-  const fan = Object.fromEntries(NAMES.map(n => [n, []]))
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const name of NAMES) {
-      const previous = median(fan[name].map(r => r.best?.rate))
-      const result = previous === null
-        ? await ramp(lg, name, fleets[name], 100, 1.6)
-        : await ramp(lg, name, fleets[name], Math.round(previous * 0.6), 1.25)
-      fan[name].push(result)
-    }
-  }
-
-  // Latency at half of each target's own sustained rate, and at one rate every target sustains.
-  // CPU per delivery depends on the rate (more messages per socket write as it rises), so it is
-  // also compared at a high rate that both ws targets sustain.
-  const ownHalf = Object.fromEntries(NAMES.map(n => [n, Math.round((median(fan[n].map(r => r.best?.rate)) ?? 200) / 2)]))
-  const commonRate = Math.min(...Object.values(ownHalf))
-  const wsTargets = NAMES.filter(n => TARGETS[n].protocol === 'chat')
-  const highRate = wsTargets.length > 0 ? Math.min(...wsTargets.map(n => ownHalf[n])) : null
-  const latency = Object.fromEntries(NAMES.map(n => [n, { ownHalfRate: ownHalf[n], own: [], common: [], high: [] }]))
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const name of NAMES) {
-      const steps = new Map()
-      const at = async (rate, what) => {
-        if (!steps.has(rate)) {
-          const s = await measuredStep(lg, name, fleets[name], rate, LATENCY_MS)
-          log(describe(name, s), `(${what})`)
-          steps.set(rate, s)
-        }
-        return steps.get(rate)
-      }
-      latency[name].common.push(await at(commonRate, 'common rate'))
-      latency[name].own.push(await at(ownHalf[name], 'half of own peak'))
-      if (highRate !== null && highRate <= ownHalf[name]) latency[name].high.push(await at(highRate, 'high common rate'))
-    }
-  }
-  for (const name of NAMES) {
-    await lg.ask('teardown', { target: name })
-    await stopInstances(fleets[name])
-  }
-  return { fanout: fan, latency: { commonRate, highRate, targets: latency } }
-}
-
-async function idle (lg, redisUrl) {
-  const results = Object.fromEntries(NAMES.map(n => [n, []]))
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const name of NAMES) {
-      const [instance] = await startInstances(name, 1, { redisUrl, prefix: `${runId}-idle-${name}` })
-      try {
-        const baselineKb = await settledRssKb(instance)
-        const open = await lg.ask('idle-open', { protocol: protocolOf(name), port: instance.port, count: IDLE_SOCKETS, concurrency: 200 })
-        const loadedKb = await settledRssKb(instance)
-        const perConnKb = (loadedKb - baselineKb) / IDLE_SOCKETS
-        log(`${name}: ${IDLE_SOCKETS} idle sockets in ${Math.round(open.connectMs)} ms, RSS ${baselineKb} -> ${loadedKb} KiB, ${perConnKb.toFixed(2)} KiB/socket`)
-        results[name].push({ baselineKb, loadedKb, perConnKb, connectMs: open.connectMs })
-        await lg.ask('idle-close')
-      } finally {
-        await stopInstances([instance])
-      }
-    }
-  }
-  return results
-}
-
 function machine () {
   const cpuinfo = spawnSync('sh', ['-c', 'grep -m1 "model name" /proc/cpuinfo']).stdout.toString()
   return {
@@ -240,6 +103,7 @@ function machine () {
 }
 
 async function main () {
+  if (raiseFdLimit()) return // this run goes on in a child under a higher limit
   const began = performance.now()
   const host = machine()
   if (NAMES.some(name => TARGETS[name].script === 'dist/server.js') && !opts['skip-build']) {
@@ -248,21 +112,50 @@ async function main () {
     if (build.status !== 0) throw new Error('npm run build failed')
   }
   const redis = await findOrStartRedis()
-  benchRedisUrl = redis.url
   log(`redis ${redis.url}${redis.child ? ' (started for this run)' : ''}, channel prefix ${runId}-*`)
   const lg = startLoadgen()
+  const notes = []
+  const size = sizes(notes)
+  for (const note of notes) log(note)
+  let stepSeq = 1e6 // churn steps count deliveries under ids of their own
+  const run = {
+    lg,
+    names: NAMES,
+    rounds: ROUNDS,
+    stepMs: Number(opts['step-ms']),
+    latencyMs: Number(opts['latency-ms']),
+    redisUrl: redis.url,
+    runId,
+    log,
+    protocolOf,
+    steps: stepper({ lg, redisUrl: redis.url, log }),
+    nextStepId: () => ++stepSeq
+  }
   try {
-    if (opts.profile) return await profileChatApi({ lg, redisUrl: redis.url, runId, measuredStep, ramp, log })
-    const fan = await fanout(lg, redis.url)
-    const idleResults = IDLE_SOCKETS > 0 ? await idle(lg, redis.url) : null
+    if (opts.profile) {
+      const shape = { key: opts.shape, ...SHAPES[opts.shape], ...(opts.shape === 'small-rooms' ? { rooms: size.smallRooms } : {}) }
+      return await profileChatApi(run, shape)
+    }
+    const scenarios = {}
+    if (opts.soak) {
+      scenarios.soak = await soakScenario(run, { minutes: Number(opts['soak-minutes']) })
+    } else {
+      for (const key of WANTED) {
+        log(`scenario ${key}`)
+        if (key === 'fanout') scenarios.fanout = await fanoutScenario(run, { key, ...SHAPES.fanout })
+        if (key === 'small-rooms') scenarios[key] = await fanoutScenario(run, { key, ...SHAPES[key], rooms: size.smallRooms })
+        if (key === 'churn') scenarios.churn = await churnScenario(run, { durationMs: Number(opts['churn-ms']) })
+        if (key === 'idle' && size.idle > 0) scenarios.idle = await idleScenario(run, { sockets: size.idle, idleCpuS: Number(opts['idle-cpu-s']) })
+      }
+    }
     const results = {
       date: new Date().toISOString(),
       command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
       machine: host,
       redis: redis.child ? 'redis-server started by the run' : redis.url,
-      params: { sioClient: opts['sio-client'], rounds: ROUNDS, targets: NAMES, rooms: ROOMS, members: MEMBERS, dataBytes: 100, stepMs: STEP_MS, latencyMs: LATENCY_MS, graceMs: GRACE_MS, idleSockets: IDLE_SOCKETS, minDelivered: MIN_DELIVERED, maxP99Ms: MAX_P99_MS },
-      ...fan,
-      idle: idleResults,
+      params: { sioClient: opts['sio-client'], rounds: ROUNDS, targets: opts.soak ? ['chat-api'] : NAMES, dataBytes: 100, stepMs: run.stepMs, latencyMs: run.latencyMs, ...LIMITS },
+      notes,
+      scenarios,
       durationS: (performance.now() - began) / 1000
     }
     const { markdown, files } = await writeReport(results, opts.out)

@@ -14,6 +14,7 @@ export const DATA_BYTES = 100
 const PADDING = 'x'.repeat(DATA_BYTES)
 const DATA_MARK = Buffer.from('"data":"')
 const WELCOME_MARK = Buffer.from('"type":"welcome"')
+const JOINED_MARK = Buffer.from('"type":"joined"')
 const COMMA = 44
 const ZERO = 48
 
@@ -38,7 +39,19 @@ function readStamp (buf, p, onDelivery) {
   onDelivery(step, sent)
 }
 
-/** chat-api and floor: a socket opened on /api/chat-api/ws/{room}, ready at its `welcome`. */
+/**
+ * Options of `open` for every protocol: `alsoJoin`, a second room joined (with a `join` frame)
+ * before the socket counts as ready; `localAddress`, the loopback address to connect from.
+ */
+const NO_OPTIONS = {}
+
+/** True when the text frame at buf[start, end) holds `mark`. */
+const holds = (buf, start, end, mark) => {
+  const at = buf.indexOf(mark, start)
+  return at !== -1 && at < end
+}
+
+/** chat-api and floor: a socket opened on /api/chat-api/ws/{room}, ready at its `welcome` (and `joined`). */
 class ChatClient {
   constructor (ws, room) {
     this.ws = ws
@@ -46,7 +59,7 @@ class ChatClient {
     this.roomJson = JSON.stringify(room)
   }
 
-  static async open (port, room, onDelivery, timeoutMs = 15000) {
+  static async open (port, room, onDelivery, { alsoJoin, localAddress, timeoutMs = 15000 } = NO_OPTIONS) {
     let welcomed
     const welcome = new Promise((resolve) => { welcomed = resolve })
     const onData = (buf, start, end) => {
@@ -55,11 +68,19 @@ class ChatClient {
     }
     const ws = await RawWebSocket.open(port, `/api/chat-api/ws/${room}`, {
       timeoutMs,
+      localAddress,
       onText (buf, start, end) {
-        const at = buf.indexOf(WELCOME_MARK, start)
-        if (at === -1 || at >= end) return
-        this.onText = onData
-        welcomed()
+        if (!holds(buf, start, end, WELCOME_MARK)) return
+        if (alsoJoin === undefined) {
+          this.onText = onData
+          return welcomed()
+        }
+        this.sendText(`{"type":"join","room":${JSON.stringify(alsoJoin)}}`)
+        this.onText = (buf, start, end) => {
+          if (!holds(buf, start, end, JOINED_MARK)) return
+          this.onText = onData
+          welcomed()
+        }
       }
     })
     let timer
@@ -95,8 +116,9 @@ class SocketIoClient {
     this.room = room
   }
 
-  static async open (port, room, onDelivery, timeoutMs = 15000) {
+  static async open (port, room, onDelivery, { alsoJoin, localAddress, timeoutMs = 15000 } = NO_OPTIONS) {
     const socket = io(`http://127.0.0.1:${port}`, {
+      localAddress,
       transports: ['websocket'],
       forceNew: true,
       reconnection: false,
@@ -107,6 +129,7 @@ class SocketIoClient {
       socket.once('connect_error', reject)
     })
     await socket.timeout(timeoutMs).emitWithAck('join', room)
+    if (alsoJoin !== undefined) await socket.timeout(timeoutMs).emitWithAck('join', alsoJoin)
     socket.on('message', (msg) => {
       const data = msg.data
       const a = data.indexOf(',')
@@ -137,11 +160,13 @@ class RawSocketIoClient {
     this.roomJson = JSON.stringify(room)
   }
 
-  static async open (port, room, onDelivery, timeoutMs = 15000) {
+  static async open (port, room, onDelivery, { alsoJoin, localAddress, timeoutMs = 15000 } = NO_OPTIONS) {
     let ready, failed
+    let acks = alsoJoin === undefined ? 1 : 2
     const joined = new Promise((resolve, reject) => { ready = resolve; failed = reject })
     const ws = await RawWebSocket.open(port, '/socket.io/?EIO=4&transport=websocket', {
       timeoutMs,
+      localAddress,
       onText (buf, start, end) {
         const type = buf[start]
         if (type === 0x34 && buf[start + 1] === 0x32) { // 42: an event
@@ -153,8 +178,9 @@ class RawSocketIoClient {
           this.sendText('40')
         } else if (type === 0x34 && buf[start + 1] === 0x30) { // 40: connected
           this.sendText(`420["join",${JSON.stringify(room)}]`)
-        } else if (type === 0x34 && buf[start + 1] === 0x33) { // 43: our join's ack
-          ready()
+          if (alsoJoin !== undefined) this.sendText(`421["join",${JSON.stringify(alsoJoin)}]`)
+        } else if (type === 0x34 && buf[start + 1] === 0x33) { // 43: a join's ack
+          if (--acks === 0) ready()
         } else if (type === 0x34 && buf[start + 1] === 0x34) { // 44: connect error
           failed(new Error(buf.toString('utf8', start, end)))
         }

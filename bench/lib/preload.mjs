@@ -1,6 +1,6 @@
 /**
  * Loaded into every server under test with `--import` (and `--expose-gc`): answers the harness's
- * "gc" request over IPC, so memory is read after a full collection, and exits when the harness
+ * "gc" request over IPC with the heap used after a full collection, so memory is read after one, and exits when the harness
  * goes away, so a crashed run leaves no server behind. Nothing here touches the hot path.
  */
 if (process.send !== undefined) {
@@ -8,7 +8,7 @@ if (process.send !== undefined) {
     if (msg !== 'gc') return
     globalThis.gc?.()
     globalThis.gc?.()
-    process.send('gc-done')
+    process.send({ gcDone: true, heapUsed: process.memoryUsage().heapUsed })
   })
   process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'))
   // The IPC channel must not keep a server alive that has been asked to stop.

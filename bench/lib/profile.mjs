@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- --profile`: two chat-api instances under `node --cpu-prof` through the fan-out
- * scenario (a ramp, then a steady stretch at the sustained rate), and the functions that cost the
+ * `npm run bench -- --profile [--shape small-rooms]`: two chat-api instances under `node --cpu-prof`
+ * through a fan-out shape (a ramp, then a steady stretch at the sustained rate), and the functions that cost the
  * most self time. The .cpuprofile files land in bench/results (git-ignored); open them in Chrome
  * DevTools or speedscope for the full picture.
  */
@@ -30,16 +30,18 @@ export function selfTimes (profile) {
   return { total, rows: [...ms].sort((a, b) => b[1] - a[1]) }
 }
 
-export async function profileChatApi ({ lg, redisUrl, runId, measuredStep, ramp, log }) {
+/** `shape`: one of the fan-out shapes (bench/scenarios/fanout.mjs), `--shape` on the command line. */
+export async function profileChatApi ({ lg, redisUrl, runId, steps, stepMs, log }, shape) {
   const before = new Set(await readdir(DIR))
+  const { rooms, members } = shape
   const instances = await startInstances('chat-api', 2, {
     redisUrl, prefix: `${runId}-profile`, nodeFlags: ['--cpu-prof', '--cpu-prof-dir', DIR]
   })
   try {
-    await lg.ask('setup', { target: 'chat-api', protocol: 'chat', ports: instances.map(i => i.port), rooms: 10, members: 100 })
-    const { best } = await ramp(lg, 'chat-api', instances, 100, 1.6)
+    await lg.ask('setup', { target: 'chat-api', protocol: 'chat', ports: instances.map(i => i.port), rooms, members })
+    const { best } = await steps.ramp('chat-api', instances, members, shape.startRate, 1.6, stepMs)
     const rate = Math.round((best?.rate ?? 200) * 0.9)
-    const steady = await measuredStep(lg, 'chat-api', instances, rate, 5000)
+    const steady = await steps.measuredStep('chat-api', instances, members, rate, 5000)
     log(`steady ${rate} msg/s: ${Math.round(steady.deliveredPerSec)} deliveries/s, ${steady.cpuUsPerDelivery?.toFixed(2)} µs/delivery`)
     await lg.ask('teardown', { target: 'chat-api' })
   } finally {

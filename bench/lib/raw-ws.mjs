@@ -50,12 +50,14 @@ export class RawWebSocket {
   }
 
   /**
-   * Opens `ws://127.0.0.1:port/path`; resolves once the server answered 101. `onText` is given
-   * here because the first frames may arrive in the same chunk as the 101 answer.
+   * Opens `ws://127.0.0.1:port/path`, from `localAddress` when given; resolves once the server
+   * answered 101. `onText` is given here because the first frames may arrive in the same chunk as
+   * the 101 answer.
    */
-  static open (port, path, { timeoutMs = 10000, onText } = {}) {
+  static open (port, path, { timeoutMs = 10000, onText, localAddress } = {}) {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port, noDelay: true })
+      // Another loopback source address (127.0.0.2, ...) gives another range of source ports.
+      const socket = connect({ host: '127.0.0.1', port, noDelay: true, localAddress })
       let head = Buffer.alloc(0)
       const timer = setTimeout(() => fail(new Error(`upgrade of ${path} timed out`)), timeoutMs)
       const fail = (err) => {

@@ -1,15 +1,17 @@
 /** Starting and stopping the instances of a target, and reading their memory after a GC. */
 import { once } from 'node:events'
+import { readdirSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { command, ROOT } from './targets.mjs'
 import { freePort, rssKb, start, stop, waitForPort } from './proc.mjs'
 
-/** Starts `count` instances of `name` on free ports; resolves once all listen. */
-export async function startInstances (name, count, { redisUrl, prefix, nodeFlags }) {
+/** Starts `count` instances of `name` on free ports (`env` added to the target's); resolves once all listen. */
+export async function startInstances (name, count, { redisUrl, prefix, nodeFlags, env: extraEnv = {} }) {
   const instances = []
   for (let i = 0; i < count; i++) {
     const port = await freePort()
-    const [cmd, args, env] = command(name, { port, redisUrl, prefix, nodeFlags })
+    const [cmd, args, targetEnv] = command(name, { port, redisUrl, prefix, nodeFlags })
+    const env = { ...targetEnv, ...extraEnv }
     const child = start(`${name}#${i}`, cmd, args, { env, ipc: true, cwd: ROOT })
     instances.push({ child, port, pid: child.pid })
   }
@@ -21,12 +23,23 @@ export async function stopInstances (instances) {
   await Promise.all(instances.map(({ child }) => stop(child, 5000)))
 }
 
-/** Full GC in the server, then VmRSS once it stops moving (two reads within 0.5%, or 5 s). */
-export async function settledRssKb (instance) {
-  const { child, pid } = instance
+/** Full GC in the server; resolves with its heap used after it, in bytes. */
+export async function heapAfterGc ({ child }) {
   const done = once(child, 'message')
   child.send('gc')
-  await done
+  const [reply] = await done
+  return reply.heapUsed
+}
+
+/** Open file descriptors of a process. */
+export function fdCount ({ pid }) {
+  return readdirSync(`/proc/${pid}/fd`).length
+}
+
+/** Full GC in the server, then VmRSS once it stops moving (two reads within 0.5%, or 5 s). */
+export async function settledRssKb (instance) {
+  const { pid } = instance
+  await heapAfterGc(instance)
   let last = rssKb(pid)
   let steady = 0
   for (let i = 0; i < 20 && steady < 2; i++) {

@@ -5,7 +5,10 @@
  * same bytes go to every member), and socket writes are batched per event-loop turn (cork on the
  * first write, uncork all in one setImmediate), so a busy socket costs one syscall per turn.
  *
- * Env: PORT, REDIS_URL, REDIS_CHANNEL_PREFIX, WS_MAX_BUFFERED_BYTES.
+ * It pings every socket each WS_HEARTBEAT_MS (default 30 s, as chat-api) and drops one that did not
+ * answer the last ping, so idle sockets cost what they cost in chat-api; 0 turns it off.
+ *
+ * Env: PORT, REDIS_URL, REDIS_CHANNEL_PREFIX, WS_MAX_BUFFERED_BYTES, WS_HEARTBEAT_MS.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import { createServer } from 'node:http'
@@ -158,6 +161,7 @@ server.on('upgrade', (req, socket, head) => {
       else held.push(data)
     })
     ws.on('close', () => leaveAll(client))
+    ws.on('pong', () => { ws.missedPong = false })
     const joined = room === null ? Promise.resolve() : join(client, room)
     joined.then(() => {
       writeJson(client, { type: 'welcome', connectionId, instanceId, rooms: room === null ? [] : [room], user: null })
@@ -166,6 +170,20 @@ server.on('upgrade', (req, socket, head) => {
     })
   })
 })
+
+const HEARTBEAT_MS = Number(process.env.WS_HEARTBEAT_MS ?? 30000)
+if (HEARTBEAT_MS > 0) {
+  setInterval(() => {
+    for (const ws of wss.clients) {
+      if (ws.missedPong) {
+        ws.terminate()
+        continue
+      }
+      ws.missedPong = true
+      ws.ping()
+    }
+  }, HEARTBEAT_MS).unref()
+}
 
 server.listen(PORT, '127.0.0.1')
 const stop = () => {
