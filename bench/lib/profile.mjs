@@ -1,13 +1,13 @@
 /**
- * `npm run bench -- --profile [--shape small-rooms]`: two chat-api instances under `node --cpu-prof`
- * through a fan-out shape (a ramp, then a steady stretch at the sustained rate), and the functions that cost the
- * most self time. The .cpuprofile files land in bench/results (git-ignored); open them in Chrome
+ * `npm run bench -- --profile [--shape small-rooms]`: two chat-api instances through a fan-out shape
+ * (a ramp, then 5 s steady at 90 % of the peak, profiled by the inspector in each server), and where
+ * the time went: by package, then the functions with the most self time. The .cpuprofile files land in bench/results (git-ignored); open them in Chrome
  * DevTools or speedscope for the full picture.
  */
-import { readdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { ROOT } from './targets.mjs'
-import { startInstances, stopInstances } from './servers.mjs'
+import { profileCommand, startInstances, stopInstances } from './servers.mjs'
 
 const DIR = join(ROOT, 'bench', 'results')
 const TOP = 30
@@ -30,27 +30,51 @@ export function selfTimes (profile) {
   return { total, rows: [...ms].sort((a, b) => b[1] - a[1]) }
 }
 
-/** `shape`: one of the fan-out shapes (bench/scenarios/fanout.mjs), `--shape` on the command line. */
+/** The share of the time spent in each package (or node module, or chat-api file): where a profile's time goes at a glance. */
+export function byPackage (profile) {
+  const { nodes, samples, timeDeltas } = profile
+  const byId = new Map(nodes.map(n => [n.id, n]))
+  const ms = new Map()
+  for (let i = 0; i < samples.length; i++) {
+    const { url, functionName } = byId.get(samples[i]).callFrame
+    const path = url.startsWith('file://') ? relative(ROOT, new URL(url).pathname) : url
+    const key = path === ''
+      ? functionName || '(native)'
+      : path.includes('node_modules/')
+        ? path.split('node_modules/').pop().split('/').slice(0, path.split('node_modules/').pop().startsWith('@') ? 2 : 1).join('/')
+        : path.startsWith('node:') ? 'node:' + path.slice(5).split('/')[0] : path
+    ms.set(key, (ms.get(key) ?? 0) + (timeDeltas[i] ?? 0) / 1000)
+  }
+  return [...ms].sort((a, b) => b[1] - a[1])
+}
+
+/**
+ * `shape`: one of the fan-out shapes (bench/scenarios/fanout.mjs), `--shape` on the command line.
+ * The profile covers only a steady stretch at 90 % of the peak the ramp found.
+ */
 export async function profileChatApi ({ lg, redisUrl, runId, steps, stepMs, log }, shape) {
-  const before = new Set(await readdir(DIR))
   const { rooms, members } = shape
-  const instances = await startInstances('chat-api', 2, {
-    redisUrl, prefix: `${runId}-profile`, nodeFlags: ['--cpu-prof', '--cpu-prof-dir', DIR]
-  })
+  const instances = await startInstances('chat-api', 2, { redisUrl, prefix: `${runId}-profile` })
+  const files = instances.map((_, i) => join(DIR, `${runId}-${shape.key}-${i}.cpuprofile`))
   try {
     await lg.ask('setup', { target: 'chat-api', protocol: 'chat', ports: instances.map(i => i.port), rooms, members })
     const { best } = await steps.ramp('chat-api', instances, members, shape.startRate, 1.6, stepMs)
     const rate = Math.round((best?.rate ?? 200) * 0.9)
+    for (const instance of instances) await profileCommand(instance, { profile: 'start' })
     const steady = await steps.measuredStep('chat-api', instances, members, rate, 5000)
+    for (const [i, instance] of instances.entries()) await profileCommand(instance, { profile: 'stop', file: files[i] })
     log(`steady ${rate} msg/s: ${Math.round(steady.deliveredPerSec)} deliveries/s, ${steady.cpuUsPerDelivery?.toFixed(2)} µs/delivery`)
     await lg.ask('teardown', { target: 'chat-api' })
   } finally {
     await stopInstances(instances)
   }
-  const files = (await readdir(DIR)).filter(f => f.endsWith('.cpuprofile') && !before.has(f))
   for (const file of files) {
-    const { total, rows } = selfTimes(JSON.parse(await readFile(join(DIR, file), 'utf8')))
-    console.log(`\n### ${file}: ${Math.round(total)} ms sampled, top ${TOP} by self time\n`)
+    const profile = JSON.parse(await readFile(file, 'utf8'))
+    const { total, rows } = selfTimes(profile)
+    console.log(`\n### ${relative(ROOT, file)}: ${Math.round(total)} ms sampled\n`)
+    console.log('| % | package or file |\n|---:|---|')
+    for (const [key, ms] of byPackage(profile).slice(0, 15)) console.log(`| ${(100 * ms / total).toFixed(1)} | ${key} |`)
+    console.log(`\nTop ${TOP} functions by self time:\n`)
     console.log('| self ms | % | function |\n|---:|---:|---|')
     for (const [key, ms] of rows.slice(0, TOP)) console.log(`| ${Math.round(ms)} | ${(100 * ms / total).toFixed(1)} | ${key} |`)
   }

@@ -31,6 +31,15 @@ export async function heapAfterGc ({ child }) {
   return reply.heapUsed
 }
 
+/** Asks the server's preload to start or stop (writing `file`) a CPU profile; resolves with its answer. */
+export async function profileCommand ({ child }, msg) {
+  const done = once(child, 'message')
+  child.send(msg)
+  const [reply] = await done
+  if (reply.error) throw new Error(reply.error)
+  return reply
+}
+
 /** Open file descriptors of a process. */
 export function fdCount ({ pid }) {
   return readdirSync(`/proc/${pid}/fd`).length
