@@ -74,6 +74,7 @@ export class Hub {
       fanOut: (room, frame) => this.fanOut(room, frame),
       history: () => this.history,
       isCurrent: (room) => this.rooms.get(room.name) === room,
+      linked: () => this.broker.status() !== 'reconnecting',
       log
     })
   }
