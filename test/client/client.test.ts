@@ -227,3 +227,24 @@ t.test('a handshake that hangs is dropped after connectTimeoutMs and retried', a
   await eventually(() => attempts.length >= 2, 3000)
   t.equal(chat.state, 'connecting')
 })
+
+t.test('a token function that fails is retried with the reconnect, not the end of the client', async t => {
+  const { url } = await listen(t, AUTH_CONFIG)
+  let calls = 0
+  const chat = client(t, {
+    url: `${url}/ws`,
+    reconnect: { baseMs: 20, maxMs: 20 },
+    token: async () => {
+      if (++calls === 1) throw new Error('token endpoint offline')
+      return sign({ sub: 'ada' })
+    }
+  })
+  const error = next(chat, 'error')
+  const close = next(chat, 'close')
+  const welcome = await chat.connect()
+  t.match(await error, { code: 'socket_error', message: /token endpoint offline/ })
+  t.match(await close, { code: 1006, reconnectInMs: Number })
+  t.equal(welcome.user, 'ada', 'connected with the second token')
+  t.equal(calls, 2)
+  t.equal(chat.state, 'open')
+})
