@@ -234,6 +234,11 @@ export class Hub {
     }
   }
 
+  /** Rooms with a member (or a joiner) on this instance. */
+  get roomCount (): number {
+    return this.rooms.size
+  }
+
   /** Local members of each room; used by the broker to resubscribe after a reconnect. */
   roomNames (): IterableIterator<string> {
     return this.rooms.keys()
