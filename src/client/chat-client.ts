@@ -17,6 +17,8 @@ import type {
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
 /** The close code a client reports when it could not even get a token (as browsers report 1006 for a failed connect). */
 const TOKEN_FAILED = 1006
+const TOKEN_EXPIRED = 4001
+const DISCONNECTED_BY_SERVER = 4003
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 const NORMAL_CLOSURE = 1000
 
@@ -285,12 +287,21 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     })
   }
 
+  /**
+   * Closes a reconnect cannot undo: a disconnect by the server API (the application removed this
+   * user or socket, and coming back at once would defeat it), and an expired fixed token (the same
+   * string would be refused again; a token function gets a fresh one, so that one reconnects).
+   */
+  private final (code: number): boolean {
+    return code === DISCONNECTED_BY_SERVER || (code === TOKEN_EXPIRED && !this.tokens.renewable)
+  }
+
   private disconnected (code: number, reason: string): void {
     this.socket = null
     this.welcome = null
     this.tokens.cancel()
     this.requests.fail(new ChatError('disconnected', `connection closed (${code})`))
-    if (this.status === 'closed' || this.opts.reconnect === false) {
+    if (this.status === 'closed' || this.opts.reconnect === false || this.final(code)) {
       this.shutdown(new ChatError('disconnected', `connection closed (${code})`))
       this.emit('close', { code, reason, reconnectInMs: null })
       return
