@@ -15,6 +15,10 @@ import type {
 } from './types.js'
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
+/** The close code a client reports when it could not even get a token (as browsers report 1006 for a failed connect). */
+const TOKEN_FAILED = 1006
+const TOKEN_EXPIRED = 4001
+const DISCONNECTED_BY_SERVER = 4003
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 const NORMAL_CLOSURE = 1000
 
@@ -196,8 +200,16 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.status = 'connecting'
     let socket: SocketLike
     try {
-      const WebSocketImpl = this.opts.WebSocket ?? await resolveWebSocket()
       this.token = await this.tokens.current()
+    } catch (err) {
+      // The token function failed (its endpoint is offline too, say): a passing failure, so it is
+      // retried with the reconnect's backoff like a socket that could not connect.
+      if (this.closed !== null) return
+      this.emit('error', new ChatError('socket_error', `the token function failed: ${err instanceof Error ? err.message : String(err)}`))
+      return this.disconnected(TOKEN_FAILED, 'token function failed')
+    }
+    try {
+      const WebSocketImpl = this.opts.WebSocket ?? await resolveWebSocket()
       if (this.closed !== null) return // close() was called while `ws` or the token loaded
       const url = new URL(this.url)
       if (this.token !== undefined) url.searchParams.set('access_token', this.token)
@@ -275,12 +287,21 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     })
   }
 
+  /**
+   * Closes a reconnect cannot undo: a disconnect by the server API (the application removed this
+   * user or socket, and coming back at once would defeat it), and an expired fixed token (the same
+   * string would be refused again; a token function gets a fresh one, so that one reconnects).
+   */
+  private final (code: number): boolean {
+    return code === DISCONNECTED_BY_SERVER || (code === TOKEN_EXPIRED && !this.tokens.renewable)
+  }
+
   private disconnected (code: number, reason: string): void {
     this.socket = null
     this.welcome = null
     this.tokens.cancel()
     this.requests.fail(new ChatError('disconnected', `connection closed (${code})`))
-    if (this.status === 'closed' || this.opts.reconnect === false) {
+    if (this.status === 'closed' || this.opts.reconnect === false || this.final(code)) {
       this.shutdown(new ChatError('disconnected', `connection closed (${code})`))
       this.emit('close', { code, reason, reconnectInMs: null })
       return

@@ -38,6 +38,11 @@ export class TokenKeeper {
 
   constructor (private readonly source: TokenSource | undefined) {}
 
+  /** True with a token function: an expired token can be replaced. */
+  get renewable (): boolean {
+    return typeof this.source === 'function'
+  }
+
   /** The token for a new connection: the string, or a fresh one from the function. */
   async current (): Promise<string | undefined> {
     return typeof this.source === 'function' ? await this.source() : this.source

@@ -16,7 +16,8 @@ export type HistoryPage =
   }
   | { ok: false, code: typeof ErrorCode.HISTORY_DISABLED | typeof ErrorCode.UNAVAILABLE, message: string }
 
-const DISABLED = { ok: false, code: ErrorCode.HISTORY_DISABLED, message: 'history is off (HISTORY_SIZE=0)' } as const
+export const HISTORY_OFF = 'history is off (HISTORY_SIZE=0)'
+const DISABLED = { ok: false, code: ErrorCode.HISTORY_DISABLED, message: HISTORY_OFF } as const
 const UNAVAILABLE = { ok: false, code: ErrorCode.UNAVAILABLE, message: 'Redis is unreachable: the history cannot be read now' } as const
 const COMMA = Buffer.from(',')
 const TAIL = Buffer.from(']}')

@@ -74,6 +74,7 @@ export class Hub {
       fanOut: (room, frame) => this.fanOut(room, frame),
       history: () => this.history,
       isCurrent: (room) => this.rooms.get(room.name) === room,
+      linked: () => this.broker.status() !== 'reconnecting',
       log
     })
   }
@@ -231,6 +232,11 @@ export class Hub {
     for (const room of this.rooms.values()) {
       if (room.syncing) this.feed.resync(room)
     }
+  }
+
+  /** Rooms with a member (or a joiner) on this instance. */
+  get roomCount (): number {
+    return this.rooms.size
   }
 
   /** Local members of each room; used by the broker to resubscribe after a reconnect. */

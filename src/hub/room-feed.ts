@@ -12,12 +12,24 @@ import type { Joiner, Room } from './room.js'
 
 /** Retry delay of a history read that failed while the store looked available. */
 const RESYNC_RETRY_MS = 1000
+/**
+ * Stored messages a syncing room keeps while it waits for the history. Past this the waiting ones
+ * are dropped and read from the history instead (they are all in it, or the room is lost anyway):
+ * a long outage of the history must not grow memory without bound.
+ */
+export const MAX_PENDING = 10_000
 
 export interface RoomFeedOptions {
   fanOut: (room: Room, frame: Buffer) => void
   history: () => HistoryStore | null
   /** False once the room was closed (its last member left): late answers are dropped. */
   isCurrent: (room: Room) => boolean
+  /**
+   * True while every instance's stored messages reach this one (the subscription is up). A feed
+   * only leaves `syncing` then: in sync without the link it would miss what is stored meanwhile,
+   * and in a quiet room nothing would ever reveal the gap.
+   */
+  linked: () => boolean
   log: HubLog
 }
 
@@ -26,6 +38,11 @@ export class RoomFeed {
 
   receive (room: Room, offset: number, epoch: string, frame: Buffer): void {
     if (room.syncing) {
+      if (room.pending.length >= MAX_PENDING) {
+        room.pending = []
+        // What was dropped may have come after the read under way: read once more after it.
+        if (room.resyncing) room.resyncAgain = true
+      }
       room.pending.push({ offset, epoch, frame })
       return
     }
@@ -50,7 +67,8 @@ export class RoomFeed {
       return
     }
     const history = this.opts.history()
-    if (history === null || !history.available()) return // not now: the link's return calls again
+    // Not now: the link's return calls again.
+    if (history === null || !history.available() || !this.opts.linked()) return
     room.resyncing = true
     room.resyncAgain = false
     const from = room.position
@@ -65,6 +83,8 @@ export class RoomFeed {
     }
     room.resyncing = false
     if (!this.opts.isCurrent(room)) return
+    // The link dropped during the read: what it read may already be behind; the return reads again.
+    if (!this.opts.linked()) return
     room.syncing = false
     if (from !== null && !result.recovered) this.lost(room)
     if (result.recovered) {
@@ -144,14 +164,19 @@ export class RoomFeed {
 
   /**
    * Joiners see the feed too, after the members: held while they wait for their start, or
-   * promoted once the feed reaches it. The message that reaches it is the last of their replay,
-   * so they join the members for the next one.
+   * promoted once the feed reaches it. The message that reaches it is usually the last of their
+   * replay, so they join the members for the next one; but a start of a history that has no
+   * message yet (offset 0 of a new epoch) is reached by a message after it, which they need too.
    */
   private feedJoiners (room: Room, offset: number, epoch: string, frame: Buffer): void {
     for (const joiner of [...room.joiners]) {
       const start = joiner.start
-      if (start === null) joiner.held.push({ offset, epoch, frame })
-      else if (room.reached(start)) this.promote(room, joiner)
+      if (start === null) {
+        joiner.held.push({ offset, epoch, frame })
+      } else if (room.reached(start)) {
+        if (epoch === start.epoch && offset > start.offset) joiner.conn.send(frame)
+        this.promote(room, joiner)
+      }
     }
   }
 

@@ -60,7 +60,7 @@ export class ChatMetrics implements HubObserver {
       name: 'chat_api_rooms',
       help: 'Rooms with a member on this instance',
       registers: [registry],
-      collect () { this.set(Array.from(hub.roomNames()).length) }
+      collect () { this.set(hub.roomCount) }
     })
     this.frameReceived = pendingCounter(registry, 'chat_api_frames_received_total', 'Client frames by type (invalid: unparsable or unknown)', 'type')
     this.published = pendingCounter(registry, 'chat_api_messages_published_total', 'Messages accepted on this instance, by kind (room, broadcast, transient, api)', 'kind')

@@ -46,7 +46,11 @@ const redisPlugin: FastifyPluginAsync = async (fastify) => {
       retryStrategy,
       disconnectTimeout: DISCONNECT_TIMEOUT_MS,
       // Every history script of a turn goes out in one write instead of a round trip each.
-      enableAutoPipelining: true
+      enableAutoPipelining: true,
+      // A history script whose reply was lost with the connection may have run: sending it again
+      // would store the message twice (a send without `key` has nothing to tell the copies apart).
+      // It fails instead, the sender is told `unavailable`, and a resend with its key is deduplicated.
+      autoResendUnfulfilledCommands: false
     })
   } catch (err) {
     // After a plugin timeout @fastify/redis leaves its client retrying, which would keep the

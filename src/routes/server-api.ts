@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { applyControl, decodeControl, encodeControl, type ControlMessage } from '../hub/control.js'
 import { ErrorCode } from '../protocol.js'
+import { serialiseData, TOO_DEEP } from '../serialise-data.js'
 import { RoomParamsSchema } from '../schemas/http.js'
 import {
   BroadcastBodySchema, BroadcastedResponseSchema, ConnectionParamsSchema, DisconnectBodySchema,
@@ -14,21 +15,11 @@ import {
 } from '../schemas/server-api.js'
 
 const DEFAULT_REASON = 'disconnected by the server'
-const TOO_DEEP = 'data nests too deeply'
 const UNREACHABLE = 'Redis is unreachable: the other instances could not be reached'
 
 const refusals = {
   401: Type.Ref('ErrorResponse', { description: 'No or a wrong API key or token (`unauthorized`)' }),
   403: Type.Ref('ErrorResponse', { description: 'A token without the chat:publish scope (`forbidden`)' })
-}
-
-/** JSON of `data`, or null when it nests deeper than JSON.stringify's stack allows. */
-function serialiseData (data: unknown): string | null {
-  try {
-    return JSON.stringify(data) ?? 'null'
-  } catch {
-    return null
-  }
 }
 
 /** A close reason within the 123 bytes WebSocket allows, cut on a character boundary. */

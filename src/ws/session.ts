@@ -12,8 +12,9 @@ import { TokenBucket } from '../hub/token-bucket.js'
 import type { Position } from '../history/history-store.js'
 import type { FrameId } from '../schemas/frames.js'
 import { checkFrame, isFrameType } from './frame-validators.js'
-import { readHistory } from '../history/read-history.js'
+import { HISTORY_OFF, readHistory } from '../history/read-history.js'
 import type { TokenExpiry } from './token-refresh.js'
+import { serialiseData, TOO_DEEP } from '../serialise-data.js'
 
 export interface SessionLimits {
   maxMessageBytes: number
@@ -82,8 +83,11 @@ export class Session {
       this.heldBytes = 0
       this.conn.socket.pause()
     }
-    step.finally(() => this.release())
+    // then(f, f), not finally: a step that ever rejected must not become an unhandled rejection.
+    step.then(this.releaseHeld, this.releaseHeld)
   }
+
+  private readonly releaseHeld = (): void => this.release()
 
   private release (): void {
     const held = this.held ?? []
@@ -93,7 +97,7 @@ export class Session {
       if (pending) {
         this.held = held.slice(i + 1)
         this.heldBytes = this.held.reduce((bytes, frame) => bytes + frame.length, 0)
-        pending.finally(() => this.release())
+        pending.then(this.releaseHeld, this.releaseHeld)
         return
       }
     }
@@ -188,6 +192,8 @@ export class Session {
 
   /** The stored messages of a room the connection may join; membership is not needed. */
   private history (room: string, limit: number | undefined, before: number | undefined, id: FrameId | undefined): void {
+    // The feature switch first, as the HTTP route does (404 before 403).
+    if (!this.hub.historyEnabled) return this.error(ErrorCode.HISTORY_DISABLED, HISTORY_OFF, id)
     if (!mayJoin(this.conn.principal, room)) return this.error(ErrorCode.FORBIDDEN, `not allowed to read "${room}"`, id)
     readHistory(this.hub, room, limit, before).then(page => {
       if (!page.ok) return this.error(page.code, page.message, id)
@@ -222,44 +228,4 @@ export class Session {
     this.hub.observer?.errorSent(code)
     this.conn.sendJson({ type: 'error', code, message, id })
   }
-}
-
-/** Deepest nesting of arrays and objects accepted in `data`. */
-export const MAX_DATA_DEPTH = 1000
-const TOO_DEEP = `data nests deeper than ${MAX_DATA_DEPTH} levels`
-
-/**
- * `data` as JSON, or null when it nests deeper than MAX_DATA_DEPTH. The bound is ours, not the
- * runtime's: JSON.stringify overflows its stack a few thousand levels down on Node 20 and 24 but
- * not on Node 26, and the same frame must get the same answer on every Node.
- */
-function serialiseData (data: unknown): string | null {
-  let json: string
-  try {
-    json = JSON.stringify(data)
-  } catch {
-    return null
-  }
-  return nestsTooDeep(json) ? null : json
-}
-
-/** Scans JSON text for its bracket depth, skipping strings; short text cannot nest too deep. */
-function nestsTooDeep (json: string): boolean {
-  if (json.length <= 2 * MAX_DATA_DEPTH) return false
-  let depth = 0
-  let inString = false
-  for (let i = 0; i < json.length; i++) {
-    const c = json.charCodeAt(i)
-    if (inString) {
-      if (c === 0x5c) i++ // backslash: skip the escaped character
-      else if (c === 0x22) inString = false
-    } else if (c === 0x22) {
-      inString = true
-    } else if (c === 0x5b || c === 0x7b) {
-      if (++depth > MAX_DATA_DEPTH) return true
-    } else if (c === 0x5d || c === 0x7d) {
-      depth--
-    }
-  }
-  return false
 }

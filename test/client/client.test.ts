@@ -227,3 +227,53 @@ t.test('a handshake that hangs is dropped after connectTimeoutMs and retried', a
   await eventually(() => attempts.length >= 2, 3000)
   t.equal(chat.state, 'connecting')
 })
+
+t.test('a token function that fails is retried with the reconnect, not the end of the client', async t => {
+  const { url } = await listen(t, AUTH_CONFIG)
+  let calls = 0
+  const chat = client(t, {
+    url: `${url}/ws`,
+    reconnect: { baseMs: 20, maxMs: 20 },
+    token: async () => {
+      if (++calls === 1) throw new Error('token endpoint offline')
+      return sign({ sub: 'ada' })
+    }
+  })
+  const error = next(chat, 'error')
+  const close = next(chat, 'close')
+  const welcome = await chat.connect()
+  t.match(await error, { code: 'socket_error', message: /token endpoint offline/ })
+  t.match(await close, { code: 1006, reconnectInMs: Number })
+  t.equal(welcome.user, 'ada', 'connected with the second token')
+  t.equal(calls, 2)
+  t.equal(chat.state, 'open')
+})
+
+t.test('a disconnect by the server API ends the client; so does an expired fixed token, but not a token function', async t => {
+  const API_KEY = 'client-test-api-key-0123456789abcdef'
+  const { app, url } = await listen(t, { ...AUTH_CONFIG, API_KEY })
+  const kicked = client(t, { url: `${url}/ws`, token: sign({ sub: 'kim' }), reconnect: { baseMs: 20, maxMs: 20 } })
+  const welcome = await kicked.connect()
+  const kickedClose = next(kicked, 'close')
+  const res = await app.inject({ method: 'POST', url: `${PREFIX}/connections/${welcome.connectionId}/disconnect`, headers: { 'x-api-key': API_KEY }, payload: {} })
+  t.equal(res.statusCode, 202)
+  t.match(await kickedClose, { code: 4003, reconnectInMs: null })
+  t.equal(kicked.state, 'closed')
+
+  // exp is whole seconds: a token that expires within 1-2 s.
+  const fixed = client(t, { url: `${url}/ws`, token: sign({ sub: 'fay' }, { expiresInSec: 1 }), reconnect: { baseMs: 20, maxMs: 20 } })
+  await fixed.connect()
+  t.match(await next(fixed, 'close'), { code: 4001, reconnectInMs: null }, 'the same expired string would be refused again')
+  let issued = 0
+  const renewable = client(t, {
+    url: `${url}/ws`,
+    // The first token expires within a second or two: either the refresh timer renews it in time,
+    // or the server closes with 4001 and the client comes back with a fresh token; open either way.
+    token: async () => sign({ sub: 'ren' }, { expiresInSec: ++issued === 1 ? 1 : 3600 }),
+    reconnect: { baseMs: 20, maxMs: 20 }
+  })
+  await renewable.connect()
+  await eventually(() => issued >= 2, 5000)
+  await eventually(() => renewable.state === 'open', 3000)
+  t.pass('a token function reconnects with a fresh token')
+})

@@ -68,6 +68,8 @@ export function storeContract (tap: Tap, make: StoreFactory): void {
     t.same(await offsets(10, 5), [4], 'nothing below the oldest kept')
     t.same(await offsets(10, 1), [])
     t.same(await offsets(10, 100), [4, 5, 6, 7, 8])
+    t.same(await offsets(2, 1e15), [7, 8], 'a before far above the top (printed 1e+15 by Lua) is no different')
+    t.same(await offsets(2, 9), [7, 8])
     const empty = await store.page('nothing-here', 10, null)
     t.equal(empty.position.offset, 0)
     t.same(empty.messages, [])

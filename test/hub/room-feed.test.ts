@@ -8,6 +8,7 @@ import t from 'tap'
 import type { HistoryStore, Position, SinceResult } from '../../src/history/history-store.js'
 import type { Connection } from '../../src/hub/connection.js'
 import { Hub } from '../../src/hub/hub.js'
+import { MAX_PENDING } from '../../src/hub/room-feed.js'
 
 const frame = (offset: number) => Buffer.from(`{"type":"message","room":"r","data":${offset},"offset":${offset},"epoch":"E"}`)
 
@@ -90,4 +91,96 @@ t.test('a gap in the live stream is filled from the history before anything newe
   await new Promise(resolve => setImmediate(resolve))
   hub.deliverStored('r', 5, 'E', frame(5))
   t.same(member.got, [1, 2, 3, 4, 5])
+})
+
+t.test('a joiner that starts at offset 0 of a new history gets its first message', async t => {
+  // The room's history expired while its member idled; a rejoin read found it gone and started
+  // E2 with nothing in it. The first message of E2 is the one that brings the feed to the joiner.
+  const hub = new Hub()
+  const history = historyAt(0)
+  hub.useHistory(history)
+  const member = fakeConnection()
+  await hub.join(member, 'r', null, () => {})
+  history.since = async () => ({ position: { epoch: 'E2', offset: 0 }, recovered: false, messages: [] })
+  const joiner = fakeConnection()
+  const answers: Array<[Position | null, boolean | undefined]> = []
+  await hub.join(joiner, 'r', { epoch: 'E', offset: 5 }, (start, recovered) => answers.push([start, recovered]))
+  t.same(answers, [[{ epoch: 'E2', offset: 0 }, false]])
+  hub.deliverStored('r', 1, 'E2', frame(1))
+  hub.deliverStored('r', 2, 'E2', frame(2))
+  t.same(member.got, [1, 2])
+  t.same(joiner.got, [1, 2], 'E2/1 included')
+})
+
+/** A history stand-in whose reads see `state.top` and wait for `state.gate` first. */
+function gatedHistory (state: { top: number, gate: Promise<void> }): HistoryStore {
+  return {
+    available: () => true,
+    append: async () => { throw new Error('not used') },
+    since: async (_room: string, from: Position | null): Promise<SinceResult> => {
+      const seen = state.top
+      await state.gate
+      const messages = []
+      for (let o = (from?.offset ?? seen) + 1; o <= seen; o++) messages.push(frame(o))
+      return { position: { epoch: 'E', offset: seen }, recovered: from !== null, messages }
+    },
+    page: async () => { throw new Error('not used') },
+    close: () => {}
+  }
+}
+
+t.test('a feed does not count itself in sync while the link is down, so the link\'s return fills the gap', async t => {
+  const hub = new Hub()
+  let status: 'connected' | 'reconnecting' = 'connected'
+  hub.useBroker({
+    subscribeRoom: async () => {},
+    unsubscribeRoom: async () => {},
+    publishRoom () {},
+    publishAll () {},
+    publishControl: () => false,
+    status: () => status,
+    close: async () => {}
+  })
+  const state = { top: 0, gate: Promise.resolve() }
+  hub.useHistory(gatedHistory(state))
+  const member = fakeConnection()
+  await hub.join(member, 'r', null, () => {})
+  for (let offset = 1; offset <= 2; offset++) {
+    state.top = offset
+    hub.deliverStored('r', offset, 'E', frame(offset))
+  }
+  // A gap makes the feed read; the link drops while that read is under way.
+  let release: () => void = () => {}
+  state.gate = new Promise(resolve => { release = resolve })
+  state.top = 4
+  hub.deliverStored('r', 4, 'E', frame(4))
+  hub.linkLost()
+  status = 'reconnecting'
+  release()
+  await new Promise(resolve => setImmediate(resolve))
+  state.top = 6 // stored while the link was down; this instance heard none of it
+  state.gate = Promise.resolve()
+  status = 'connected'
+  hub.linkRestored()
+  await new Promise(resolve => setImmediate(resolve))
+  t.same(member.got, [1, 2, 3, 4, 5, 6], 'the read during the outage did not end the sync; the return read the rest')
+})
+
+t.test('a syncing room keeps a bounded number of waiting messages and reads the rest', async t => {
+  const hub = new Hub()
+  const state = { top: 0, gate: Promise.resolve() }
+  hub.useHistory(gatedHistory(state))
+  const member = fakeConnection()
+  await hub.join(member, 'r', null, () => {})
+  let release: () => void = () => {}
+  state.gate = new Promise(resolve => { release = resolve })
+  const total = MAX_PENDING + 10
+  state.top = 2
+  hub.deliverStored('r', 2, 'E', frame(2)) // a gap: the feed reads (as of 2), and waits
+  state.top = total // the rest is stored meanwhile, and heard while the read waits
+  for (let offset = 3; offset <= total; offset++) hub.deliverStored('r', offset, 'E', frame(offset))
+  release()
+  await new Promise(resolve => setTimeout(resolve, 10))
+  t.equal(member.got.length, total, 'every message once')
+  t.ok(member.got.every((offset, i) => offset === i + 1), 'in order')
 })

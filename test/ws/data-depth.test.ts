@@ -1,7 +1,7 @@
 // The nesting bound of `data` is chat-api's own, so every Node answers a frame the same way
 // (JSON.stringify's stack overflows near 10 000 levels on Node 20 and 24, not at all on 26).
 import t from 'tap'
-import { MAX_DATA_DEPTH } from '../../src/ws/session.js'
+import { MAX_DATA_DEPTH } from '../../src/serialise-data.js'
 import { connect, listen } from '../helper.js'
 
 const nested = (depth: number, inner = '1') => '['.repeat(depth) + inner + ']'.repeat(depth)

@@ -4,6 +4,7 @@
  */
 import t from 'tap'
 import { connect, listen, type Client } from '../helper.js'
+import { AUTH_CONFIG, sign } from '../helpers/auth-tokens.js'
 
 async function joined (client: Client, room: string, extra: object = {}) {
   return client.request({ type: 'join', room, ...extra })
@@ -149,4 +150,10 @@ t.test('HISTORY_SIZE=0: no offsets, history_disabled, a key checked and ignored'
   t.notOk('offset' in ack)
   t.match(await a.request({ type: 'message', room: 'r', data: 1, key: '' }), { code: 'bad_frame' })
   t.match(await a.request({ type: 'history', room: 'r' }), { type: 'error', code: 'history_disabled' })
+})
+
+t.test('HISTORY_SIZE=0 with auth on: a history frame for a room the token may not join is history_disabled, as over HTTP', async (t) => {
+  const { url } = await listen(t, { ...AUTH_CONFIG, HISTORY_SIZE: 0 })
+  const a = await connect(t, `${url}/ws?access_token=${sign({ sub: 'ada', rooms: ['mine'] })}`)
+  t.match(await a.request({ type: 'history', room: 'theirs' }), { type: 'error', code: 'history_disabled' })
 })

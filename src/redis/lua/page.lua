@@ -16,7 +16,8 @@ local last = '+'
 if ARGV[4] ~= '' then
   local below = tonumber(ARGV[4]) - 1
   if below < 1 then return reply end
-  last = tostring(below)
+  -- Above the top it changes nothing, and Lua would print a large one as `1e+14`: no stream id.
+  if below < (top or 0) then last = tostring(below) end
 end
 local entries = redis.call('XREVRANGE', log, last, '-', 'COUNT', ARGV[3])
 for i = #entries, 1, -1 do reply[#reply + 1] = entries[i][2][2] end
