@@ -3,13 +3,13 @@
  * Lua script (src/redis/lua/append.lua), so the order in which instances receive a room's messages
  * is their offset order. Stored frames travel as Buffers both ways: never decoded or parsed here.
  */
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import type { RedisLayout } from '../redis/layout.js'
 import { defineScripts, type ScriptedRedis } from '../redis/scripts.js'
 import type { AppendResult, HistoryStore, PageResult, Position, SinceResult, StoredMessageDraft } from './history-store.js'
 
 export interface RedisHistoryOptions {
-  client: Redis
+  client: Redis | Cluster
   layout: RedisLayout
   size: number
   ttlSec: number

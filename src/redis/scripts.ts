@@ -4,7 +4,7 @@
  * Redis restart). `build` copies the lua folder next to the compiled file.
  */
 import { readFileSync } from 'node:fs'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
 // EVAL scripts cannot include one another: the shared function is prepended to each.
@@ -18,14 +18,17 @@ const SCRIPTS = {
 
 type Reply = Promise<Array<Buffer | number>>
 
-/** The client with the commands defined: numbers of keys are given per call (the key list varies). */
-export interface ScriptedRedis extends Redis {
+/** The commands defined on a client: numbers of keys are given per call (the key list varies). */
+export interface HistoryScripts {
   chatAppendBuffer (numKeys: number, ...args: Array<string | number>): Reply
   chatSinceBuffer (numKeys: number, ...args: Array<string | number>): Reply
   chatPageBuffer (numKeys: number, ...args: Array<string | number>): Reply
 }
 
-export function defineScripts (client: Redis): ScriptedRedis {
+/** On a Cluster, each call goes to the master of its keys' slot (one slot per room: layout.ts). */
+export type ScriptedRedis = (Redis | Cluster) & HistoryScripts
+
+export function defineScripts (client: Redis | Cluster): ScriptedRedis {
   for (const [name, source] of Object.entries(SCRIPTS)) {
     if (!(name in client)) client.defineCommand(name, { lua: source })
   }
