@@ -94,7 +94,10 @@ export function connectRedis (config: Config, name: string): RedisConnection | n
     const cluster = new Cluster(nodes(REDIS_CLUSTER_NODES), {
       redisOptions: { connectionName: common.connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS, maxRetriesPerRequest: FAILOVER_MAX_RETRIES },
       clusterRetryStrategy: retryStrategy,
-      enableAutoPipelining: true,
+      // No auto-pipelining: ioredis 6 batches the history scripts of different rooms on one node
+      // into one pipeline and then refuses it ("All keys in the pipeline should belong to the
+      // same slots allocation group").
+      enableAutoPipelining: false,
       slotsRefreshInterval: SLOTS_REFRESH_MS,
       scaleReads: 'master'
     })
