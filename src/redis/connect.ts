@@ -50,6 +50,14 @@ const SUBSCRIBER: RedisOptions = {
   enableOfflineQueue: false
 }
 
+/**
+ * A client that QUIT ends keeps its failover detector's connections to the sentinels (ioredis 6
+ * drops them on disconnect() only): they would hold the process open and retry forever.
+ */
+function endWholly (client: Redis): Redis {
+  return client.once('end', () => client.disconnect())
+}
+
 /** `host:port,host:port` (checked by the config schema) as ioredis node addresses. */
 function nodes (list: string): Array<{ host: string, port: number }> {
   return list.split(',').map(node => {
@@ -74,12 +82,12 @@ export function connectRedis (config: Config, name: string): RedisConnection | n
     commands,
     layout: redisLayout(REDIS_CHANNEL_PREFIX, 'PUBLISH'),
     // A duplicate follows the same Redis (or asks the same sentinels).
-    subscriptions: (events) => new SingleSubscriptions(commands.duplicate({ ...SUBSCRIBER, connectionName: `${name}:sub` }), events)
+    subscriptions: (events) => new SingleSubscriptions(endWholly(commands.duplicate({ ...SUBSCRIBER, connectionName: `${name}:sub` })), events)
   })
 
   if (REDIS_URL !== undefined) return single('REDIS_URL', 'standalone', new Redis(REDIS_URL, common))
   if (REDIS_SENTINELS !== undefined) {
-    return single('REDIS_SENTINELS', 'sentinel', new Redis({
+    return single('REDIS_SENTINELS', 'sentinel', endWholly(new Redis({
       ...common,
       sentinels: nodes(REDIS_SENTINELS),
       name: REDIS_SENTINEL_NAME,
@@ -88,7 +96,7 @@ export function connectRedis (config: Config, name: string): RedisConnection | n
       // old master's socket happens to fail.
       failoverDetector: true,
       maxRetriesPerRequest: FAILOVER_MAX_RETRIES
-    }))
+    })))
   }
   if (REDIS_CLUSTER_NODES !== undefined) {
     const cluster = new Cluster(nodes(REDIS_CLUSTER_NODES), {
