@@ -109,7 +109,10 @@ export function connectRedis (config: Config, name: string): RedisConnection | n
       slotsRefreshInterval: SLOTS_REFRESH_MS,
       scaleReads: 'master'
     })
-    const layout = redisLayout(REDIS_CHANNEL_PREFIX, 'SPUBLISH')
+    // Bench only (bench/lib/cluster-bench.mjs): room channels on classic pub/sub, to show what
+    // every shard then pays for every message. Not a configuration: the schema does not know it.
+    const classic = process.env.CHAT_API_BENCH_CLASSIC_PUBSUB === '1'
+    const layout = redisLayout(REDIS_CHANNEL_PREFIX, classic ? 'PUBLISH' : 'SPUBLISH')
     return {
       mode: 'cluster',
       variable: 'REDIS_CLUSTER_NODES',
