@@ -102,10 +102,8 @@ export function connectRedis (config: Config, name: string): RedisConnection | n
     const cluster = new Cluster(nodes(REDIS_CLUSTER_NODES), {
       redisOptions: { connectionName: common.connectionName, disconnectTimeout: DISCONNECT_TIMEOUT_MS, maxRetriesPerRequest: FAILOVER_MAX_RETRIES },
       clusterRetryStrategy: retryStrategy,
-      // No auto-pipelining: ioredis 6 batches the history scripts of different rooms on one node
-      // into one pipeline and then refuses it ("All keys in the pipeline should belong to the
-      // same slots allocation group").
-      enableAutoPipelining: false,
+      // Batches per node; the scripts' fixed key counts let it find their slots (scripts.ts).
+      enableAutoPipelining: true,
       slotsRefreshInterval: SLOTS_REFRESH_MS,
       scaleReads: 'master'
     })
