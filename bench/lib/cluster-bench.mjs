@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- --redis cluster`: where the Redis work goes on a Redis Cluster. The same load
- * (two chat-api instances, rooms r0..r11, a fixed message rate) runs three times:
+ * (two chat-api instances, rooms r0..r29, a fixed message rate) runs three times:
  *
  *   one Redis            REDIS_URL, a redis-server of the run's own
  *   cluster, sharded     REDIS_CLUSTER_NODES on a private 3-master cluster (what chat-api does)
@@ -22,8 +22,9 @@ import { redisCpuMs } from './redis.mjs'
 import { startInstances, stopInstances } from './servers.mjs'
 import { median } from './stats.mjs'
 
-const ROOMS = 12
-const MEMBERS = 10
+// r0..r29 hash to 9, 13 and 8 rooms on the three shards: the nearest to even of any count up to 30.
+const ROOMS = 30
+const MEMBERS = 4
 const GRACE_MS = 1000
 
 /** A private cluster of 3 masters (no replicas: only the masters' work is measured). */
