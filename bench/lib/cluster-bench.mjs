@@ -22,7 +22,7 @@ import { redisCpuMs } from './redis.mjs'
 import { startInstances, stopInstances } from './servers.mjs'
 import { median } from './stats.mjs'
 
-// r0..r29 hash to 9, 13 and 8 rooms on the three shards: the nearest to even of any count up to 30.
+// r0..r29 hash to 9, 13 and 8 rooms on the three shards of an even slot split (12 rooms: 3, 6, 3).
 const ROOMS = 30
 const MEMBERS = 4
 const GRACE_MS = 1000
