@@ -7,7 +7,7 @@
 import { test } from 'tap'
 import { connect, eventually, listen, PREFIX } from '../helper.js'
 import { statsOf, uniquePrefix } from '../redis-helper.js'
-import { RedisClusterSet } from '../redis-topologies.js'
+import { RedisClusterSet, type SlotRange } from '../redis-topologies.js'
 import { acrossFailover, offsetsOf, range } from '../helpers/failover-traffic.js'
 import { redisLayout } from '../../src/redis/layout.js'
 
@@ -79,6 +79,30 @@ test('chat-api on a Redis Cluster', async (t) => {
       const classic = await cluster.client(r.master).call('PUBSUB', 'CHANNELS', `${prefix}:room:*`) as string[]
       t.same(classic, [], 'no room on classic pub/sub')
     }
+  })
+
+  await t.test('a room\'s slot migrated to another master: subscriptions follow it, nothing lost', async (t) => {
+    const room = freshRoom(2)
+    const slot = layout.slot(layout.room(room))
+    const from = await cluster.masterOf(slot)
+    const to = (await cluster.slots()).find(r => r.master !== from.master) as SlotRange
+    const source = cluster.client(from.master)
+    const target = cluster.client(to.master)
+    const [sourceId, targetId] = await Promise.all([source.call('CLUSTER', 'MYID'), target.call('CLUSTER', 'MYID')]) as string[]
+    await acrossFailover(t, [a, b], room, async () => {
+      // The steps of `redis-cli --cluster reshard`, for this one slot.
+      await target.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', sourceId)
+      await source.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', targetId)
+      for (;;) {
+        const keys = await source.call('CLUSTER', 'GETKEYSINSLOT', slot, 100) as string[]
+        if (keys.length === 0) break
+        await source.call('MIGRATE', '127.0.0.1', to.master, '', 0, 5000, 'KEYS', ...keys)
+      }
+      for (const r of await cluster.slots()) await cluster.client(r.master).call('CLUSTER', 'SETSLOT', slot, 'NODE', targetId)
+    })
+    t.equal((await cluster.masterOf(slot)).master, to.master, 'the slot is on the other master now')
+    t.same(await target.call('PUBSUB', 'SHARDCHANNELS', layout.room(room)), [layout.room(room)], 'the new owner carries the room')
+    t.same(await source.call('PUBSUB', 'SHARDCHANNELS', layout.room(room)), [], 'the old one no longer does')
   })
 
   await t.test('CLUSTER FAILOVER on a replica: the room moves to the new master, nothing lost', async (t) => {
