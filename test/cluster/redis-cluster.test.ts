@@ -120,10 +120,11 @@ test('chat-api on a Redis Cluster', async (t) => {
   await t.test('a master SIGKILLed: its replica takes over, delivery back within 10 s, offsets contiguous', async (t) => {
     const room = freshRoom(1)
     const before = await cluster.masterOf(layout.slot(layout.room(room)))
-    const { reconnecting } = await acrossFailover(t, [a, b], room, async () => {
+    const { reconnecting, notReady } = await acrossFailover(t, [a, b], room, async () => {
       cluster.kill(before.master)
     })
     t.ok(reconnecting, 'stats said reconnecting while the shard was lost')
+    t.ok(notReady, '/ready said 503 meanwhile')
     t.equal((await cluster.masterOf(layout.slot(layout.room(room)))).master, before.replicas[0], 'the replica is the master now')
     t.equal((await a.app.inject(`${PREFIX}/ready`)).statusCode, 200)
   })

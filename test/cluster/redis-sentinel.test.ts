@@ -40,11 +40,12 @@ test('chat-api behind Redis Sentinel', async (t) => {
   })
 
   await t.test('the master SIGKILLed: both connections follow the promoted replica, nothing lost', async (t) => {
-    const { reconnecting } = await acrossFailover(t, [a, b], 'failover', async () => {
+    const { reconnecting, notReady } = await acrossFailover(t, [a, b], 'failover', async () => {
       sentinel.kill(sentinel.master)
       await eventually(async () => await sentinel.currentMaster() === sentinel.replica, 10000)
     })
     t.ok(reconnecting, 'stats said reconnecting while the master was gone')
+    t.ok(notReady, '/ready said 503 meanwhile')
     for (const app of [a, b]) {
       const named = await clientsNamed(sentinel.client(sentinel.replica), (await statsOf(app.app)).instanceId)
       t.same(named.map(c => c.name.split(':').pop()).sort(), ['pub', 'sub'], 'publisher and subscriber on the new master')

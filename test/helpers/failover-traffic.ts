@@ -6,7 +6,7 @@
  * sent.
  */
 import type { Test } from 'tap'
-import { connect, eventually, type Client, type listen } from '../helper.js'
+import { connect, eventually, PREFIX, type Client, type listen } from '../helper.js'
 import { statsOf } from '../redis-helper.js'
 
 type App = Awaited<ReturnType<typeof listen>>
@@ -57,19 +57,21 @@ export const FAILOVER_DEADLINE_MS = 10000
 /**
  * Senders and members on both instances in `room` while `fail` runs: delivery must be back within
  * FAILOVER_DEADLINE_MS, and every member get 1..N (every ack) once, in order. Says whether the
- * first instance's stats said `reconnecting` meanwhile.
+ * first instance's stats said `reconnecting`, and its `/ready` 503, meanwhile.
  */
-export async function acrossFailover (t: Test, [a, b]: App[], room: string, fail: () => Promise<void>): Promise<{ reconnecting: boolean }> {
+export async function acrossFailover (t: Test, [a, b]: App[], room: string, fail: () => Promise<void>): Promise<{ reconnecting: boolean, notReady: boolean }> {
   const senders = [await connect(t, `${a.url}/ws/${room}`), await connect(t, `${b.url}/ws/${room}`)]
   const members = [await connect(t, `${a.url}/ws/${room}`), await connect(t, `${b.url}/ws/${room}`)]
   const traffic = startTraffic(senders, room, room)
   await eventually(() => traffic.acked >= 20, FAILOVER_DEADLINE_MS)
   // Polls A's stats through the failover: a lost link must show as `reconnecting`.
   let reconnecting = false
+  let notReady = false
   const polling = { on: true }
   const poll = (async () => {
     while (polling.on) {
       if ((await statsOf(a.app)).redis === 'reconnecting') reconnecting = true
+      if ((await a.app.inject(`${PREFIX}/ready`)).statusCode === 503) notReady = true
       await new Promise(resolve => setTimeout(resolve, 20))
     }
   })()
@@ -93,5 +95,5 @@ export async function acrossFailover (t: Test, [a, b]: App[], room: string, fail
       t.same(own, range(0, own.length - 1), `sender ${s}'s messages in the order sent`)
     }
   }
-  return { reconnecting }
+  return { reconnecting, notReady }
 }
