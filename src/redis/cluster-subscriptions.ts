@@ -69,7 +69,7 @@ export class ClusterSubscriptions implements Subscriptions {
   async remove (channel: string): Promise<void> {
     this.homeless.delete(channel)
     for (const link of this.links.values()) {
-      if ([...link.holds()].includes(channel)) await link.remove(channel)
+      if (link.has(channel)) await link.remove(channel)
     }
     this.update()
   }

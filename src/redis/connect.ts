@@ -11,10 +11,7 @@ import { ClusterSubscriptions } from './cluster-subscriptions.js'
 import { redisLayout, type RedisLayout } from './layout.js'
 import { SingleSubscriptions, type SubscriptionEvents, type Subscriptions } from './subscriptions.js'
 
-export type RedisMode = 'standalone' | 'sentinel' | 'cluster'
-
 export interface RedisConnection {
-  readonly mode: RedisMode
   /** The variable that chose the mode, for messages an operator reads. */
   readonly variable: 'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_CLUSTER_NODES'
   /** Connecting already; ready once `ready` is emitted. */
@@ -39,11 +36,11 @@ const FAILOVER_MAX_RETRIES = 2
 const SLOTS_REFRESH_MS = 1000
 
 /** ioredis retries forever; the delay doubles from 100 ms up to a cap low enough to find a returning Redis quickly. */
-export function retryStrategy (times: number): number {
+function retryStrategy (times: number): number {
   return Math.min(50 * 2 ** Math.min(times, 10), RETRY_MAX_DELAY_MS) + Math.floor(Math.random() * 50)
 }
 
-/** The broker resubscribes on `ready` itself and must never wait on an offline queue. */
+/** A subscriber link resubscribes on `ready` itself (subscriber-link.ts) and must never wait on an offline queue. */
 const SUBSCRIBER: RedisOptions = {
   autoResubscribe: false,
   autoResendUnfulfilledCommands: false,
@@ -76,8 +73,7 @@ export function connectRedis (config: Config, name: string): RedisConnection | n
     // Every history script of a turn goes out in one write instead of a round trip each.
     enableAutoPipelining: true
   }
-  const single = (variable: RedisConnection['variable'], mode: RedisMode, commands: Redis): RedisConnection => ({
-    mode,
+  const single = (variable: RedisConnection['variable'], commands: Redis): RedisConnection => ({
     variable,
     commands,
     layout: redisLayout(REDIS_CHANNEL_PREFIX, 'PUBLISH'),
@@ -85,9 +81,9 @@ export function connectRedis (config: Config, name: string): RedisConnection | n
     subscriptions: (events) => new SingleSubscriptions(endWholly(commands.duplicate({ ...SUBSCRIBER, connectionName: `${name}:sub` })), events)
   })
 
-  if (REDIS_URL !== undefined) return single('REDIS_URL', 'standalone', new Redis(REDIS_URL, common))
+  if (REDIS_URL !== undefined) return single('REDIS_URL', new Redis(REDIS_URL, common))
   if (REDIS_SENTINELS !== undefined) {
-    return single('REDIS_SENTINELS', 'sentinel', endWholly(new Redis({
+    return single('REDIS_SENTINELS', endWholly(new Redis({
       ...common,
       sentinels: nodes(REDIS_SENTINELS),
       name: REDIS_SENTINEL_NAME,
@@ -112,7 +108,6 @@ export function connectRedis (config: Config, name: string): RedisConnection | n
     const classic = process.env.CHAT_API_BENCH_CLASSIC_PUBSUB === '1'
     const layout = redisLayout(REDIS_CHANNEL_PREFIX, classic ? 'PUBLISH' : 'SPUBLISH')
     return {
-      mode: 'cluster',
       variable: 'REDIS_CLUSTER_NODES',
       commands: cluster,
       layout,

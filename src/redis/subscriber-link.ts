@@ -67,6 +67,10 @@ export class SubscriberLink {
     return this.channels.values()
   }
 
+  has (channel: string): boolean {
+    return this.channels.has(channel)
+  }
+
   /** Resolves true once subscribed, false when refused or lost; at once while not connected. */
   async add (channel: string): Promise<boolean> {
     this.channels.add(channel)
