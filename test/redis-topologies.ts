@@ -45,6 +45,14 @@ class Processes {
 
   constructor (t: Teardown) {
     t.teardown(() => this.stopAll())
+    // A test process that exits before its teardown ran (a crash, a timeout) must not leave
+    // orphaned servers behind: kill is synchronous, so it works in an `exit` listener.
+    process.once('exit', this.killNow)
+  }
+
+  private readonly killNow = (): void => {
+    for (const child of this.byPort.values()) child.kill('SIGKILL')
+    rmSync(this.dir, { recursive: true, force: true })
   }
 
   /** A client to one node, disconnected at teardown. */
@@ -60,6 +68,7 @@ class Processes {
   }
 
   private async stopAll (): Promise<void> {
+    process.off('exit', this.killNow)
     for (const client of this.clients) client.disconnect()
     await Promise.all([...this.byPort.values()].map(async child => {
       if (child.exitCode !== null || child.signalCode !== null) return
