@@ -9,10 +9,13 @@
  *   npm run bench -- --rounds 1 --targets floor,socketio --idle 2000
  *   npm run bench -- --profile             # chat-api alone under --cpu-prof, top functions printed
  *   npm run bench -- --targets floor,chat-api,chat-api-nometrics --idle 0   # metrics on vs off
+ *   npm run bench -- --redis cluster --rounds 1   # Redis CPU per shard: one Redis vs a 3-master cluster
  *
  * Only 127.0.0.1 is used; every load is bounded in count and time; every process is stopped.
  */
 import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -24,6 +27,7 @@ import { ROOT, TARGETS } from './lib/targets.mjs'
 import { median } from './lib/stats.mjs'
 import { writeReport } from './lib/report.mjs'
 import { profileChatApi } from './lib/profile.mjs'
+import { clusterBench } from './lib/cluster-bench.mjs'
 
 const { values: opts } = parseArgs({
   options: {
@@ -34,6 +38,10 @@ const { values: opts } = parseArgs({
     idle: { type: 'string', default: '10000' },
     'skip-build': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    /** `single` (the comparison of targets) or `cluster` (bench/lib/cluster-bench.mjs). */
+    redis: { type: 'string', default: 'single' },
+    /** Message rate of the `--redis cluster` steps. */
+    rate: { type: 'string', default: '1000' },
     'sio-client': { type: 'string', default: 'official' },
     out: { type: 'string' }
   }
@@ -49,6 +57,7 @@ const GRACE_MS = 1000
 const MIN_DELIVERED = 0.95
 const MAX_P99_MS = 100
 const MAX_STEPS = 20
+if (!['single', 'cluster'].includes(opts.redis)) throw new Error('--redis is "single" or "cluster"')
 if (!['official', 'raw'].includes(opts['sio-client'])) throw new Error('--sio-client is "official" (socket.io-client) or "raw"')
 /** The load generator's client for a target; `--sio-client raw` swaps socket.io-client for a bare one. */
 const protocolOf = (name) => name === 'socketio' && opts['sio-client'] === 'raw' ? 'sio-raw' : TARGETS[name].protocol
@@ -253,6 +262,17 @@ async function main () {
   const lg = startLoadgen()
   try {
     if (opts.profile) return await profileChatApi({ lg, redisUrl: redis.url, runId, measuredStep, ramp, log })
+    if (opts.redis === 'cluster') {
+      const { results, markdown } = await clusterBench({ lg, log, single: redis, runId, rate: Number(opts.rate), stepMs: STEP_MS, rounds: ROUNDS })
+      const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`
+      const report = `${markdown}\n\nMachine: ${host.nproc} cores (${host.cpuModel}), load average ${host.loadAverage} at the start, Node ${host.node}. Command: \`${command}\`.\n`
+      console.log(report)
+      const file = opts.out ?? join(ROOT, 'bench/results', `${new Date().toISOString().slice(0, 10)}-cluster`)
+      writeFileSync(`${file}.md`, report)
+      writeFileSync(`${file}.json`, JSON.stringify({ date: new Date().toISOString(), command, machine: host, results }, null, 2))
+      log(`wrote ${file}.md and .json`)
+      return
+    }
     const fan = await fanout(lg, redis.url)
     const idleResults = IDLE_SOCKETS > 0 ? await idle(lg, redis.url) : null
     const results = {

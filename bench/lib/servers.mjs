@@ -5,11 +5,11 @@ import { command, ROOT } from './targets.mjs'
 import { freePort, rssKb, start, stop, waitForPort } from './proc.mjs'
 
 /** Starts `count` instances of `name` on free ports; resolves once all listen. */
-export async function startInstances (name, count, { redisUrl, prefix, nodeFlags }) {
+export async function startInstances (name, count, { redisUrl, redisEnv, prefix, nodeFlags }) {
   const instances = []
   for (let i = 0; i < count; i++) {
     const port = await freePort()
-    const [cmd, args, env] = command(name, { port, redisUrl, prefix, nodeFlags })
+    const [cmd, args, env] = command(name, { port, redisUrl, redisEnv, prefix, nodeFlags })
     const child = start(`${name}#${i}`, cmd, args, { env, ipc: true, cwd: ROOT })
     instances.push({ child, port, pid: child.pid })
   }
