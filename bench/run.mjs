@@ -12,10 +12,13 @@
  *   npm run bench -- --soak                # 10 minutes of churn against chat-api: heap and fds
  *   npm run bench -- --profile --shape small-rooms   # chat-api under --cpu-prof, top functions
  *   npm run bench -- --targets floor,chat-api,chat-api-nometrics --scenarios fanout   # metrics on vs off
+ *   npm run bench -- --redis cluster --rounds 1   # Redis CPU per shard: one Redis vs a 3-master cluster
  *
  * Only loopback addresses are used; every load is bounded in count and time; every process is stopped.
  */
 import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { findOrStartRedis } from './lib/redis.mjs'
@@ -30,6 +33,7 @@ import { SHAPES, fanoutScenario } from './scenarios/fanout.mjs'
 import { idleScenario } from './scenarios/idle.mjs'
 import { churnScenario } from './scenarios/churn.mjs'
 import { soakScenario } from './scenarios/soak.mjs'
+import { clusterBench } from './lib/cluster-bench.mjs'
 
 const SCENARIOS = ['fanout', 'small-rooms', 'churn', 'idle']
 const { values: opts } = parseArgs({
@@ -48,6 +52,10 @@ const { values: opts } = parseArgs({
     shape: { type: 'string', default: 'fanout' },
     'skip-build': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
+    /** `single` (the comparison of targets) or `cluster` (bench/lib/cluster-bench.mjs). */
+    redis: { type: 'string', default: 'single' },
+    /** Message rate of the `--redis cluster` steps. */
+    rate: { type: 'string', default: '1000' },
     'sio-client': { type: 'string', default: 'official' },
     out: { type: 'string' }
   }
@@ -55,6 +63,7 @@ const { values: opts } = parseArgs({
 const ROUNDS = Number(opts.rounds)
 const NAMES = opts.targets.split(',')
 const WANTED = opts.scenarios.split(',')
+if (!['single', 'cluster'].includes(opts.redis)) throw new Error('--redis is "single" or "cluster"')
 if (!['official', 'raw'].includes(opts['sio-client'])) throw new Error('--sio-client is "official" (socket.io-client) or "raw"')
 for (const name of NAMES) if (!TARGETS[name]) throw new Error(`unknown target "${name}" (${Object.keys(TARGETS).join(', ')})`)
 for (const key of WANTED) if (!SCENARIOS.includes(key)) throw new Error(`unknown scenario "${key}" (${SCENARIOS.join(', ')})`)
@@ -135,6 +144,17 @@ async function main () {
     if (opts.profile) {
       const shape = { key: opts.shape, ...SHAPES[opts.shape], ...(opts.shape === 'small-rooms' ? { rooms: size.smallRooms } : {}) }
       return await profileChatApi(run, shape)
+    }
+    if (opts.redis === 'cluster') {
+      const { results, markdown } = await clusterBench({ lg, log, single: redis, runId, rate: Number(opts.rate), stepMs: run.stepMs, rounds: ROUNDS })
+      const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`
+      const report = `${markdown}\n\nMachine: ${host.nproc} cores (${host.cpuModel}), load average ${host.loadAverage} at the start, Node ${host.node}. Command: \`${command}\`.\n`
+      console.log(report)
+      const file = opts.out ?? join(ROOT, 'bench/results', `${new Date().toISOString().slice(0, 10)}-cluster`)
+      writeFileSync(`${file}.md`, report)
+      writeFileSync(`${file}.json`, JSON.stringify({ date: new Date().toISOString(), command, machine: host, results }, null, 2))
+      log(`wrote ${file}.md and .json`)
+      return
     }
     const scenarios = {}
     if (opts.soak) {

@@ -5,12 +5,15 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { command, ROOT } from './targets.mjs'
 import { freePort, rssKb, start, stop, waitForPort } from './proc.mjs'
 
-/** Starts `count` instances of `name` on free ports (`env` added to the target's); resolves once all listen. */
-export async function startInstances (name, count, { redisUrl, prefix, nodeFlags, env: extraEnv = {} }) {
+/**
+ * Starts `count` instances of `name` on free ports; resolves once all listen. `redisEnv` replaces
+ * REDIS_URL (a cluster, say); `env` is added to the target's.
+ */
+export async function startInstances (name, count, { redisUrl, redisEnv, prefix, nodeFlags, env: extraEnv = {} }) {
   const instances = []
   for (let i = 0; i < count; i++) {
     const port = await freePort()
-    const [cmd, args, targetEnv] = command(name, { port, redisUrl, prefix, nodeFlags })
+    const [cmd, args, targetEnv] = command(name, { port, redisUrl, redisEnv, prefix, nodeFlags })
     const env = { ...targetEnv, ...extraEnv }
     const child = start(`${name}#${i}`, cmd, args, { env, ipc: true, cwd: ROOT })
     instances.push({ child, port, pid: child.pid })

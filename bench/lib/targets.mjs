@@ -52,12 +52,12 @@ export const TARGETS = {
   }
 }
 
-/** [command, args, env] for one instance of `name`. */
-export function command (name, { port, redisUrl, prefix, nodeFlags = [] }) {
+/** [command, args, env] for one instance of `name`; `redisEnv` replaces REDIS_URL (a cluster, say). */
+export function command (name, { port, redisUrl, redisEnv = { REDIS_URL: redisUrl }, prefix, nodeFlags = [] }) {
   const target = TARGETS[name]
   return [
     process.execPath,
     ['--expose-gc', '--import', PRELOAD, ...nodeFlags, target.script],
-    { ...target.env, PORT: String(port), REDIS_URL: redisUrl, REDIS_CHANNEL_PREFIX: prefix, NODE_ENV: 'production' }
+    { ...target.env, PORT: String(port), ...redisEnv, REDIS_CHANNEL_PREFIX: prefix, NODE_ENV: 'production' }
   ]
 }

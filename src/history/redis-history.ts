@@ -3,13 +3,13 @@
  * Lua script (src/redis/lua/append.lua), so the order in which instances receive a room's messages
  * is their offset order. Stored frames travel as Buffers both ways: never decoded or parsed here.
  */
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import type { RedisLayout } from '../redis/layout.js'
 import { defineScripts, type ScriptedRedis } from '../redis/scripts.js'
 import type { AppendResult, HistoryStore, PageResult, Position, SinceResult, StoredMessageDraft } from './history-store.js'
 
 export interface RedisHistoryOptions {
-  client: Redis
+  client: Redis | Cluster
   layout: RedisLayout
   size: number
   ttlSec: number
@@ -38,10 +38,12 @@ export class RedisHistory implements HistoryStore {
 
   async append (draft: StoredMessageDraft): Promise<AppendResult> {
     const { room, key } = draft
-    const keys = [this.layout.meta(room), this.layout.log(room)]
-    if (key !== undefined) keys.push(this.layout.messageKey(room, key))
-    const reply = await this.client.chatAppendBuffer(keys.length, ...keys,
-      this.size, this.ttlSec, draft.messageId, draft.frameHead, this.layout.room(room), this.layout.roomPublish)
+    const args = [this.size, this.ttlSec, draft.messageId, draft.frameHead, this.layout.room(room), this.layout.roomPublish]
+    const meta = this.layout.meta(room)
+    const log = this.layout.log(room)
+    const reply = key === undefined
+      ? await this.client.chatAppendBuffer(meta, log, ...args)
+      : await this.client.chatAppendKeyedBuffer(meta, log, this.layout.messageKey(room, key), ...args)
     return {
       stored: reply[0] === 1,
       messageId: String(reply[1]),
@@ -51,7 +53,7 @@ export class RedisHistory implements HistoryStore {
   }
 
   async since (room: string, from: Position | null): Promise<SinceResult> {
-    const reply = await this.client.chatSinceBuffer(2, this.layout.meta(room), this.layout.log(room),
+    const reply = await this.client.chatSinceBuffer(this.layout.meta(room), this.layout.log(room),
       this.newEpoch(), this.ttlSec, from === null ? '' : from.offset, from === null ? '' : from.epoch)
     return {
       position: { epoch: String(reply[0]), offset: Number(reply[1]) },
@@ -61,7 +63,7 @@ export class RedisHistory implements HistoryStore {
   }
 
   async page (room: string, limit: number, before: number | null): Promise<PageResult> {
-    const reply = await this.client.chatPageBuffer(2, this.layout.meta(room), this.layout.log(room),
+    const reply = await this.client.chatPageBuffer(this.layout.meta(room), this.layout.log(room),
       this.newEpoch(), this.ttlSec, limit, before ?? '')
     return { position: { epoch: String(reply[0]), offset: Number(reply[1]) }, messages: reply.slice(2) as Buffer[] }
   }

@@ -1,49 +1,45 @@
 /**
- * Connects the hub to the other instances through Redis pub/sub: a publishing connection and a
- * dedicated subscriber (a subscribed connection can do nothing else).
+ * Connects the hub to the other instances through Redis pub/sub: a command connection that
+ * publishes, and subscriptions (one connection, or one per shard of a cluster) that hear the
+ * others. Which Redis mode this is stays below (src/redis/connect.ts): the broker publishes room
+ * channels with the layout's command and holds channels through `Subscriptions`.
  *
- * Subscriptions are ours, not ioredis's (`autoResubscribe: false`): on every subscriber `ready`
- * we subscribe the global channel plus each room that has local members right now, so a room
- * joined while Redis was down is covered when it returns, and a room left meanwhile is not.
- * SUBSCRIBE/UNSUBSCRIBE of one connection run in the order sent, so join/leave/join races settle
- * on the hub's last word.
+ * The subscriptions keep the channels wanted (the global ones, plus each room that has local
+ * members right now) and subscribe them again whenever a connection comes back; whenever some are
+ * not heard the hub's rooms are told (`linkLost`), and once all are heard again they re-read what
+ * they missed from the history (`linkRestored`).
  */
 import type { FastifyBaseLogger } from 'fastify'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import type { Broker, BrokerStatus } from './broker.js'
 import type { Hub } from './hub.js'
 import type { RedisLayout } from '../redis/layout.js'
+import type { SubscriptionEvents, Subscriptions } from '../redis/subscriptions.js'
 import { isStoredPayload, openStoredPayload } from '../redis/stored-payload.js'
 import { EnvelopeCodec, OWN_ECHO } from './redis-envelope.js'
-import { quitWithTimeout } from './redis-quit.js'
 
 export interface RedisBrokerOptions {
-  hub: Pick<Hub, 'instanceId' | 'deliverRoom' | 'deliverAll' | 'deliverStored' | 'roomNames' | 'linkLost' | 'linkRestored' | 'onControl' | 'observer'>
-  publisher: Redis
-  /** Made with `autoResubscribe: false` and `enableOfflineQueue: false`; owned (and quit) by the broker. */
-  subscriber: Redis
+  hub: Pick<Hub, 'instanceId' | 'deliverRoom' | 'deliverAll' | 'deliverStored' | 'linkLost' | 'linkRestored' | 'onControl' | 'observer'>
+  publisher: Redis | Cluster
+  /** Makes the subscriptions, owned (and closed) by the broker, given the broker's handlers. */
+  subscriptions: (events: SubscriptionEvents) => Subscriptions
   layout: RedisLayout
   log: FastifyBaseLogger
-  /** Bound of the subscriber's QUIT at close. */
+  /** Bound of each subscriber's QUIT at close. */
   quitTimeoutMs: number
+  /** The variable that configured Redis, for the start-up error. */
+  variable: string
 }
 
 export class RedisBroker implements Broker {
   private readonly hub: RedisBrokerOptions['hub']
-  private readonly publisher: Redis
-  private readonly subscriber: Redis
+  private readonly publisher: Redis | Cluster
+  private readonly subscriptions: Subscriptions
   private readonly channels: RedisLayout
   private readonly codec: EnvelopeCodec
   private readonly log: FastifyBaseLogger
   private readonly quitTimeoutMs: number
-  /** The subscriber is connected: room (un)subscriptions go to Redis now. */
-  private live = false
-  /** Every channel the hub needs was subscribed on the current connection. */
-  private synced = false
-  /** Counts subscriber connections lost, so a late answer from a lost one is recognised. */
-  private epoch = 0
-  /** Releases the callers of (un)subscribe commands that a lost connection will never answer. */
-  private readonly unanswered = new Set<(answered?: boolean) => void>()
+  private readonly variable: string
   private closed = false
   private closing: Promise<void> | null = null
   private readonly syncWaiters = new Set<() => void>()
@@ -53,27 +49,32 @@ export class RedisBroker implements Broker {
   constructor (opts: RedisBrokerOptions) {
     this.hub = opts.hub
     this.publisher = opts.publisher
-    this.subscriber = opts.subscriber
     this.channels = opts.layout
     this.codec = new EnvelopeCodec(opts.hub.instanceId)
     this.log = opts.log
     this.quitTimeoutMs = opts.quitTimeoutMs
+    this.variable = opts.variable
 
-    this.subscriber.on('messageBuffer', (channel: Buffer, payload: Buffer) => this.receive(channel, payload))
-    this.subscriber.on('ready', () => this.resubscribe())
-    this.subscriber.on('close', () => this.subscriberLost())
     this.publisher.on('ready', () => {
       this.log.info('redis publisher connected')
       // The history is readable again: rooms that wait for it catch up (they also need `synced`).
-      if (this.synced) this.hub.linkRestored()
+      if (this.subscriptions.synced) this.hub.linkRestored()
     })
-    for (const client of [this.publisher, this.subscriber]) client.on('error', (err: Error) => this.logError(err))
-    if (this.subscriber.status === 'ready') this.resubscribe()
+    this.publisher.on('error', (err: Error) => this.logError(err))
+    this.subscriptions = opts.subscriptions({
+      message: (channel, payload) => this.receive(channel, payload),
+      lost: () => this.linkLost(),
+      synced: () => this.synced(),
+      error: (err) => this.logError(err),
+      failed: (err, channel, what) => this.log.warn({ err, channel }, `redis ${what} failed`)
+    })
+    // Rooms are added as members join; the global channels are wanted for good.
+    for (const channel of [this.channels.all, this.channels.control]) this.subscriptions.add(channel).catch(() => {})
   }
 
-  /** Resolves once the first subscription is in place; rejects after `timeoutMs`. */
+  /** Resolves once the first subscriptions are in place; rejects after `timeoutMs`. */
   waitSynced (timeoutMs: number): Promise<void> {
-    if (this.synced) return Promise.resolve()
+    if (this.subscriptions.synced) return Promise.resolve()
     return new Promise((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer)
@@ -82,25 +83,27 @@ export class RedisBroker implements Broker {
       }
       const timer = setTimeout(() => {
         this.syncWaiters.delete(done)
-        reject(new Error(`REDIS_URL: the Redis subscriber connection was not ready within ${timeoutMs} ms`))
+        reject(new Error(`${this.variable}: the Redis subscriber connection was not ready within ${timeoutMs} ms`))
       }, timeoutMs)
       this.syncWaiters.add(done)
     })
   }
 
+  /** Resolves once subscribed, or at once while not connected (the next `ready` subscribes it). */
   async subscribeRoom (room: string): Promise<void> {
-    // Not connected: resolve now, the next `ready` subscribes every room that has members.
-    if (!this.live) return
-    await this.settled(this.subscriber.subscribe(this.channels.room(room)), 'subscribe', room)
+    await this.subscriptions.add(this.channels.room(room))
   }
 
   async unsubscribeRoom (room: string): Promise<void> {
-    if (!this.live) return
-    await this.settled(this.subscriber.unsubscribe(this.channels.room(room)), 'unsubscribe', room)
+    await this.subscriptions.remove(this.channels.room(room))
   }
 
   publishRoom (room: string, frame: Buffer): void {
-    this.publish(this.channels.room(room), frame)
+    const channel = this.channels.room(room)
+    if (!this.canPublish()) return
+    const sealed = this.codec.seal(frame)
+    const sent = this.channels.roomPublish === 'SPUBLISH' ? this.publisher.spublish(channel, sealed) : this.publisher.publish(channel, sealed)
+    sent.catch(this.onPublishError)
   }
 
   publishAll (frame: Buffer): void {
@@ -114,24 +117,26 @@ export class RedisBroker implements Broker {
   }
 
   status (): BrokerStatus {
-    return this.synced && this.publisher.status === 'ready' ? 'connected' : 'reconnecting'
+    return this.subscriptions.synced && this.publisher.status === 'ready' ? 'connected' : 'reconnecting'
   }
 
-  /** Quits the subscriber (the publisher belongs to @fastify/redis). Idempotent. */
+  /** Quits the subscribers (the publisher belongs to @fastify/redis). Idempotent. */
   close (): Promise<void> {
     if (this.closing === null) {
       this.closed = true
-      this.subscriberLost()
-      this.closing = quitWithTimeout(this.subscriber, this.quitTimeoutMs)
+      this.closing = this.subscriptions.close(this.quitTimeoutMs)
     }
     return this.closing
   }
 
   // Delivery across instances is at most once: while the publisher is not connected the frame is
   // dropped (local members already have it) instead of piling up in an offline queue.
+  private canPublish (): boolean {
+    return !this.closed && this.publisher.status === 'ready'
+  }
+
   private publish (channel: string, frame: Buffer): void {
-    if (this.closed || this.publisher.status !== 'ready') return
-    this.publisher.publish(channel, this.codec.seal(frame)).catch(this.onPublishError)
+    if (this.canPublish()) this.publisher.publish(channel, this.codec.seal(frame)).catch(this.onPublishError)
   }
 
   private readonly onPublishError = (err: Error): void => {
@@ -167,54 +172,21 @@ export class RedisBroker implements Broker {
     this.hub.deliverStored(room, stored.offset, stored.epoch, stored.frame)
   }
 
-  private resubscribe (): void {
-    if (this.closed || this.live) return
-    this.live = true
+  /** Every wanted channel is heard (again). */
+  private synced (): void {
+    if (this.closed) return
     this.lastError = null
-    const epoch = this.epoch
-    const channels = [this.channels.all, this.channels.control]
-    for (const room of this.hub.roomNames()) channels.push(this.channels.room(room))
-    this.settled(this.subscriber.subscribe(...channels), 'subscribe', null).then(subscribed => {
-      // Lost again before Redis answered, or refused (an ACL without channel rights, say): not
-      // synced, so stats say reconnecting, /ready is 503 and a booting instance fails to start.
-      if (this.epoch !== epoch || !subscribed) return
-      this.synced = true
-      if (this.everSynced) this.hub.observer?.redisReconnected()
-      this.everSynced = true
-      this.log.info({ rooms: channels.length - 2 }, 'redis subscriber connected')
-      for (const waiter of this.syncWaiters) waiter()
-      // Messages published while the link was down were not heard: each room catches up.
-      this.hub.linkRestored()
-    })
+    if (this.everSynced) this.hub.observer?.redisReconnected()
+    this.everSynced = true
+    this.log.info('redis subscriptions in place')
+    for (const waiter of this.syncWaiters) waiter()
+    // Messages published while a channel was not heard were missed: each room catches up.
+    this.hub.linkRestored()
   }
 
-  private subscriberLost (): void {
-    if (this.live && !this.closed) this.log.warn('redis subscriber disconnected; resubscribing when Redis is back')
-    if (this.live) this.hub.linkLost()
-    this.live = false
-    this.synced = false
-    this.epoch++
-    for (const release of this.unanswered) release()
-  }
-
-  /**
-   * A (un)subscribe on a connection that drops is never answered (`autoResendUnfulfilledCommands`
-   * is off: the next `ready` redoes the lot), so each waits for its reply or the loss, whichever
-   * comes first. A joiner is never left waiting on Redis.
-   */
-  private settled (command: Promise<unknown>, what: string, room: string | null): Promise<boolean> {
-    return new Promise(resolve => {
-      /** `answered`: Redis accepted the command; false when it refused it or the link dropped. */
-      const release = (answered = false): void => {
-        this.unanswered.delete(release)
-        resolve(answered)
-      }
-      this.unanswered.add(release)
-      command.then(() => release(true), (err: Error) => {
-        this.log.warn({ err, room }, `redis ${what} failed`)
-        release()
-      })
-    })
+  private linkLost (): void {
+    if (!this.closed) this.log.warn('redis subscriber disconnected; resubscribing when Redis is back')
+    this.hub.linkLost()
   }
 
   // ioredis reports each failed reconnect; one line per kind of failure is enough.

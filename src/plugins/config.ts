@@ -15,11 +15,18 @@ declare module 'fastify' {
   }
 }
 
+const HOST_PORT_LIST = '^[^,\\s:]+:[0-9]{1,5}(,[^,\\s:]+:[0-9]{1,5})*$'
+
 export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  /** A Redis Cluster (sharded pub/sub) instead of REDIS_URL: some of its nodes, `host:port,...`. */
+  REDIS_CLUSTER_NODES: Type.Optional(Type.String({ pattern: HOST_PORT_LIST })),
+  /** Sentinels that name the Redis master instead of REDIS_URL, `host:port,...`. */
+  REDIS_SENTINELS: Type.Optional(Type.String({ pattern: HOST_PORT_LIST })),
+  REDIS_SENTINEL_NAME: Type.String({ minLength: 1, default: 'mymaster' }),
   REDIS_CHANNEL_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', default: 'chat-api' }),
   AUTH_ENABLED: Type.Boolean({ default: false }),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
@@ -66,11 +73,25 @@ export interface ConfigPluginOptions {
  * variable) before it builds anything. Throws `env/PORT must be integer`-style errors.
  */
 export function loadConfig (opts: ConfigPluginOptions = {}): Config {
-  return envSchema<Config>(envSchemaOptions(opts))
+  return checkRedisMode(envSchema<Config>(envSchemaOptions(opts)))
+}
+
+/** The variables that each pick a way to reach Redis; at most one may be set. */
+export const REDIS_MODE_VARIABLES = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const
+
+/** JSON Schema cannot say which two conflict in words an operator reads, so this check does. */
+function checkRedisMode (config: Config): Config {
+  const set = REDIS_MODE_VARIABLES.filter(name => config[name] !== undefined)
+  if (set.length > 1) {
+    throw new Error(`env: ${set.join(' and ')} are set together; set at most one of ${REDIS_MODE_VARIABLES.join(', ')}`)
+  }
+  return config
 }
 
 const configPlugin: FastifyPluginAsync<ConfigPluginOptions> = async (fastify, opts) => {
   await fastify.register(fastifyEnv, envSchemaOptions(opts))
+  await fastify.after()
+  checkRedisMode(fastify.config)
 }
 
 // env-schema sets `additionalProperties` on the schema it is given: each call gets its own copy.

@@ -21,8 +21,9 @@ const hubPlugin: FastifyPluginAsync = async (fastify) => {
   const hub = new Hub(fastify.log)
   fastify.decorate('hub', hub)
   // With Redis, the redis plugin puts the shared history in place instead.
-  const { HISTORY_SIZE, HISTORY_TTL_SEC, REDIS_URL } = fastify.config
-  if (HISTORY_SIZE > 0 && REDIS_URL === undefined) {
+  const { HISTORY_SIZE, HISTORY_TTL_SEC, REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES } = fastify.config
+  const redis = REDIS_URL ?? REDIS_SENTINELS ?? REDIS_CLUSTER_NODES
+  if (HISTORY_SIZE > 0 && redis === undefined) {
     hub.useHistory(new MemoryHistory({
       size: HISTORY_SIZE,
       ttlSec: HISTORY_TTL_SEC,

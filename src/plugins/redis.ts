@@ -1,74 +1,50 @@
 /**
- * Cross-instance fan-out through Redis pub/sub, when REDIS_URL is set (unset: the hub's in-process
- * broker stays and nothing here runs).
+ * Cross-instance fan-out through Redis pub/sub, when one of REDIS_URL, REDIS_SENTINELS or
+ * REDIS_CLUSTER_NODES is set (none: the hub's in-process broker stays and nothing here runs).
+ * src/redis/connect.ts makes the connections of the mode; this plugin wires them to the hub.
  *
- * The publisher comes from @fastify/redis under the `chatApi` namespace (`fastify.redis.chatApi`),
- * so a host app that has its own `fastify.redis` keeps it. @fastify/redis waits for `ready` at
- * boot: a Redis unreachable at start-up fails start-up once Fastify's `pluginTimeout` (10 s by
- * default) runs out. Later outages are ridden out by reconnecting; see RedisBroker.
+ * The command connection is registered with @fastify/redis under the `chatApi` namespace
+ * (`fastify.redis.chatApi`: an ioredis Cluster in cluster mode), so a host app that has its own
+ * `fastify.redis` keeps it. @fastify/redis waits for `ready` at boot: a Redis unreachable at
+ * start-up fails start-up once Fastify's `pluginTimeout` (10 s by default) runs out. Later outages
+ * are ridden out by reconnecting; see RedisBroker.
  * @see https://github.com/fastify/fastify-redis
  */
 import fp from 'fastify-plugin'
 import fastifyRedis from '@fastify/redis'
 import type { FastifyPluginAsync } from 'fastify'
+import type { Redis } from 'ioredis'
 import { RedisHistory } from '../history/redis-history.js'
 import { RedisBroker } from '../hub/redis-broker.js'
-import { redisLayout } from '../redis/layout.js'
+import { connectRedis } from '../redis/connect.js'
 
 export const REDIS_NAMESPACE = 'chatApi'
 /**
- * Shutdown bounds against a frozen Redis: each QUIT, then ioredis's wait for the peer to close
- * the dropped socket. At worst 2 x 1000 + 500 ms, inside the share of SHUTDOWN_TIMEOUT_MS left.
+ * Shutdown bound against a frozen Redis: each QUIT, then ioredis's wait for the peer to close the
+ * dropped socket (connect.ts). At worst 2 x 1000 + 500 ms, inside the share of SHUTDOWN_TIMEOUT_MS left.
  */
 const QUIT_TIMEOUT_MS = 1000
-const DISCONNECT_TIMEOUT_MS = 500
-/** How long the subscriber may take to connect once the publisher has. */
+/** How long the subscribers may take to connect once the command connection has. */
 const SUBSCRIBER_START_TIMEOUT_MS = 5000
-const RETRY_MAX_DELAY_MS = 2000
-
-/** ioredis retries forever; the delay doubles from 100 ms up to a cap low enough to find a returning Redis quickly. */
-function retryStrategy (times: number): number {
-  return Math.min(50 * 2 ** Math.min(times, 10), RETRY_MAX_DELAY_MS) + Math.floor(Math.random() * 50)
-}
 
 const redisPlugin: FastifyPluginAsync = async (fastify) => {
-  const { REDIS_URL, REDIS_CHANNEL_PREFIX, HISTORY_SIZE, HISTORY_TTL_SEC } = fastify.config
-  if (REDIS_URL === undefined) return
+  const { HISTORY_SIZE, HISTORY_TTL_SEC } = fastify.config
   const { hub } = fastify
   // The hub's instanceId in the names lets an operator (and the tests) find our connections.
-  const connectionName = `chat-api:${hub.instanceId}`
+  const redis = connectRedis(fastify.config, `chat-api:${hub.instanceId}`)
+  if (redis === null) return
+  const { commands: publisher, layout } = redis
 
   try {
-    await fastify.register(fastifyRedis, {
-      url: REDIS_URL,
-      namespace: REDIS_NAMESPACE,
-      connectionName: `${connectionName}:pub`,
-      retryStrategy,
-      disconnectTimeout: DISCONNECT_TIMEOUT_MS,
-      // Every history script of a turn goes out in one write instead of a round trip each.
-      enableAutoPipelining: true,
-      // A history script whose reply was lost with the connection may have run: sending it again
-      // would store the message twice (a send without `key` has nothing to tell the copies apart).
-      // It fails instead, the sender is told `unavailable`, and a resend with its key is deduplicated.
-      autoResendUnfulfilledCommands: false
-    })
+    // @fastify/redis types its clients as Redis; a Cluster answers the same commands we use.
+    await fastify.register(fastifyRedis, { client: publisher as Redis, namespace: REDIS_NAMESPACE, closeClient: true })
   } catch (err) {
-    // After a plugin timeout @fastify/redis leaves its client retrying, which would keep the
-    // process alive; Fastify cannot close an app whose boot failed, so stop it here. Its `end`
+    // After a plugin timeout the client goes on retrying, which would keep the process alive;
+    // Fastify cannot close an app whose boot failed, so stop it here. @fastify/redis's `end`
     // listener would QUIT the ended client: an unhandled rejection.
-    const client = fastify.redis?.[REDIS_NAMESPACE]
-    client?.removeAllListeners('end').disconnect()
+    publisher.removeAllListeners('end').disconnect()
     throw err
   }
-  const publisher = fastify.redis[REDIS_NAMESPACE]
-  const subscriber = publisher.duplicate({
-    connectionName: `${connectionName}:sub`,
-    // The broker resubscribes on `ready` itself and must never wait on an offline queue.
-    autoResubscribe: false,
-    autoResendUnfulfilledCommands: false,
-    enableOfflineQueue: false
-  })
-  const layout = redisLayout(REDIS_CHANNEL_PREFIX)
   if (HISTORY_SIZE > 0) {
     hub.useHistory(new RedisHistory({
       client: publisher,
@@ -81,10 +57,11 @@ const redisPlugin: FastifyPluginAsync = async (fastify) => {
   const broker = new RedisBroker({
     hub,
     publisher,
-    subscriber,
+    subscriptions: redis.subscriptions,
     layout,
     log: fastify.log,
-    quitTimeoutMs: QUIT_TIMEOUT_MS
+    quitTimeoutMs: QUIT_TIMEOUT_MS,
+    variable: redis.variable
   })
   try {
     await broker.waitSynced(SUBSCRIBER_START_TIMEOUT_MS)

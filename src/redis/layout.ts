@@ -15,7 +15,11 @@
  *
  * `roomPublish` is the command that publishes on a room channel, inside the Lua scripts too:
  * PUBLISH on one Redis, SPUBLISH (sharded pub/sub, only the room's shard carries it) on a cluster.
+ * On a cluster the global channels stay classic (PUBLISH/SUBSCRIBE, copied to every node): they
+ * carry little, and every instance needs them whichever shard is up.
  */
+import calculateSlot from 'cluster-key-slot'
+
 export type RoomPublishCommand = 'PUBLISH' | 'SPUBLISH'
 
 export interface RedisLayout {
@@ -28,6 +32,10 @@ export interface RedisLayout {
   meta (room: string): string
   log (room: string): string
   messageKey (room: string, key: string): string
+  /** Whether a channel is a sharded one (SSUBSCRIBE): room channels on a cluster. */
+  sharded (channel: string): boolean
+  /** The Redis Cluster hash slot of a key or channel: where a cluster keeps it. */
+  slot (name: string): number
 }
 
 export function redisLayout (prefix: string, roomPublish: RoomPublishCommand = 'PUBLISH'): RedisLayout {
@@ -42,6 +50,8 @@ export function redisLayout (prefix: string, roomPublish: RoomPublishCommand = '
       : null,
     meta: (room) => `${prefix}:{${room}}:meta`,
     log: (room) => `${prefix}:{${room}}:log`,
-    messageKey: (room, key) => `${prefix}:{${room}}:key:${key}`
+    messageKey: (room, key) => `${prefix}:{${room}}:key:${key}`,
+    sharded: (channel) => roomPublish === 'SPUBLISH' && channel.startsWith(roomPrefix),
+    slot: calculateSlot
   }
 }

@@ -4,30 +4,41 @@
  * Redis restart). `build` copies the lua folder next to the compiled file.
  */
 import { readFileSync } from 'node:fs'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
 // EVAL scripts cannot include one another: the shared function is prepended to each.
 const HISTORY_EPOCH = lua('history-epoch')
 
+const APPEND = HISTORY_EPOCH + lua('append')
+/**
+ * Each with its number of keys fixed: ioredis's auto-pipelining on a Cluster finds a command's
+ * slot from its keys only then (a count given per call makes it batch rooms of different slots,
+ * which the Cluster then refuses). Appending with an idempotency key takes one key more.
+ */
 const SCRIPTS = {
-  chatAppend: HISTORY_EPOCH + lua('append'),
-  chatSince: HISTORY_EPOCH + lua('since'),
-  chatPage: HISTORY_EPOCH + lua('page')
+  chatAppend: { lua: APPEND, numberOfKeys: 2 },
+  chatAppendKeyed: { lua: APPEND, numberOfKeys: 3 },
+  chatSince: { lua: HISTORY_EPOCH + lua('since'), numberOfKeys: 2 },
+  chatPage: { lua: HISTORY_EPOCH + lua('page'), numberOfKeys: 2 }
 }
 
 type Reply = Promise<Array<Buffer | number>>
 
-/** The client with the commands defined: numbers of keys are given per call (the key list varies). */
-export interface ScriptedRedis extends Redis {
-  chatAppendBuffer (numKeys: number, ...args: Array<string | number>): Reply
-  chatSinceBuffer (numKeys: number, ...args: Array<string | number>): Reply
-  chatPageBuffer (numKeys: number, ...args: Array<string | number>): Reply
+/** The commands defined on a client: the keys first, then the script's arguments. */
+export interface HistoryScripts {
+  chatAppendBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
+  chatAppendKeyedBuffer (meta: string, log: string, key: string, ...args: Array<string | number>): Reply
+  chatSinceBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
+  chatPageBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
 }
 
-export function defineScripts (client: Redis): ScriptedRedis {
-  for (const [name, source] of Object.entries(SCRIPTS)) {
-    if (!(name in client)) client.defineCommand(name, { lua: source })
+/** On a Cluster, each call goes to the master of its keys' slot (one slot per room: layout.ts). */
+export type ScriptedRedis = (Redis | Cluster) & HistoryScripts
+
+export function defineScripts (client: Redis | Cluster): ScriptedRedis {
+  for (const [name, definition] of Object.entries(SCRIPTS)) {
+    if (!(name in client)) client.defineCommand(name, definition)
   }
   return client as ScriptedRedis
 }

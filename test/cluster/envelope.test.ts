@@ -39,6 +39,20 @@ test('channel and key names come from the prefix, the room in a hash tag', async
   t.equal(layout.messageKey('general', 'k{1}'), 'chat-api:{general}:key:k{1}', 'the first braces are the tag')
 })
 
+test('on a cluster a room\'s channel and keys share its slot, and only room channels are sharded', async (t) => {
+  const layout = redisLayout('chat-api', 'SPUBLISH')
+  for (const room of ['general', 'a:b', 'r0', 'r1']) {
+    const slot = layout.slot(layout.room(room))
+    t.same([layout.meta(room), layout.log(room), layout.messageKey(room, 'k{1}')].map(layout.slot), [slot, slot, slot], room)
+    t.equal(layout.sharded(layout.room(room)), true)
+  }
+  t.not(layout.slot(layout.room('r0')), layout.slot(layout.room('r1')), 'rooms spread over slots')
+  t.equal(layout.slot('chat-api:room:{general}'), 9981, 'the slot of `general` (CRC16 mod 16384, as CLUSTER KEYSLOT computes it)')
+  t.equal(layout.sharded(layout.all), false)
+  t.equal(layout.sharded(layout.control), false)
+  t.equal(redisLayout('chat-api').sharded(redisLayout('chat-api').room('general')), false, 'one Redis: classic pub/sub')
+})
+
 test('foreign or malformed payloads on our channels reach nobody', async (t) => {
   const prefix = uniquePrefix()
   const { app, url } = await clusterApp(t, TEST_REDIS_URL, prefix)

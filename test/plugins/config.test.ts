@@ -9,6 +9,7 @@ t.test('defaults of every variable', async t => {
     HOST: '0.0.0.0',
     LOG_LEVEL: 'info',
     REDIS_CHANNEL_PREFIX: 'chat-api',
+    REDIS_SENTINEL_NAME: 'mymaster',
     AUTH_ENABLED: false,
     WS_MAX_MESSAGE_BYTES: 65536,
     WS_MAX_ROOMS_PER_CONNECTION: 32,
@@ -46,6 +47,8 @@ t.test('an invalid value stops the start with a message naming the variable', as
     [{ AUTH_ENABLED: 'maybe' }, 'env/AUTH_ENABLED must be boolean'],
     [{ REDIS_URL: 'localhost:6379' }, 'env/REDIS_URL must match pattern'],
     [{ REDIS_CHANNEL_PREFIX: 'has space' }, 'env/REDIS_CHANNEL_PREFIX must match pattern'],
+    [{ REDIS_CLUSTER_NODES: 'redis://127.0.0.1:7000' }, 'env/REDIS_CLUSTER_NODES must match pattern'],
+    [{ REDIS_SENTINELS: '127.0.0.1' }, 'env/REDIS_SENTINELS must match pattern'],
     [{ LOG_LEVEL: 'loud' }, 'env/LOG_LEVEL must be equal to constant'],
     [{ AUTH_ENABLED: 'true' }, "env must have required property 'JWT_SECRET'"],
     [{ API_KEY: 'short-key' }, 'env/API_KEY must NOT have fewer than 32 characters'],
@@ -64,4 +67,20 @@ t.test('the schema lists every variable of .env.example', async t => {
   const example = await readFile(new URL('../../.env.example', import.meta.url), 'utf8')
   const listed = [...example.matchAll(/^#? ?([A-Z][A-Z0-9_]+)=/gm)].map(m => m[1]).sort()
   t.same(listed, Object.keys(ConfigSchema.properties).sort())
+})
+
+t.test('two ways to reach Redis refuse to start, naming both', async t => {
+  const url = 'redis://127.0.0.1:6379'
+  const nodes = '127.0.0.1:7000,127.0.0.1:7001'
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ REDIS_URL: url, REDIS_CLUSTER_NODES: nodes }, 'REDIS_URL and REDIS_CLUSTER_NODES are set together'],
+    [{ REDIS_URL: url, REDIS_SENTINELS: nodes }, 'REDIS_URL and REDIS_SENTINELS are set together'],
+    [{ REDIS_CLUSTER_NODES: nodes, REDIS_SENTINELS: nodes }, 'REDIS_CLUSTER_NODES and REDIS_SENTINELS are set together']
+  ]
+  for (const [data, message] of cases) {
+    t.throws(() => loadConfig({ env: false, data }), { message: new RegExp(message) }, message)
+    await t.rejects(buildApp({ config: data }), { message: new RegExp(message) }, `buildApp: ${message}`)
+  }
+  const one = loadConfig({ env: false, data: { REDIS_CLUSTER_NODES: nodes } })
+  t.equal(one.REDIS_CLUSTER_NODES, nodes, 'one of them alone is accepted')
 })

@@ -1,0 +1,139 @@
+/**
+ * The one place that turns the configuration into Redis connections: REDIS_URL (one Redis),
+ * REDIS_SENTINELS (the master that Sentinel names, followed across failovers) or
+ * REDIS_CLUSTER_NODES (a Redis Cluster with sharded pub/sub). Each mode gives a command connection
+ * (history scripts and publishing), the layout of names, and its way of subscribing; everything
+ * above works the same on all three.
+ */
+import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import type { Config } from '../plugins/config.js'
+import { ClusterSubscriptions } from './cluster-subscriptions.js'
+import { redisLayout, type RedisLayout } from './layout.js'
+import { SingleSubscriptions, type SubscriptionEvents, type Subscriptions } from './subscriptions.js'
+
+export interface RedisConnection {
+  /** The variable that chose the mode, for messages an operator reads. */
+  readonly variable: 'REDIS_URL' | 'REDIS_SENTINELS' | 'REDIS_CLUSTER_NODES'
+  /** Connecting already; ready once `ready` is emitted. */
+  readonly commands: Redis | Cluster
+  readonly layout: RedisLayout
+  /** The subscribing side; made once `commands` is ready (a cluster's slot map is known then). */
+  subscriptions (events: SubscriptionEvents): Subscriptions
+}
+
+/**
+ * Shutdown bound against a frozen Redis: ioredis's wait for the peer to close a dropped socket.
+ */
+const DISCONNECT_TIMEOUT_MS = 500
+const RETRY_MAX_DELAY_MS = 2000
+/**
+ * A command caught by a failover is failed after this many reconnects instead of ioredis's 20
+ * (some 40 s), so a sender hears `unavailable` and resends while the new master takes over. One
+ * Redis keeps the default: there is nowhere else to go.
+ */
+const FAILOVER_MAX_RETRIES = 2
+/** How often a cluster's slot map is read again: a failover is noticed within this. */
+const SLOTS_REFRESH_MS = 1000
+
+/** ioredis retries forever; the delay doubles from 100 ms up to a cap low enough to find a returning Redis quickly. */
+function retryStrategy (times: number): number {
+  return Math.min(50 * 2 ** Math.min(times, 10), RETRY_MAX_DELAY_MS) + Math.floor(Math.random() * 50)
+}
+
+/** A subscriber link resubscribes on `ready` itself (subscriber-link.ts) and must never wait on an offline queue. */
+const SUBSCRIBER: RedisOptions = {
+  autoResubscribe: false,
+  autoResendUnfulfilledCommands: false,
+  enableOfflineQueue: false
+}
+
+/**
+ * A client that QUIT ends keeps its failover detector's connections to the sentinels (ioredis 6
+ * drops them on disconnect() only): they would hold the process open and retry forever.
+ */
+function endWholly (client: Redis): Redis {
+  return client.once('end', () => client.disconnect())
+}
+
+/** `host:port,host:port` (checked by the config schema) as ioredis node addresses. */
+function nodes (list: string): Array<{ host: string, port: number }> {
+  return list.split(',').map(node => {
+    const at = node.lastIndexOf(':')
+    return { host: node.slice(0, at), port: Number(node.slice(at + 1)) }
+  })
+}
+
+/** Null when no Redis is configured (one instance, in-process hub). `name` prefixes connection names. */
+export function connectRedis (config: Config, name: string): RedisConnection | null {
+  const { REDIS_URL, REDIS_SENTINELS, REDIS_SENTINEL_NAME, REDIS_CLUSTER_NODES, REDIS_CHANNEL_PREFIX } = config
+  const common: RedisOptions = {
+    connectionName: `${name}:pub`,
+    retryStrategy,
+    disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+    // Every history script of a turn goes out in one write instead of a round trip each.
+    enableAutoPipelining: true,
+    // A history script whose reply was lost with the connection may have run: sending it again
+    // would store the message twice (a send without `key` has nothing to tell the copies apart).
+    // It fails instead, the sender is told `unavailable`, and a resend with its key is deduplicated.
+    autoResendUnfulfilledCommands: false
+  }
+  const single = (variable: RedisConnection['variable'], commands: Redis): RedisConnection => ({
+    variable,
+    commands,
+    layout: redisLayout(REDIS_CHANNEL_PREFIX, 'PUBLISH'),
+    // A duplicate follows the same Redis (or asks the same sentinels).
+    subscriptions: (events) => new SingleSubscriptions(endWholly(commands.duplicate({ ...SUBSCRIBER, connectionName: `${name}:sub` })), events)
+  })
+
+  if (REDIS_URL !== undefined) return single('REDIS_URL', new Redis(REDIS_URL, common))
+  if (REDIS_SENTINELS !== undefined) {
+    return single('REDIS_SENTINELS', endWholly(new Redis({
+      ...common,
+      sentinels: nodes(REDIS_SENTINELS),
+      name: REDIS_SENTINEL_NAME,
+      sentinelRetryStrategy: retryStrategy,
+      // Hears +switch-master from the sentinels and reconnects at once, rather than when the
+      // old master's socket happens to fail.
+      failoverDetector: true,
+      maxRetriesPerRequest: FAILOVER_MAX_RETRIES
+    })))
+  }
+  if (REDIS_CLUSTER_NODES !== undefined) {
+    const cluster = new Cluster(nodes(REDIS_CLUSTER_NODES), {
+      redisOptions: {
+        connectionName: common.connectionName,
+        disconnectTimeout: DISCONNECT_TIMEOUT_MS,
+        maxRetriesPerRequest: FAILOVER_MAX_RETRIES,
+        autoResendUnfulfilledCommands: false
+      },
+      clusterRetryStrategy: retryStrategy,
+      // Batches per node; the scripts' fixed key counts let it find their slots (scripts.ts).
+      enableAutoPipelining: true,
+      slotsRefreshInterval: SLOTS_REFRESH_MS,
+      scaleReads: 'master'
+    })
+    // Bench only (bench/lib/cluster-bench.mjs): room channels on classic pub/sub, to show what
+    // every shard then pays for every message. Not a configuration: the schema does not know it.
+    const classic = process.env.CHAT_API_BENCH_CLASSIC_PUBSUB === '1'
+    const layout = redisLayout(REDIS_CHANNEL_PREFIX, classic ? 'PUBLISH' : 'SPUBLISH')
+    return {
+      variable: 'REDIS_CLUSTER_NODES',
+      commands: cluster,
+      layout,
+      subscriptions: (events) => new ClusterSubscriptions({
+        cluster,
+        layout,
+        events,
+        connect: (host, port) => new Redis({
+          ...SUBSCRIBER,
+          host,
+          port,
+          connectionName: `${name}:sub`,
+          retryStrategy,
+          disconnectTimeout: DISCONNECT_TIMEOUT_MS
+        })
+      })
+    }
+  }
+  return null
+}

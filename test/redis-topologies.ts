@@ -1,0 +1,212 @@
+/**
+ * Redis topologies of one test file, started as real processes and killed at teardown: a Redis
+ * Cluster of 3 masters + 3 replicas, and a master + replica watched by 3 sentinels. Kept light for
+ * small machines: no persistence, short failure timeouts.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import { eventually } from './helper.js'
+import { freePort } from './redis-helper.js'
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+const LIGHT = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
+
+/** Spawns a redis-server (or redis-sentinel) and waits for the log line that says it serves. */
+async function spawnRedis (binary: string, args: string[], readyLine: RegExp): Promise<ChildProcess> {
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise<void>((resolve, reject) => {
+    let log = ''
+    const onData = (chunk: Buffer): void => {
+      log += chunk.toString()
+      if (readyLine.test(log)) {
+        child.stdout?.off('data', onData)
+        child.stdout?.resume()
+        child.off('exit', onExit)
+        resolve()
+      }
+    }
+    const onExit = (code: number | null): void => reject(new Error(`${binary} exited with ${code}: ${log}`))
+    child.stdout?.on('data', onData)
+    child.once('error', reject)
+    child.once('exit', onExit)
+  })
+  return child
+}
+
+/** Processes by port, each killed at teardown; a temporary folder for their files. */
+class Processes {
+  readonly byPort = new Map<number, ChildProcess>()
+  readonly dir = mkdtempSync(join(tmpdir(), 'chat-api-redis-'))
+  private readonly clients = new Set<Redis>()
+
+  constructor (t: Teardown) {
+    t.teardown(() => this.stopAll())
+    // A test process that exits before its teardown ran (a crash, a timeout) must not leave
+    // orphaned servers behind: kill is synchronous, so it works in an `exit` listener.
+    process.once('exit', this.killNow)
+  }
+
+  private readonly killNow = (): void => {
+    for (const child of this.byPort.values()) child.kill('SIGKILL')
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+
+  /** A client to one node, disconnected at teardown. */
+  client (port: number): Redis {
+    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => null })
+    client.on('error', () => {})
+    this.clients.add(client)
+    return client
+  }
+
+  kill (port: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.byPort.get(port)?.kill(signal)
+  }
+
+  private async stopAll (): Promise<void> {
+    process.off('exit', this.killNow)
+    for (const client of this.clients) client.disconnect()
+    await Promise.all([...this.byPort.values()].map(async child => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = new Promise(resolve => child.once('exit', resolve))
+      child.kill('SIGKILL')
+      await exited
+    }))
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
+/** What `CLUSTER SLOTS` says: each range and the ports of its master and replicas. */
+export interface SlotRange { from: number, to: number, master: number, replicas: number[] }
+
+export class RedisClusterSet {
+  private constructor (private readonly procs: Processes, readonly ports: number[]) {}
+
+  /** `host:port,...` of every node, as REDIS_CLUSTER_NODES. */
+  get nodes (): string {
+    return this.ports.map(port => `127.0.0.1:${port}`).join(',')
+  }
+
+  /** 3 masters with one replica each, slots spread evenly, every node agreeing the cluster is ok. */
+  static async start (t: Teardown): Promise<RedisClusterSet> {
+    const procs = new Processes(t)
+    const ports: number[] = []
+    for (let i = 0; i < 6; i++) ports.push(await freePort())
+    await Promise.all(ports.map(async port => {
+      procs.byPort.set(port, await spawnRedis('redis-server', [
+        '--port', String(port), ...LIGHT, '--dir', procs.dir,
+        '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
+        // Failures are noticed within 2 s, and any replica may take over however far behind.
+        '--cluster-node-timeout', '2000', '--cluster-replica-validity-factor', '0'
+      ], /Ready to accept connections/))
+    }))
+    const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map(p => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8' })
+    if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`)
+    const set = new RedisClusterSet(procs, ports)
+    await eventually(async () => {
+      const ranges = await set.slots()
+      if (ranges.length !== 3 || ranges.some(r => r.replicas.length !== 1)) return false
+      const states = await Promise.all(ports.map(port => procs.client(port).call('CLUSTER', 'INFO') as Promise<string>))
+      return states.every(info => info.includes('cluster_state:ok'))
+    }, 20000)
+    return set
+  }
+
+  /** The slot map as a live node sees it. */
+  async slots (): Promise<SlotRange[]> {
+    for (const port of this.live()) {
+      try {
+        const reply = await this.procs.client(port).call('CLUSTER', 'SLOTS') as Array<[number, number, ...Array<[string, number]>]>
+        return reply.map(([from, to, master, ...replicas]) => ({ from, to, master: master[1], replicas: replicas.map(r => r[1]) }))
+          .sort((x, y) => x.from - y.from)
+      } catch {}
+    }
+    throw new Error('no live cluster node answers')
+  }
+
+  async masterOf (slot: number): Promise<SlotRange> {
+    const range = (await this.slots()).find(r => r.from <= slot && slot <= r.to)
+    if (range === undefined) throw new Error(`slot ${slot} has no master`)
+    return range
+  }
+
+  /** A client to one node (for PUBSUB SHARDCHANNELS, CLUSTER FAILOVER...). */
+  client (port: number): Redis {
+    return this.procs.client(port)
+  }
+
+  kill (port: number): void {
+    this.procs.kill(port)
+  }
+
+  private live (): number[] {
+    return this.ports.filter(port => {
+      const child = this.procs.byPort.get(port)
+      return child !== undefined && child.exitCode === null && child.signalCode === null
+    })
+  }
+}
+
+/** A master, its replica, and 3 sentinels (quorum 2) that watch it as `name`. */
+export class SentinelSet {
+  private constructor (private readonly procs: Processes, readonly master: number, readonly replica: number, readonly sentinelPorts: number[], readonly name: string) {}
+
+  /** `host:port,...` of the sentinels, as REDIS_SENTINELS. */
+  get sentinels (): string {
+    return this.sentinelPorts.map(port => `127.0.0.1:${port}`).join(',')
+  }
+
+  static async start (t: Teardown, name = 'mymaster'): Promise<SentinelSet> {
+    const procs = new Processes(t)
+    const [master, replica] = [await freePort(), await freePort()]
+    procs.byPort.set(master, await spawnRedis('redis-server', ['--port', String(master), ...LIGHT, '--dir', procs.dir], /Ready to accept connections/))
+    procs.byPort.set(replica, await spawnRedis('redis-server', ['--port', String(replica), ...LIGHT, '--dir', procs.dir, '--replicaof', '127.0.0.1', String(master)], /Ready to accept connections/))
+    const sentinelPorts: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const port = await freePort()
+      // A sentinel rewrites its configuration file: each gets its own.
+      const conf = join(procs.dir, `sentinel-${port}.conf`)
+      writeFileSync(conf, [
+        `port ${port}`, 'bind 127.0.0.1', `dir ${procs.dir}`,
+        `sentinel monitor ${name} 127.0.0.1 ${master} 2`,
+        `sentinel down-after-milliseconds ${name} 1000`,
+        `sentinel failover-timeout ${name} 5000`,
+        `sentinel parallel-syncs ${name} 1`, ''
+      ].join('\n'))
+      procs.byPort.set(port, await spawnRedis('redis-sentinel', [conf], /\+monitor master/))
+      sentinelPorts.push(port)
+    }
+    const set = new SentinelSet(procs, master, replica, sentinelPorts, name)
+    // A failover needs the replica in sync and every sentinel knowing the replica and the others.
+    await eventually(async () => {
+      const info = await procs.client(replica).info('replication')
+      if (!info.includes('master_link_status:up')) return false
+      for (const port of sentinelPorts) {
+        const sentinel = procs.client(port)
+        const replicas = await sentinel.call('SENTINEL', 'REPLICAS', name) as unknown[]
+        const others = await sentinel.call('SENTINEL', 'SENTINELS', name) as unknown[]
+        if (replicas.length !== 1 || others.length !== 2) return false
+      }
+      return true
+    }, 20000)
+    return set
+  }
+
+  /** The master's port as the first sentinel names it. */
+  async currentMaster (): Promise<number> {
+    const [, port] = await this.procs.client(this.sentinelPorts[0]).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name) as [string, string]
+    return Number(port)
+  }
+
+  client (port: number): Redis {
+    return this.procs.client(port)
+  }
+
+  kill (port: number): void {
+    this.procs.kill(port)
+  }
+}
