@@ -14,11 +14,12 @@ import type { Broker, BrokerStatus } from './broker.js'
 import type { Hub } from './hub.js'
 import type { RedisLayout } from '../redis/layout.js'
 import { isStoredPayload, openStoredPayload } from '../redis/stored-payload.js'
+import { isMemberPayload, openMemberPayload } from '../presence/member-payload.js'
 import { EnvelopeCodec, OWN_ECHO } from './redis-envelope.js'
 import { quitWithTimeout } from './redis-quit.js'
 
 export interface RedisBrokerOptions {
-  hub: Pick<Hub, 'instanceId' | 'deliverRoom' | 'deliverAll' | 'deliverStored' | 'roomNames' | 'linkLost' | 'linkRestored' | 'onControl' | 'observer'>
+  hub: Pick<Hub, 'instanceId' | 'deliverRoom' | 'deliverAll' | 'deliverStored' | 'deliverMember' | 'roomNames' | 'linkLost' | 'linkRestored' | 'onControl' | 'observer'>
   publisher: Redis
   /** Made with `autoResubscribe: false` and `enableOfflineQueue: false`; owned (and quit) by the broker. */
   subscriber: Redis
@@ -140,6 +141,7 @@ export class RedisBroker implements Broker {
 
   private receive (channel: Buffer, payload: Buffer): void {
     if (isStoredPayload(payload)) return this.receiveStored(channel, payload)
+    if (isMemberPayload(payload)) return this.receiveMember(channel, payload)
     const frame = this.codec.open(payload)
     if (frame === OWN_ECHO) return // our members got it from the hub already
     const name = channel.toString('latin1')
@@ -165,6 +167,17 @@ export class RedisBroker implements Broker {
       return
     }
     this.hub.deliverStored(room, stored.offset, stored.epoch, stored.frame)
+  }
+
+  /** A presence event, published by the presence scripts of any instance, this one included. */
+  private receiveMember (channel: Buffer, payload: Buffer): void {
+    const event = openMemberPayload(payload)
+    const room = this.channels.roomOf(channel.toString('latin1'))
+    if (event === null || room === null) {
+      this.log.debug({ bytes: payload.length }, 'dropped a malformed member-event payload')
+      return
+    }
+    this.hub.deliverMember(room, event.frame, event.except)
   }
 
   private resubscribe (): void {

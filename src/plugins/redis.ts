@@ -11,9 +11,17 @@
 import fp from 'fastify-plugin'
 import fastifyRedis from '@fastify/redis'
 import type { FastifyPluginAsync } from 'fastify'
+import type { Redis } from 'ioredis'
 import { RedisHistory } from '../history/redis-history.js'
 import { RedisBroker } from '../hub/redis-broker.js'
-import { redisLayout } from '../redis/layout.js'
+import { redisLayout, type RedisLayout } from '../redis/layout.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The publishing client and the key layout, for what else lives in Redis (presence); null without REDIS_URL. */
+    chatApiRedis: { client: Redis, layout: RedisLayout } | null
+  }
+}
 
 export const REDIS_NAMESPACE = 'chatApi'
 /**
@@ -33,6 +41,7 @@ function retryStrategy (times: number): number {
 
 const redisPlugin: FastifyPluginAsync = async (fastify) => {
   const { REDIS_URL, REDIS_CHANNEL_PREFIX, HISTORY_SIZE, HISTORY_TTL_SEC } = fastify.config
+  fastify.decorate('chatApiRedis', null)
   if (REDIS_URL === undefined) return
   const { hub } = fastify
   // The hub's instanceId in the names lets an operator (and the tests) find our connections.
@@ -90,6 +99,7 @@ const redisPlugin: FastifyPluginAsync = async (fastify) => {
     throw err
   }
   hub.useBroker(broker)
+  fastify.chatApiRedis = { client: publisher, layout }
 
   // Runs before @fastify/redis's own onClose (hooks run in reverse order), which QUITs the
   // publisher without a bound: a frozen Redis would hold shutdown forever, so a timer drops it.
