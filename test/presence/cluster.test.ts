@@ -103,3 +103,16 @@ test('GET /cluster lists both instances with their counts', async (t) => {
     t.ok(instance.startedAt <= instance.lastSeen && instance.lastSeen <= Date.now() + 1000, 'epoch ms')
   }
 })
+
+test('a graceful shutdown: the members of the closing instance leave at once, and it leaves /cluster', async (t) => {
+  const [a, b] = await twoInstances(t)
+  const stays = await connect(t, `${a.url}/ws/r`)
+  const goes = await connect(t, `${b.url}/ws/r`)
+  goes.ws.on('error', () => {})
+  await stays.next('member_joined')
+  await eventually(async () => (await (await fetch(`${a.http}/cluster`)).json()).instances.length === 2, 15000)
+  await b.app.close()
+  t.match(await stays.next('member_left'), { member: { connectionId: goes.frames[0].connectionId } })
+  t.equal((await (await fetch(`${a.http}/cluster`)).json()).instances.length, 1, 'gone from /cluster without waiting for the TTL')
+  t.equal((await stays.request({ type: 'presence', room: 'r' })).count, 1)
+})
