@@ -39,12 +39,12 @@ const presencePlugin: FastifyPluginAsync = async (fastify) => {
   redis.client.on('ready', restored)
   heartbeat.start()
 
-  // Registered after the redis plugin, so this runs before its client quits; the sockets left
-  // their rooms in the hub's preClose already.
+  // Registered after the redis plugin, so this runs before its client quits (the QUIT follows
+  // these commands on the same connection); the sockets left their rooms in the hub's preClose.
   fastify.addHook('onClose', async () => {
     heartbeat.stop()
     redis.client.off('ready', restored)
-    await presence.close()
+    presence.close()
   })
 }
 

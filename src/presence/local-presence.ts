@@ -35,5 +35,5 @@ export class LocalPresence implements Presence {
     return [{ instanceId, ...this.opts.counts(), startedAt, lastSeen: Date.now() }]
   }
 
-  async close (): Promise<void> {}
+  close (): void {}
 }

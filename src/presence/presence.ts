@@ -36,7 +36,8 @@ export interface Presence {
   list (room: string): Promise<PresenceList | null>
   /** Every live instance; null while Redis is unreachable. */
   instances (): Promise<InstanceInfo[] | null>
-  close (): Promise<void>
+  /** Removes this instance's presence at shutdown, without waiting for Redis. */
+  close (): void
 }
 
 /** What this instance counts, for `/cluster`. */

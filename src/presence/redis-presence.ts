@@ -124,13 +124,15 @@ export class RedisPresence implements Presence {
     ])
   }
 
-  /** Clears this instance from Redis at shutdown (its sockets have left their rooms already). */
-  async close (): Promise<void> {
+  /**
+   * Clears this instance from Redis at shutdown (its sockets have left their rooms already).
+   * Not awaited: the commands go out before the connection's QUIT, which Redis runs after them,
+   * and a frozen or lost Redis must not hold the shutdown (the others clean up, as after a crash).
+   */
+  close (): void {
     if (!this.available) return
-    await Promise.all([
-      this.client.zrem(this.layout.instances, this.instanceId),
-      this.client.del(this.ownEntries, this.layout.instanceInfo(this.instanceId))
-    ]).catch(this.onWriteError)
+    this.client.zrem(this.layout.instances, this.instanceId).catch(this.onWriteError)
+    this.client.del(this.ownEntries, this.layout.instanceInfo(this.instanceId)).catch(this.onWriteError)
   }
 
   private write (room: string, connectionId: string, member: string): void {

@@ -12,6 +12,8 @@ import { startInstances } from '../e2e/helpers/instances.js'
 
 const TTL_SEC = 3
 
+/** Any JSON body, for the assertions to look into. */
+const getJson = async (url: string): Promise<any> => (await fetch(url)).json()
 const leftOf = (client: Client) => client.frames.filter(f => f.type === 'member_left').map(f => `${f.room} ${f.member.connectionId}`).sort()
 const idOf = (client: Client) => client.frames[0].connectionId as string
 
@@ -23,8 +25,8 @@ test('SIGKILL of an instance with members: lists and /cluster converge within th
   const b = await connect(t, `${two.ws}/ws/r1`)
   const lost = [await connect(t, `${doomed.ws}/ws/r1?room=r2`), await connect(t, `${doomed.ws}/ws/r1`)]
   for (const client of lost) client.ws.on('error', () => {})
-  const presenceOf = async (room: string) => (await fetch(`${one.http}/rooms/${room}/presence`)).json()
-  const instanceIds = async () => ((await (await fetch(`${two.http}/cluster`)).json()).instances as Array<{ instanceId: string }>)
+  const presenceOf = async (room: string) => getJson(`${one.http}/rooms/${room}/presence`)
+  const instanceIds = async () => ((await getJson(`${two.http}/cluster`)).instances as Array<{ instanceId: string }>)
     .map(i => i.instanceId).sort()
   // Everyone is listed, and the three instances have beaten at least once.
   const deadline = Date.now() + 10_000
