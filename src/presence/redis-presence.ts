@@ -131,8 +131,10 @@ export class RedisPresence implements Presence {
    */
   close (): void {
     if (!this.available) return
-    this.client.zrem(this.layout.instances, this.instanceId).catch(this.onWriteError)
-    this.client.del(this.ownEntries, this.layout.instanceInfo(this.instanceId)).catch(this.onWriteError)
+    // Explicit one-command pipelines go out now; auto-pipelined commands would wait for the next
+    // tick, behind the QUIT that @fastify/redis sends at once (one pipeline per slot, for a cluster).
+    this.client.pipeline().zrem(this.layout.instances, this.instanceId).exec().catch(this.onWriteError)
+    this.client.pipeline().del(this.ownEntries, this.layout.instanceInfo(this.instanceId)).exec().catch(this.onWriteError)
   }
 
   private write (room: string, connectionId: string, member: string): void {

@@ -43,8 +43,9 @@ test('Redis restarted without data: unavailable meanwhile, lists converge, event
   await eventually(async () => JSON.stringify(await listed()) === JSON.stringify([idOf(stays), idOf(comes)].sort()), 10_000)
   // ioredis retries at most every 2 s; the re-assert follows its reconnect, within one refresh period.
   t.ok(Date.now() - restartedAt <= 2000 + TTL_SEC * 1000 / 4 + 1000, `members listed again ${Date.now() - restartedAt} ms after the restart`)
-  t.match(await stays.next('member_joined'), { member: { connectionId: idOf(comes) } }, 'the new member is announced once Redis is back')
-
+  // Events sent while an instance's subscriber is still reconnecting are lost (at most once), so
+  // only those after both are back are checked; the lists converged whatever the order.
+  await eventually(async () => (await a.app.inject(`${PREFIX}/ws/stats`)).json().redis === 'connected', 10_000)
   const later = await connect(t, `${b.url}/ws/r`)
   t.match(await stays.next(f => f.type === 'member_joined' && f.member.connectionId === idOf(later)), { room: 'r' }, 'events resume')
   await later.close()
