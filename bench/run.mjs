@@ -10,6 +10,9 @@
  *   npm run bench -- --profile             # chat-api alone under --cpu-prof, top functions printed
  *   npm run bench -- --targets floor,chat-api,chat-api-nometrics --idle 0   # metrics on vs off
  *   npm run bench -- --redis cluster --rounds 1   # Redis CPU per shard: one Redis vs a 3-master cluster
+ *   npm run bench -- --targets floor --idle 0 --churn 5000   # only the churn scenario (presence on vs off)
+ *
+ * The churn scenario (bench/lib/churn.mjs) runs `--churn` ms per round on `--churn-targets`.
  *
  * Only 127.0.0.1 is used; every load is bounded in count and time; every process is stopped.
  */
@@ -28,6 +31,7 @@ import { median } from './lib/stats.mjs'
 import { writeReport } from './lib/report.mjs'
 import { profileChatApi } from './lib/profile.mjs'
 import { clusterBench } from './lib/cluster-bench.mjs'
+import { churn } from './lib/churn.mjs'
 
 const { values: opts } = parseArgs({
   options: {
@@ -43,7 +47,9 @@ const { values: opts } = parseArgs({
     /** Message rate of the `--redis cluster` steps. */
     rate: { type: 'string', default: '1000' },
     'sio-client': { type: 'string', default: 'official' },
-    out: { type: 'string' }
+    out: { type: 'string' },
+    churn: { type: 'string', default: '5000' },
+    'churn-targets': { type: 'string', default: 'chat-api,chat-api-nopresence' }
   }
 })
 const ROUNDS = Number(opts.rounds)
@@ -58,10 +64,12 @@ const MIN_DELIVERED = 0.95
 const MAX_P99_MS = 100
 const MAX_STEPS = 20
 if (!['single', 'cluster'].includes(opts.redis)) throw new Error('--redis is "single" or "cluster"')
+const CHURN_MS = Number(opts.churn)
+const CHURN_NAMES = opts['churn-targets'].split(',')
 if (!['official', 'raw'].includes(opts['sio-client'])) throw new Error('--sio-client is "official" (socket.io-client) or "raw"')
 /** The load generator's client for a target; `--sio-client raw` swaps socket.io-client for a bare one. */
 const protocolOf = (name) => name === 'socketio' && opts['sio-client'] === 'raw' ? 'sio-raw' : TARGETS[name].protocol
-for (const name of NAMES) if (!TARGETS[name]) throw new Error(`unknown target "${name}" (${Object.keys(TARGETS).join(', ')})`)
+for (const name of [...NAMES, ...CHURN_NAMES]) if (!TARGETS[name]) throw new Error(`unknown target "${name}" (${Object.keys(TARGETS).join(', ')})`)
 
 const runId = `bench-${Date.now().toString(36)}`
 const log = (...args) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...args)
@@ -251,7 +259,7 @@ function machine () {
 async function main () {
   const began = performance.now()
   const host = machine()
-  if (NAMES.some(name => TARGETS[name].script === 'dist/server.js') && !opts['skip-build']) {
+  if ([...NAMES, ...CHURN_NAMES].some(name => TARGETS[name].script === 'dist/server.js') && !opts['skip-build']) {
     log('building chat-api (npm run build)')
     const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
     if (build.status !== 0) throw new Error('npm run build failed')
@@ -275,6 +283,9 @@ async function main () {
     }
     const fan = await fanout(lg, redis.url)
     const idleResults = IDLE_SOCKETS > 0 ? await idle(lg, redis.url) : null
+    const churnResults = CHURN_MS > 0
+      ? await churn({ names: CHURN_NAMES, rounds: ROUNDS, durationMs: CHURN_MS, redisUrl: redis.url, runId, log })
+      : null
     const results = {
       date: new Date().toISOString(),
       command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
@@ -283,6 +294,7 @@ async function main () {
       params: { sioClient: opts['sio-client'], rounds: ROUNDS, targets: NAMES, rooms: ROOMS, members: MEMBERS, dataBytes: 100, stepMs: STEP_MS, latencyMs: LATENCY_MS, graceMs: GRACE_MS, idleSockets: IDLE_SOCKETS, minDelivered: MIN_DELIVERED, maxP99Ms: MAX_P99_MS },
       ...fan,
       idle: idleResults,
+      churn: churnResults,
       durationS: (performance.now() - began) / 1000
     }
     const { markdown, files } = await writeReport(results, opts.out)

@@ -4,6 +4,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { churnMarkdown } from './churn.mjs'
 import { ROOT, TARGETS } from './targets.mjs'
 import { fmt, fmtRatio, median, ratio } from './stats.mjs'
 
@@ -143,7 +144,8 @@ export function markdown (results) {
     ...lines,
     '',
     ...notes(results, summary).map(n => `- ${n}`),
-    ''
+    '',
+    ...(results.churn ? [churnMarkdown(results.churn)] : [])
   ].join('\n')
 }
 
