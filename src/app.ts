@@ -13,11 +13,13 @@ import configPlugin, { type ConfigInput } from './plugins/config.js'
 import docsPlugin from './plugins/docs.js'
 import hubPlugin from './plugins/hub.js'
 import metricsPlugin from './plugins/metrics.js'
+import presencePlugin from './plugins/presence.js'
 import redisPlugin from './plugins/redis.js'
 import websocketPlugin from './plugins/websocket.js'
 import demoRoutes from './routes/demo.js'
 import healthRoutes from './routes/health.js'
 import historyRoutes from './routes/history.js'
+import presenceRoutes from './routes/presence.js'
 import metricsRoutes from './routes/metrics.js'
 import serverApiRoutes from './routes/server-api.js'
 import statsRoutes from './routes/stats.js'
@@ -50,6 +52,7 @@ const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts)
   await fastify.register(websocketPlugin)
   await fastify.register(hubPlugin)
   await fastify.register(redisPlugin)
+  await fastify.register(presencePlugin)
   await fastify.register(authPlugin)
   await fastify.register(metricsPlugin)
   await fastify.register(admissionPlugin)
@@ -59,6 +62,7 @@ const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts)
   await fastify.register(statsRoutes)
   await fastify.register(healthRoutes)
   await fastify.register(historyRoutes)
+  await fastify.register(presenceRoutes)
   await fastify.register(metricsRoutes)
   await fastify.register(serverApiRoutes)
   await fastify.register(demoRoutes)

@@ -44,6 +44,14 @@ export const TARGETS = {
     script: 'dist/server.js',
     env: { ...CHAT_API_ENV, HISTORY_SIZE: '0' }
   },
+  // Presence off (on by default): what presence costs joins and leaves in the churn scenario.
+  // `npm run bench -- --targets floor --churn-targets chat-api,chat-api-nopresence`.
+  'chat-api-nopresence': {
+    label: 'chat-api, PRESENCE_ENABLED=false',
+    protocol: 'chat',
+    script: 'dist/server.js',
+    env: { ...CHAT_API_ENV, PRESENCE_ENABLED: 'false' }
+  },
   socketio: {
     label: 'Socket.IO 4 + redis-adapter',
     protocol: 'sio',

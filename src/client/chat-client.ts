@@ -11,7 +11,7 @@ import { OPEN, resolveWebSocket, type SocketLike } from './socket.js'
 import { TokenKeeper } from './token.js'
 import type {
   AckFrame, ChatClientEvents, ChatClientOptions, ClientState, HistoryFrame, HistoryOptions, JoinedFrame, LeftFrame,
-  PongFrame, RefreshedFrame, RoomPosition, SendOptions, ServerFrame, WelcomeFrame
+  PongFrame, PresenceFrame, RefreshedFrame, RoomPosition, SendOptions, ServerFrame, WelcomeFrame
 } from './types.js'
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
@@ -142,6 +142,11 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return await this.request({ type: 'history', room, ...opts }) as HistoryFrame
   }
 
+  /** Who is in a room the client may join, on every instance (membership not needed); see presence.ts to keep a list live. */
+  async presence (room: string): Promise<PresenceFrame> {
+    return await this.request({ type: 'presence', room }) as PresenceFrame
+  }
+
   /** Sends to every connected client (scope `chat:broadcast` when auth is on). */
   async broadcast (data: unknown): Promise<AckFrame> {
     return await this.request({ type: 'broadcast', data }) as AckFrame
@@ -256,6 +261,8 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
         if (frame.offset !== undefined && frame.epoch !== undefined) this.positions.set(frame.room, { offset: frame.offset, epoch: frame.epoch })
         return this.emit('message', frame)
       case 'broadcast': return this.emit('broadcast', frame)
+      case 'member_joined': return this.emit('member_joined', frame)
+      case 'member_left': return this.emit('member_left', frame)
       case 'error':
         if (!this.requests.settle(frame)) this.emit('error', new ChatError(frame.code, frame.message, frame))
         return

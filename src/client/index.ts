@@ -7,6 +7,7 @@
  *   await chat.send('general', { text: 'hi' })
  */
 export { ChatClient } from './chat-client.js'
+export { RoomPresence, type Member, type RoomPresenceEvents } from './presence.js'
 export { ChatError, type ChatErrorCode } from './errors.js'
 export { backoffDelay, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, type BackoffOptions } from './backoff.js'
 export { TypedEmitter, type Listener } from './emitter.js'

@@ -5,7 +5,8 @@
 import type { Static } from 'typebox'
 import type {
   AckFrameSchema, JoinedFrameSchema, LeftFrameSchema, PongFrameSchema, RefreshedFrameSchema,
-  BroadcastFrame, ErrorFrame, FrameId, HistoryFrame, MessageFrame, ServerFrame, WelcomeFrame
+  BroadcastFrame, ErrorFrame, FrameId, HistoryFrame, MemberJoinedFrame, MemberLeftFrame, MessageFrame, PresenceFrame, ServerFrame,
+  WelcomeFrame
 } from '../schemas/frames.js'
 import type { BackoffOptions } from './backoff.js'
 import type { ChatError } from './errors.js'
@@ -17,7 +18,9 @@ export type JoinedFrame = Static<typeof JoinedFrameSchema>
 export type LeftFrame = Static<typeof LeftFrameSchema>
 export type PongFrame = Static<typeof PongFrameSchema>
 export type RefreshedFrame = Static<typeof RefreshedFrameSchema>
-export type { BroadcastFrame, ErrorFrame, FrameId, HistoryFrame, MessageFrame, ServerFrame, WelcomeFrame }
+export type {
+  BroadcastFrame, ErrorFrame, FrameId, HistoryFrame, MemberJoinedFrame, MemberLeftFrame, MessageFrame, PresenceFrame, ServerFrame, WelcomeFrame
+}
 
 /** Where the client stands in a room's history: the last message it got (or the `joined` position). */
 export interface RoomPosition {
@@ -86,6 +89,10 @@ export interface ChatClientEvents {
   open: OpenEvent
   message: MessageFrame
   broadcast: BroadcastFrame
+  /** Another connection joined one of the client's rooms (on any instance). */
+  member_joined: MemberJoinedFrame
+  /** Another connection left one of the client's rooms, closed, or was lost with its instance. */
+  member_left: MemberLeftFrame
   /** A room rejoined after a reconnect with every message missed meanwhile replayed before this event's position. */
   recovered: RoomResumeEvent
   /**

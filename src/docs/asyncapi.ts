@@ -61,7 +61,7 @@ function message (schema: TSchema, direction: 'client to server' | 'server to cl
 
 const CHANNEL_NOTES = [
   'Text frames, each one JSON object. Any client frame may carry `id` (string or number); the reply',
-  'to it (`ack`, `joined`, `left`, `pong`, `refreshed` or `error`) carries the same `id`.',
+  'to it (`ack`, `joined`, `left`, `pong`, `history`, `presence`, `refreshed` or `error`) carries the same `id`.',
   '\n\nClose codes:\n\n' + describeCodes(CLOSE_CODE_DESCRIPTIONS)
 ].join(' ')
 

@@ -65,7 +65,7 @@ export function openapiOptions ({ prefix, version, authEnabled }: OpenapiOptions
         version,
         description: [
           'Real-time chat over WebSocket. Every frame is a named schema under `components.schemas`',
-          '(client frames: JoinFrame, LeaveFrame, SendMessageFrame, SendBroadcastFrame, PingFrame, RefreshFrame);',
+          '(client frames: JoinFrame, LeaveFrame, SendMessageFrame, SendBroadcastFrame, PingFrame, HistoryRequestFrame, RefreshFrame, PresenceRequestFrame);',
           'the same schemas validate the frames at run time. The channel, its messages and close codes',
           `are described as AsyncAPI 3.0 at [${prefix}/docs/asyncapi.json](${prefix}/docs/asyncapi.json).`,
           `\n\nAuthentication is ${authEnabled ? 'on' : 'off'} on this instance.`,
@@ -75,6 +75,7 @@ export function openapiOptions ({ prefix, version, authEnabled }: OpenapiOptions
       tags: [
         { name: 'websocket', description: 'WebSocket upgrades (the frames: components.schemas, or the AsyncAPI document)' },
         { name: 'stats', description: 'Counts of this instance' },
+        { name: 'presence', description: 'Who is in a room on every instance, and which instances live' },
         { name: 'server-api', description: 'For an application\'s backend: publish and disconnect without a socket (X-API-Key, or a token with the chat:publish scope)' },
         { name: 'metrics', description: 'Prometheus metrics' },
         { name: 'health', description: 'Liveness and readiness' },

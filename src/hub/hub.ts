@@ -18,6 +18,7 @@ import { textFrame } from './frame-writer.js'
 import { RoomFeed } from './room-feed.js'
 import { Room } from './room.js'
 import type { HubObserver } from './observer.js'
+import type { Presence } from '../presence/presence.js'
 
 export interface HubStats {
   instanceId: string
@@ -60,6 +61,8 @@ export class Hub {
   observer: HubObserver | null = null
   /** Set by the server API: a control payload (a disconnect) published by any instance, this one included. */
   onControl: ((payload: Buffer) => void) | null = null
+  /** Set by the presence plugin (null: PRESENCE_ENABLED=false): told of each join, once `joined` is sent, and each leave. */
+  presence: Presence | null = null
   private readonly rooms = new Map<string, Room>()
   private broker: Broker = new LocalBroker()
   private readonly feed: RoomFeed
@@ -128,7 +131,10 @@ export class Hub {
     const joiner = { conn, start: null, held: [] }
     room.joiners.push(joiner)
     const opened = room
-    return room.ready.then(() => this.feed.admit(opened, joiner, since, reply))
+    return room.ready.then(() => this.feed.admit(opened, joiner, since, (start, recovered) => {
+      reply(start, recovered)
+      this.presence?.joined(conn, name)
+    }))
   }
 
   /** False when the connection was not in the room. */
@@ -136,6 +142,7 @@ export class Hub {
     const room = this.rooms.get(name)
     if (room === undefined || !room.remove(conn)) return false
     conn.rooms.delete(name)
+    this.presence?.left(conn, name)
     if (room.size === 0) {
       this.rooms.delete(name)
       this.broker.unsubscribeRoom(name).catch(err => this.log.warn({ err, room: name }, 'broker unsubscribe failed'))
@@ -198,6 +205,18 @@ export class Hub {
     const wire = textFrame(frame) // once per message, whatever the number of members
     for (const conn of members) conn.sendFramed(frame, wire)
     this.observer?.delivered(members.size, frame)
+  }
+
+  /** A `member_joined` / `member_left` of the room, to its members but the connection it is about. */
+  deliverMember (room: string, frame: Buffer, except: string): void {
+    const members = this.rooms.get(room)?.members
+    if (members === undefined) return
+    let wire: Buffer | null = null // framed once, and only if someone gets it
+    for (const conn of members) {
+      if (conn.id === except) continue
+      wire ??= textFrame(frame)
+      conn.sendFramed(frame, wire)
+    }
   }
 
   /** A stored room message, numbered by the history: delivered in offset order, gaps filled first. */

@@ -16,10 +16,11 @@ import type { Hub } from './hub.js'
 import type { RedisLayout } from '../redis/layout.js'
 import type { SubscriptionEvents, Subscriptions } from '../redis/subscriptions.js'
 import { isStoredPayload, openStoredPayload } from '../redis/stored-payload.js'
+import { isMemberPayload, openMemberPayload } from '../presence/member-payload.js'
 import { EnvelopeCodec, OWN_ECHO } from './redis-envelope.js'
 
 export interface RedisBrokerOptions {
-  hub: Pick<Hub, 'instanceId' | 'deliverRoom' | 'deliverAll' | 'deliverStored' | 'linkLost' | 'linkRestored' | 'onControl' | 'observer'>
+  hub: Pick<Hub, 'instanceId' | 'deliverRoom' | 'deliverAll' | 'deliverStored' | 'deliverMember' | 'linkLost' | 'linkRestored' | 'onControl' | 'observer'>
   publisher: Redis | Cluster
   /** Makes the subscriptions, owned (and closed) by the broker, given the broker's handlers. */
   subscriptions: (events: SubscriptionEvents) => Subscriptions
@@ -145,6 +146,7 @@ export class RedisBroker implements Broker {
 
   private receive (channel: Buffer, payload: Buffer): void {
     if (isStoredPayload(payload)) return this.receiveStored(channel, payload)
+    if (isMemberPayload(payload)) return this.receiveMember(channel, payload)
     const frame = this.codec.open(payload)
     if (frame === OWN_ECHO) return // our members got it from the hub already
     const name = channel.toString('latin1')
@@ -170,6 +172,17 @@ export class RedisBroker implements Broker {
       return
     }
     this.hub.deliverStored(room, stored.offset, stored.epoch, stored.frame)
+  }
+
+  /** A presence event, published by the presence scripts of any instance, this one included. */
+  private receiveMember (channel: Buffer, payload: Buffer): void {
+    const event = openMemberPayload(payload)
+    const room = this.channels.roomOf(channel.toString('latin1'))
+    if (event === null || room === null) {
+      this.log.debug({ bytes: payload.length }, 'dropped a malformed member-event payload')
+      return
+    }
+    this.hub.deliverMember(room, event.frame, event.except)
   }
 
   /** Every wanted channel is heard (again). */

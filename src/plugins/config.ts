@@ -47,7 +47,11 @@ export const ConfigSchema = Type.Object({
   /** Comma-separated origins allowed to open a socket, or `*`. */
   WS_ALLOWED_ORIGINS: Type.String({ minLength: 1, default: '*' }),
   WS_MAX_CONNECTIONS: Type.Integer({ minimum: 0, default: 0 }),
-  WS_MAX_CONNECTIONS_PER_USER: Type.Integer({ minimum: 0, default: 0 })
+  WS_MAX_CONNECTIONS_PER_USER: Type.Integer({ minimum: 0, default: 0 }),
+  // Presence: who is in each room on every instance, and which instances live.
+  PRESENCE_ENABLED: Type.Boolean({ default: true }),
+  /** A killed instance's connections leave every presence list within this many seconds. */
+  PRESENCE_TTL_SEC: Type.Integer({ minimum: 1, maximum: 86400, default: 30 })
 }, {
   // AUTH_ENABLED=true without a secret must not start: the error names JWT_SECRET. `type` makes
   // Ajv coerce "true" inside the `if` too, which it checks before the properties.

@@ -13,10 +13,18 @@
 import fp from 'fastify-plugin'
 import fastifyRedis from '@fastify/redis'
 import type { FastifyPluginAsync } from 'fastify'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { RedisHistory } from '../history/redis-history.js'
 import { RedisBroker } from '../hub/redis-broker.js'
 import { connectRedis } from '../redis/connect.js'
+import type { RedisLayout } from '../redis/layout.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The command connection and the key layout, for what else lives in Redis (presence); null without Redis. */
+    chatApiRedis: { client: Redis | Cluster, layout: RedisLayout } | null
+  }
+}
 
 export const REDIS_NAMESPACE = 'chatApi'
 /**
@@ -29,6 +37,7 @@ const SUBSCRIBER_START_TIMEOUT_MS = 5000
 
 const redisPlugin: FastifyPluginAsync = async (fastify) => {
   const { HISTORY_SIZE, HISTORY_TTL_SEC } = fastify.config
+  fastify.decorate('chatApiRedis', null)
   const { hub } = fastify
   // The hub's instanceId in the names lets an operator (and the tests) find our connections.
   const redis = connectRedis(fastify.config, `chat-api:${hub.instanceId}`)
@@ -71,6 +80,7 @@ const redisPlugin: FastifyPluginAsync = async (fastify) => {
     throw err
   }
   hub.useBroker(broker)
+  fastify.chatApiRedis = { client: publisher, layout }
 
   // Runs before @fastify/redis's own onClose (hooks run in reverse order), which QUITs the
   // publisher without a bound: a frozen Redis would hold shutdown forever, so a timer drops it.

@@ -1,9 +1,12 @@
 // The demo page's logic: the compiled chat-api client, straight from the same server (no bundler).
 // Every URL is relative to the page, so the demo works under any prefix.
-import { ChatClient } from '../client/index.js'
+import { ChatClient, RoomPresence } from '../client/index.js'
 
 const STATS_INTERVAL_MS = 2000
 const MAX_NAME_CHARS = 40
+/** A typing signal at most this often, shown this long unless another follows. */
+const TYPING_EVERY_MS = 2000
+const TYPING_SHOWN_MS = 3500
 
 const $ = (id) => document.getElementById(id)
 let client = null
@@ -12,6 +15,12 @@ let room = null
 /** messageIds on the page: history loaded after a join or a gap never shows a message twice. */
 const shown = new Set()
 const HISTORY_LIMIT = 50
+/** The room's live member list (presence), and the names seen in messages, by connectionId. */
+let people = null
+const names = new Map()
+/** connectionId -> timer of who is typing now. */
+const typing = new Map()
+let lastTypingSent = 0
 
 const params = new URLSearchParams(document.location.search)
 $('name').value = params.get('name') ?? ''
@@ -47,13 +56,71 @@ function addLine (className, parts, before = null) {
   return li
 }
 
+/** The name a message carries (`data.name`), else its sender's user; remembered for the member list. */
+function nameOf (frame) {
+  const data = frame.data !== null && typeof frame.data === 'object' ? frame.data : {}
+  const name = typeof data.name === 'string' && data.name !== '' ? data.name.slice(0, MAX_NAME_CHARS) : (frame.from.user ?? 'anonymous')
+  if (names.get(frame.from.connectionId) !== name) {
+    names.set(frame.from.connectionId, name)
+    if (people !== null) renderPeople(people.members)
+  }
+  return name
+}
+
+/** Presence lists connections: each shows the name it last used here, else its user, else a short id. */
+function renderPeople (members) {
+  const own = client?.welcome?.connectionId
+  const items = [...members.values()].map(m => {
+    const li = document.createElement('li')
+    const name = names.get(m.connectionId) ?? m.user ?? `guest ${m.connectionId.slice(0, 4)}`
+    li.textContent = m.connectionId === own ? `${$('name').value.trim() || name} (you)` : name
+    li.className = m.connectionId === own ? 'me' : ''
+    return li
+  })
+  $('people-list').replaceChildren(...items)
+  $('people-count').textContent = `(${people?.count ?? members.size})`
+}
+
+/** Presence lists connections, not names: a transient `{ hello: true, name }` tells the room ours. */
+function sayHello () {
+  client.send(room, { hello: true, name: $('name').value.trim() }, { transient: true }).catch(() => {})
+}
+
+function followPresence (name) {
+  people?.stop()
+  people = new RoomPresence(client, name)
+  people.on('change', renderPeople)
+  people.refresh().catch((err) => {
+    // presence_disabled (PRESENCE_ENABLED=false): no list.
+    $('people').hidden = true
+    if (err.code !== 'presence_disabled') notice(`${err.code}: ${err.message}`)
+  })
+}
+
+/** Typing signals are transient messages `{ typing: true, name }`: not stored, at most once. */
+function showTyping (frame) {
+  const id = frame.from.connectionId
+  clearTimeout(typing.get(id)?.timer)
+  typing.set(id, { name: nameOf(frame), timer: setTimeout(() => stopTyping(id), TYPING_SHOWN_MS) })
+  renderTyping()
+}
+
+function stopTyping (id) {
+  clearTimeout(typing.get(id)?.timer)
+  if (typing.delete(id)) renderTyping()
+}
+
+function renderTyping () {
+  const who = [...typing.values()].map(t => t.name)
+  $('typing').textContent = who.length === 0 ? '' : `${who.join(', ')} ${who.length === 1 ? 'is' : 'are'} typing…`
+}
+
 /** Other clients may send any JSON; the page shows `{ name, text }` and falls back for the rest. */
 function showMessage (frame, before = null) {
   if (shown.has(frame.messageId)) return
   shown.add(frame.messageId)
-  const data = frame.data !== null && typeof frame.data === 'object' ? frame.data : {}
-  const name = typeof data.name === 'string' && data.name !== '' ? data.name.slice(0, MAX_NAME_CHARS) : (frame.from.user ?? 'anonymous')
-  const text = typeof data.text === 'string' ? data.text : JSON.stringify(frame.data)
+  const name = nameOf(frame)
+  const text = typeof frame.data?.text === 'string' ? frame.data.text : JSON.stringify(frame.data)
   const mine = frame.from.connectionId === client?.welcome?.connectionId
   const li = addLine(mine ? 'message mine' : 'message', [
     ['who', name], ['text', text], ['time', new Date(frame.ts).toLocaleTimeString()]
@@ -81,6 +148,7 @@ function createClient (token) {
     $('instance').textContent = welcome.instanceId
     setConnected(true)
     if (reconnected) addLine('system', [['text', `reconnected, to instance ${welcome.instanceId}`]])
+    if (reconnected && room !== null) sayHello()
   })
   chat.on('close', ({ code, reconnectInMs }) => {
     setConnected(false)
@@ -99,7 +167,17 @@ function createClient (token) {
     addLine('system', [['text', 'back: some messages could not be replayed; reloading the last ones']])
     loadHistory(room)
   })
-  chat.on('message', (frame) => { if (frame.room === room) showMessage(frame) })
+  chat.on('message', (frame) => {
+    if (frame.room !== room) return
+    if (frame.transient === true) {
+      if (frame.from.connectionId === chat.welcome?.connectionId) return
+      if (frame.data?.typing === true) showTyping(frame)
+      else nameOf(frame) // a `hello`: the name to show in the member list
+      return
+    }
+    stopTyping(frame.from.connectionId)
+    showMessage(frame)
+  })
   chat.on('error', (err) => notice(`${err.code}: ${err.message}`))
   return chat
 }
@@ -122,13 +200,24 @@ $('join-form').addEventListener('submit', async (event) => {
   try {
     if (room !== null && room !== next && client.rooms.has(room)) await client.leave(room)
     room = next
+    typing.clear()
+    renderTyping()
     await client.join(room)
     addLine('system', [['text', `joined ${room}`]])
+    followPresence(room)
+    sayHello()
     await loadHistory(room)
     $('text').focus()
   } catch (err) {
     notice(`${err.code}: ${err.message}`)
   }
+})
+
+$('text').addEventListener('input', () => {
+  const now = Date.now()
+  if (room === null || $('text').value === '' || now - lastTypingSent < TYPING_EVERY_MS) return
+  lastTypingSent = now
+  client.send(room, { typing: true, name: $('name').value.trim() }, { transient: true }).catch(() => {})
 })
 
 $('send-form').addEventListener('submit', async (event) => {
@@ -139,6 +228,7 @@ $('send-form').addEventListener('submit', async (event) => {
   try {
     await client.send(room, { name: $('name').value.trim(), text })
     input.value = ''
+    lastTypingSent = 0
   } catch (err) {
     notice(`${err.code}: ${err.message}`)
   }

@@ -8,10 +8,16 @@
  *   `${prefix}:{R}:meta`              hash: epoch and top offset of R's history
  *   `${prefix}:{R}:log`               stream: R's last HISTORY_SIZE messages, entry id `offset-0`
  *   `${prefix}:{R}:key:K`             string: what an idempotency key K of R was first stored as
+ *   `${prefix}:{R}:presence`          hash: connectionId -> member JSON, every member of R on every instance
+ *   `${prefix}:instances`             zset: instanceId -> last heartbeat (Redis time, ms)
+ *   `${prefix}:instance:{I}:info`     hash: instance I's counts and start time; expires unless refreshed
+ *   `${prefix}:instance:{I}:entries`  set: `room connectionId` of each presence entry instance I holds
  *
  * The room name sits inside `{...}`: on a Redis Cluster everything of one room hashes to one
  * slot (so the history script may touch all of it atomically), and rooms spread over the shards.
- * Room names never hold braces, so the tag is always exactly the room.
+ * Room names never hold braces, so the tag is always exactly the room. An instance's own keys share
+ * the tag of its id, so they too sit together; no script ever touches a room's keys and an
+ * instance's keys at once (they may live on different shards).
  *
  * `roomPublish` is the command that publishes on a room channel, inside the Lua scripts too:
  * PUBLISH on one Redis, SPUBLISH (sharded pub/sub, only the room's shard carries it) on a cluster.
@@ -36,6 +42,10 @@ export interface RedisLayout {
   sharded (channel: string): boolean
   /** The Redis Cluster hash slot of a key or channel: where a cluster keeps it. */
   slot (name: string): number
+  presence (room: string): string
+  readonly instances: string
+  instanceInfo (instanceId: string): string
+  instanceEntries (instanceId: string): string
 }
 
 export function redisLayout (prefix: string, roomPublish: RoomPublishCommand = 'PUBLISH'): RedisLayout {
@@ -52,6 +62,10 @@ export function redisLayout (prefix: string, roomPublish: RoomPublishCommand = '
     log: (room) => `${prefix}:{${room}}:log`,
     messageKey: (room, key) => `${prefix}:{${room}}:key:${key}`,
     sharded: (channel) => roomPublish === 'SPUBLISH' && channel.startsWith(roomPrefix),
-    slot: calculateSlot
+    slot: calculateSlot,
+    presence: (room) => `${prefix}:{${room}}:presence`,
+    instances: `${prefix}:instances`,
+    instanceInfo: (instanceId) => `${prefix}:instance:{${instanceId}}:info`,
+    instanceEntries: (instanceId) => `${prefix}:instance:{${instanceId}}:entries`
   }
 }

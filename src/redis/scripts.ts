@@ -1,5 +1,5 @@
 /**
- * The Lua scripts of the history, each in its own file beside this one, read once and defined on
+ * The Lua scripts of the history and of presence, each in its own file beside this one, read once and defined on
  * a client as commands (ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT, e.g. after a
  * Redis restart). `build` copies the lua folder next to the compiled file.
  */
@@ -20,7 +20,12 @@ const SCRIPTS = {
   chatAppend: { lua: APPEND, numberOfKeys: 2 },
   chatAppendKeyed: { lua: APPEND, numberOfKeys: 3 },
   chatSince: { lua: HISTORY_EPOCH + lua('since'), numberOfKeys: 2 },
-  chatPage: { lua: HISTORY_EPOCH + lua('page'), numberOfKeys: 2 }
+  chatPage: { lua: HISTORY_EPOCH + lua('page'), numberOfKeys: 2 },
+  chatPresenceJoin: { lua: lua('presence-join'), numberOfKeys: 1 },
+  chatPresenceLeave: { lua: lua('presence-leave'), numberOfKeys: 1 },
+  chatPresenceList: { lua: lua('presence-list'), numberOfKeys: 1 },
+  chatInstanceBeat: { lua: lua('instance-beat'), numberOfKeys: 1 },
+  chatInstancesSince: { lua: lua('instances-since'), numberOfKeys: 1 }
 }
 
 type Reply = Promise<Array<Buffer | number>>
@@ -31,6 +36,11 @@ export interface HistoryScripts {
   chatAppendKeyedBuffer (meta: string, log: string, key: string, ...args: Array<string | number>): Reply
   chatSinceBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
   chatPageBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
+  chatPresenceJoin (presence: string, ...args: Array<string | number>): Promise<number>
+  chatPresenceLeave (presence: string, ...args: Array<string | number>): Promise<number>
+  chatPresenceList (presence: string, ...args: Array<string | number>): Promise<[number, ...string[]]>
+  chatInstanceBeat (instances: string, ...args: Array<string | number>): Promise<[string | null, number]>
+  chatInstancesSince (instances: string, ...args: Array<string | number>): Promise<string[]>
 }
 
 /** On a Cluster, each call goes to the master of its keys' slot (one slot per room: layout.ts). */

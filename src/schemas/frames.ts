@@ -79,9 +79,13 @@ export const RefreshFrameSchema = Type.Object({
   id
 }, { $id: 'RefreshFrame', description: 'Replace the connection\'s token before its `exp` passes; answered by `refreshed`' })
 
+export const PresenceRequestFrameSchema = Type.Object({
+  type: Type.Literal('presence'), room: RoomNameSchema, id
+}, { $id: 'PresenceRequestFrame', description: 'Who is in a room the token may join, on every instance (membership not needed); answered by `presence`' })
+
 export const CLIENT_FRAME_SCHEMAS = [
   JoinFrameSchema, LeaveFrameSchema, SendMessageFrameSchema, SendBroadcastFrameSchema, PingFrameSchema,
-  HistoryRequestFrameSchema, RefreshFrameSchema
+  HistoryRequestFrameSchema, RefreshFrameSchema, PresenceRequestFrameSchema
 ] as const
 
 export type JoinFrame = Static<typeof JoinFrameSchema>
@@ -91,7 +95,9 @@ export type SendBroadcastFrame = Static<typeof SendBroadcastFrameSchema>
 export type PingFrame = Static<typeof PingFrameSchema>
 export type HistoryRequestFrame = Static<typeof HistoryRequestFrameSchema>
 export type RefreshFrame = Static<typeof RefreshFrameSchema>
-export type ClientFrame = JoinFrame | LeaveFrame | SendMessageFrame | SendBroadcastFrame | PingFrame | HistoryRequestFrame | RefreshFrame
+export type PresenceRequestFrame = Static<typeof PresenceRequestFrameSchema>
+export type ClientFrame = JoinFrame | LeaveFrame | SendMessageFrame | SendBroadcastFrame | PingFrame | HistoryRequestFrame | RefreshFrame |
+  PresenceRequestFrame
 export type FrameId = Static<typeof FrameIdSchema>
 
 // Server to client
@@ -177,9 +183,38 @@ export const RefreshedFrameSchema = Type.Object({
   id
 }, { $id: 'RefreshedFrame', description: 'The `refresh` token was taken: its expiry, rooms and scope apply from now on' })
 
+// Inline in each frame that has it (no $id: the documents list frames only).
+const MemberSchema = Type.Object({
+  connectionId: Type.String(),
+  user: Type.Union([Type.String(), Type.Null()], { description: 'The token `sub`, or null when auth is off' })
+}, { description: 'One connection in a room' })
+
+export const PRESENCE_MEMBERS_MAX = 1000
+
+export const PresenceFrameSchema = Type.Object({
+  type: Type.Literal('presence'),
+  room: RoomNameSchema,
+  count: Type.Integer({ minimum: 0, description: 'Connections in the room, on every instance' }),
+  members: Type.Array(MemberSchema, { maxItems: PRESENCE_MEMBERS_MAX, description: `At most ${PRESENCE_MEMBERS_MAX} of them, in no particular order` }),
+  id
+}, { $id: 'PresenceFrame', description: 'The answer to a `presence` request' })
+
+export const MemberJoinedFrameSchema = Type.Object({
+  type: Type.Literal('member_joined'),
+  room: RoomNameSchema,
+  member: MemberSchema
+}, { $id: 'MemberJoinedFrame', description: 'Another connection joined the room, on any instance; among the room\'s messages in the order Redis saw them. Never about the connection itself, never before its own `joined`' })
+
+export const MemberLeftFrameSchema = Type.Object({
+  type: Type.Literal('member_left'),
+  room: RoomNameSchema,
+  member: MemberSchema
+}, { $id: 'MemberLeftFrame', description: 'Another connection left the room or closed; for a connection of an instance that died, within PRESENCE_TTL_SEC' })
+
 export const SERVER_FRAME_SCHEMAS = [
   WelcomeFrameSchema, MessageFrameSchema, BroadcastFrameSchema, JoinedFrameSchema, LeftFrameSchema,
-  AckFrameSchema, PongFrameSchema, ErrorFrameSchema, HistoryFrameSchema, RefreshedFrameSchema
+  AckFrameSchema, PongFrameSchema, ErrorFrameSchema, HistoryFrameSchema, RefreshedFrameSchema,
+  PresenceFrameSchema, MemberJoinedFrameSchema, MemberLeftFrameSchema
 ] as const
 
 export type WelcomeFrame = Static<typeof WelcomeFrameSchema>
@@ -187,4 +222,7 @@ export type MessageFrame = Static<typeof MessageFrameSchema>
 export type BroadcastFrame = Static<typeof BroadcastFrameSchema>
 export type ErrorFrame = Static<typeof ErrorFrameSchema>
 export type HistoryFrame = Static<typeof HistoryFrameSchema>
+export type PresenceFrame = Static<typeof PresenceFrameSchema>
+export type MemberJoinedFrame = Static<typeof MemberJoinedFrameSchema>
+export type MemberLeftFrame = Static<typeof MemberLeftFrameSchema>
 export type ServerFrame = Static<typeof SERVER_FRAME_SCHEMAS[number]>

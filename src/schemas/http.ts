@@ -1,6 +1,6 @@
 /** Schemas of the HTTP endpoints' bodies; each route declares one response per status. */
 import { Type } from 'typebox'
-import { HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX, RoomNameSchema } from './frames.js'
+import { HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX, PresenceFrameSchema, RoomNameSchema } from './frames.js'
 
 export const ErrorResponseSchema = Type.Object({
   error: Type.String({ description: 'A stable error code' }),
@@ -44,3 +44,17 @@ export const HistoryResponseSchema = Type.Object({
   offset: Type.Integer({ minimum: 0, description: 'The room\'s latest offset (0: nothing stored)' }),
   messages: Type.Array(Type.Ref('MessageFrame'), { description: 'Oldest first, each exactly as delivered' })
 }, { $id: 'HistoryResponse' })
+
+// The presence frame's fields but `type` and `id`: the same members, counted the same way.
+const { room, count, members } = PresenceFrameSchema.properties
+export const PresenceResponseSchema = Type.Object({ room, count, members }, { $id: 'PresenceResponse' })
+
+export const ClusterResponseSchema = Type.Object({
+  instances: Type.Array(Type.Object({
+    instanceId: Type.String(),
+    connections: Type.Integer({ minimum: 0, description: 'Open sockets on the instance at its last heartbeat' }),
+    rooms: Type.Integer({ minimum: 0, description: 'Rooms with a member on the instance at its last heartbeat' }),
+    startedAt: Type.Integer({ description: 'When the instance started, ms since the epoch' }),
+    lastSeen: Type.Integer({ description: 'Its last heartbeat, ms since the epoch (Redis time)' })
+  }), { description: 'Every live instance: those whose heartbeat is younger than PRESENCE_TTL_SEC/2; just this one without Redis' })
+}, { $id: 'ClusterResponse' })

@@ -5,7 +5,7 @@
  */
 import { Compile } from 'typebox/compile'
 import {
-  HistoryRequestFrameSchema, JoinFrameSchema, LeaveFrameSchema, PingFrameSchema, RefreshFrameSchema, SendBroadcastFrameSchema,
+  HistoryRequestFrameSchema, JoinFrameSchema, LeaveFrameSchema, PingFrameSchema, PresenceRequestFrameSchema, RefreshFrameSchema, SendBroadcastFrameSchema,
   SendMessageFrameSchema, type ClientFrame
 } from '../schemas/frames.js'
 import { ErrorCode, INVALID_ROOM_MESSAGE, isValidRoom } from '../protocol.js'
@@ -18,7 +18,8 @@ export const validators = {
   broadcast: Compile(SendBroadcastFrameSchema),
   ping: Compile(PingFrameSchema),
   history: Compile(HistoryRequestFrameSchema),
-  refresh: Compile(RefreshFrameSchema)
+  refresh: Compile(RefreshFrameSchema),
+  presence: Compile(PresenceRequestFrameSchema)
 }
 
 export type FrameType = keyof typeof validators

@@ -13,6 +13,7 @@ import type { Position } from '../history/history-store.js'
 import type { FrameId } from '../schemas/frames.js'
 import { checkFrame, isFrameType } from './frame-validators.js'
 import { HISTORY_OFF, readHistory } from '../history/read-history.js'
+import { readPresence } from '../presence/read-presence.js'
 import type { TokenExpiry } from './token-refresh.js'
 import { serialiseData, TOO_DEEP } from '../serialise-data.js'
 
@@ -151,6 +152,7 @@ export class Session {
       case 'ping': return this.conn.sendJson({ type: 'pong', id })
       case 'history': return this.history(valid.room, valid.limit, valid.before, id)
       case 'refresh': return this.refresh(valid.token, id)
+      case 'presence': return this.presence(valid.room, id)
     }
   }
 
@@ -199,6 +201,15 @@ export class Session {
       if (!page.ok) return this.error(page.code, page.message, id)
       const head = JSON.stringify({ type: 'history', room, id, epoch: page.epoch, offset: page.offset })
       this.conn.send(page.body(head))
+    })
+  }
+
+  /** Who is in a room the connection may join, on every instance; membership is not needed. */
+  private presence (room: string, id: FrameId | undefined): void {
+    if (!mayJoin(this.conn.principal, room)) return this.error(ErrorCode.FORBIDDEN, `not allowed to read "${room}"`, id)
+    readPresence(this.hub, room).then(page => {
+      if (!page.ok) return this.error(page.code, page.message, id)
+      this.conn.send(Buffer.from(page.body('{"type":"presence",', id)))
     })
   }
 

@@ -64,6 +64,9 @@ test('foreign or malformed payloads on our channels reach nobody', async (t) => 
   await publisher.publish(`${prefix}:room:{general}`, 'garbage')
   await publisher.publish(`${prefix}:room:{general}`, Buffer.concat([Buffer.from(`${randomUUID()}\n`), Buffer.from([0xff, 0xfe])]))
   await publisher.publish(`${prefix}:all`, Buffer.from(`${instanceId}\n`))
+  // Member events: no newline after the connectionId, or no frame after it.
+  await publisher.publish(`${prefix}:room:{general}`, '~no-newline')
+  await publisher.publish(`${prefix}:room:{general}`, `~${randomUUID()}\nnot json`)
   // Well-formed, but claiming to come from the instance itself: dropped as its own echo.
   await publisher.publish(`${prefix}:room:{general}`, new EnvelopeCodec(instanceId).seal(Buffer.from('{"type":"message","data":"echo"}')))
   await publisher.publish(`${prefix}:room:{general}`, other.seal(Buffer.from('{"type":"message","room":"general","data":"ok"}')))

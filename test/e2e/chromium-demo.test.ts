@@ -1,6 +1,7 @@
 /**
  * The demo page in real headless Chromium: two pages, each on its own instance of a two-instance
- * cluster over Redis, in one room; each sees the other's message. Chromium is Debian's package
+ * cluster over Redis, in one room; each sees the other's message, who is in the room (presence)
+ * and who is typing (transient messages). Chromium is Debian's package
  * (CI's .ci/run installs it); a machine without it fails here, it does not skip.
  * UPDATE_DEMO_SCREENSHOT=1 also writes the screenshot to docs/demo.png.
  */
@@ -85,13 +86,22 @@ t.test('two browsers on two instances chat in one room', async t => {
   await joinRoom(bob, 'lobby')
   t.equal(await ada.textContent('#instance'), instanceA, 'Ada sees the instance she is on')
   t.equal(await bob.textContent('#instance'), instanceB, 'Bob sees the instance he is on')
+  const peopleCount = (n: number) => `document.querySelectorAll("#people-list li").length === ${n}`
+  await ada.waitForFunction(peopleCount(2))
+  await ada.locator('#people-list li', { hasText: /^Bob$/ }).waitFor()
+  t.same((await ada.locator('#people-list li').allTextContents()).sort(), ['Ada (you)', 'Bob'], 'the live list: herself, and Bob from the other instance')
 
   await say(ada, 'Hello from instance A')
   const atBob = bob.locator('#messages li.message', { hasText: 'Hello from instance A' })
   await atBob.waitFor()
   t.equal(await atBob.locator('.who').textContent(), 'Ada', 'the sender\'s name comes with the message')
 
-  await say(bob, 'Hi Ada, Bob here on B')
+  // Typing signals are transient messages: Ada sees Bob typing until his message comes.
+  await bob.fill('#text', 'Hi Ada, Bob here on B')
+  await ada.locator('#typing', { hasText: 'Bob is typing…' }).waitFor()
+  await bob.press('#text', 'Enter')
+  await bob.waitForFunction('document.getElementById("text").value === ""')
+  await ada.waitForFunction('document.getElementById("typing").textContent === ""')
   const atAda = ada.locator('#messages li.message', { hasText: 'Bob here on B' })
   await atAda.waitFor()
   t.equal(await atAda.locator('.who').textContent(), 'Bob')
@@ -117,10 +127,15 @@ t.test('two browsers on two instances chat in one room', async t => {
   watchErrors(cy, errors, 'cy')
   await cy.goto(`${a.http}/?name=Cy`)
   await joinRoom(cy, 'lobby')
+  await ada.waitForFunction(peopleCount(3))
+  await cy.waitForFunction(peopleCount(3))
   await cy.locator('#messages li.message', { hasText: 'Said while Bob was away' }).waitFor()
   t.same(await cy.locator('#messages li.message .text').allTextContents(),
     ['Hello from instance A', 'Hi Ada, Bob here on B', 'Said while Bob was away'], 'the history, in order')
   await cy.close()
+  await ada.waitForFunction(peopleCount(2))
+  await ada.locator('#people-list li', { hasText: /^Bob$/ }).waitFor() // his new connection, named by its hello
+  t.same((await ada.locator('#people-list li').allTextContents()).sort(), ['Ada (you)', 'Bob'], 'Cy left the list when her page closed')
   t.same(errors, [], 'no error in any page')
 
   const shot = join(userDataDir, 'demo.png')

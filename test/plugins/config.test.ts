@@ -23,7 +23,9 @@ t.test('defaults of every variable', async t => {
     METRICS_ENABLED: true,
     WS_ALLOWED_ORIGINS: '*',
     WS_MAX_CONNECTIONS: 0,
-    WS_MAX_CONNECTIONS_PER_USER: 0
+    WS_MAX_CONNECTIONS_PER_USER: 0,
+    PRESENCE_ENABLED: true,
+    PRESENCE_TTL_SEC: 30
   })
 })
 

@@ -1,0 +1,59 @@
+/**
+ * The presence entries of this instance's own connections: room -> connectionId -> member JSON.
+ * The in-process presence answers from it; the Redis presence re-asserts it after Redis returns.
+ */
+import { PRESENCE_MEMBERS_MAX } from '../schemas/frames.js'
+import type { PresenceList } from './presence.js'
+
+export class LocalMembers {
+  private readonly rooms = new Map<string, Map<string, string>>()
+
+  /** False when the entry was there already. */
+  add (room: string, connectionId: string, member: string): boolean {
+    let entries = this.rooms.get(room)
+    if (entries === undefined) {
+      entries = new Map()
+      this.rooms.set(room, entries)
+    }
+    if (entries.has(connectionId)) return false
+    entries.set(connectionId, member)
+    return true
+  }
+
+  /** The member's JSON when it was there, else undefined. */
+  delete (room: string, connectionId: string): string | undefined {
+    const entries = this.rooms.get(room)
+    const member = entries?.get(connectionId)
+    if (entries === undefined || member === undefined) return undefined
+    entries.delete(connectionId)
+    if (entries.size === 0) this.rooms.delete(room)
+    return member
+  }
+
+  has (room: string, connectionId: string): boolean {
+    return this.rooms.get(room)?.has(connectionId) ?? false
+  }
+
+  get size (): number {
+    let size = 0
+    for (const entries of this.rooms.values()) size += entries.size
+    return size
+  }
+
+  list (room: string): PresenceList {
+    const entries = this.rooms.get(room)
+    if (entries === undefined) return { count: 0, members: [] }
+    const members: string[] = []
+    for (const member of entries.values()) {
+      if (members.length === PRESENCE_MEMBERS_MAX) break
+      members.push(member)
+    }
+    return { count: entries.size, members }
+  }
+
+  * entries (): IterableIterator<[room: string, connectionId: string, member: string]> {
+    for (const [room, entries] of this.rooms) {
+      for (const [connectionId, member] of entries) yield [room, connectionId, member]
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Presence: who is in a room on every instance, and which instances live. The hub tells the
+ * presence of each connection that joins a room (once its `joined` was sent) and each that leaves
+ * it (a `leave`, or the socket closing); messages never come here, so the fan-out pays nothing.
+ *
+ * Two implementations: in-process (no Redis, one instance) and Redis (redis-presence.ts).
+ */
+import type { Connection } from '../hub/connection.js'
+import type { FrameId } from '../schemas/frames.js'
+
+/** `members` of a presence answer list at most this many; `count` is the total. */
+export { PRESENCE_MEMBERS_MAX } from '../schemas/frames.js'
+
+export interface PresenceList {
+  count: number
+  /** Each member as JSON `{"connectionId","user"}`, exactly as stored: joined without parsing. */
+  members: string[]
+}
+
+export interface InstanceInfo {
+  instanceId: string
+  connections: number
+  rooms: number
+  /** Epoch ms. */
+  startedAt: number
+  /** Epoch ms of the last heartbeat. */
+  lastSeen: number
+}
+
+export interface Presence {
+  /** The connection is a member of the room now (its `joined` was sent). */
+  joined (conn: Connection, room: string): void
+  /** The connection left the room, or closed. */
+  left (conn: Connection, room: string): void
+  /** Every member of the room on every instance; null while Redis is unreachable. */
+  list (room: string): Promise<PresenceList | null>
+  /** Every live instance; null while Redis is unreachable. */
+  instances (): Promise<InstanceInfo[] | null>
+  /** Removes this instance's presence at shutdown, without waiting for Redis. */
+  close (): void
+}
+
+/** What this instance counts, for `/cluster`. */
+export interface InstanceCounts {
+  connections: number
+  rooms: number
+}
+
+export function memberJson (conn: Connection): string {
+  return JSON.stringify({ connectionId: conn.id, user: conn.principal.user })
+}
+
+/** A `member_joined` / `member_left` frame; the room passed the naming rule, so it needs no escaping. */
+export function memberEvent (type: 'member_joined' | 'member_left', room: string, member: string): Buffer {
+  return Buffer.from(`{"type":"${type}","room":"${room}","member":${member}}`)
+}
+
+/** The body of a presence answer, members as stored; `head` is `{"type":"presence",...` or `{`. */
+export function presenceBody (head: string, room: string, list: PresenceList, id?: FrameId): string {
+  const tail = id === undefined ? '}' : `,"id":${JSON.stringify(id)}}`
+  return `${head}"room":"${room}","count":${list.count},"members":[${list.members.join(',')}]${tail}`
+}
