@@ -3,7 +3,7 @@
  * AsyncAPI project's own React component (@asyncapi/react-component, its standalone bundle, which
  * carries React). The bundle and its style sheet are served from the installed package, never a
  * CDN, so the page works on a network that reaches nothing but this service.
- * @see https://github.com/asyncapi/asyncapi-react/blob/master/docs/usage/standalone-bundle.md
+ * See @asyncapi/react-component's docs on its standalone bundle (in node_modules).
  */
 import { createReadStream } from 'node:fs'
 import { createRequire } from 'node:module'

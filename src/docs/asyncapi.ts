@@ -2,7 +2,7 @@
  * The AsyncAPI 3.0.0 document of the WebSocket endpoints, built from the frame schemas that also
  * validate client frames and fill the OpenAPI components. It is written from the client's side:
  * `send` operations are the frames a client sends, `receive` the frames it gets.
- * @see https://www.asyncapi.com/docs/reference/specification/v3.0.0
+ * See the AsyncAPI 3.0.0 specification (the @asyncapi/parser package validates against it).
  */
 import type { TSchema } from 'typebox'
 import { CLIENT_FRAME_SCHEMAS, SERVER_FRAME_SCHEMAS } from '../schemas/frames.js'

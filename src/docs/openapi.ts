@@ -2,7 +2,7 @@
  * The @fastify/swagger options of chat-api's OpenAPI document. It is OpenAPI 3.1, whose schema
  * objects are plain JSON Schema: `const` and `type: 'null'` stay as written, so a published frame
  * schema is the very JSON that validates the frames (3.0 would rewrite them to `enum`/`nullable`).
- * @see https://github.com/fastify/fastify-swagger#managing-your-refs
+ * See "Managing your $refs" in @fastify/swagger's README (in node_modules).
  */
 import type { SwaggerOptions } from '@fastify/swagger'
 import { describeCodes, ERROR_CODE_DESCRIPTIONS } from './codes.js'

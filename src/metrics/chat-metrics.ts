@@ -2,7 +2,7 @@
  * chat-api's Prometheus metrics on a registry of their own (two apps in one process, or a host with
  * its own registry, never collide). The hot path only adds to plain numbers; prom-client reads
  * them at scrape time through `collect`, so a delivery costs no label lookup.
- * @see https://github.com/siimon/prom-client
+ * See prom-client's README (in node_modules/prom-client).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Hub } from '../hub/hub.js'

@@ -6,7 +6,7 @@
  * the `jwt` decorator and `request.jwtVerify`, and registering it a second time without a namespace
  * would fail with FST_ERR_DEC_ALREADY_PRESENT. With a namespace, the host's verifier, secret and
  * request decorators stay untouched.
- * @see https://github.com/fastify/fastify-jwt#namespace
+ * See "namespace" in @fastify/jwt's README (in node_modules).
  */
 import fp from 'fastify-plugin'
 import fastifyJwt, { type JWT } from '@fastify/jwt'

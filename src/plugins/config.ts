@@ -1,7 +1,7 @@
 /**
  * Configuration, validated once at start by @fastify/env. The schema is the only description of
  * the variables: it checks them, fills defaults, coerces strings, and gives the `config` type.
- * @see https://github.com/fastify/fastify-env
+ * See @fastify/env's README (in node_modules).
  */
 import fp from 'fastify-plugin'
 import fastifyEnv from '@fastify/env'

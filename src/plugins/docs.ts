@@ -9,7 +9,7 @@
  *
  * A host that has its own @fastify/swagger keeps it (our routes and frame schemas then appear in
  * the host's document); a host that already registered a schema `$id` keeps its schema.
- * @see https://github.com/fastify/fastify-swagger
+ * See @fastify/swagger's README (in node_modules).
  */
 import { readFileSync } from 'node:fs'
 import fp from 'fastify-plugin'

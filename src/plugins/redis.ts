@@ -5,10 +5,9 @@
  *
  * The command connection is registered with @fastify/redis under the `chatApi` namespace
  * (`fastify.redis.chatApi`: an ioredis Cluster in cluster mode), so a host app that has its own
- * `fastify.redis` keeps it. @fastify/redis waits for `ready` at boot: a Redis unreachable at
- * start-up fails start-up once Fastify's `pluginTimeout` (10 s by default) runs out. Later outages
- * are ridden out by reconnecting; see RedisBroker.
- * @see https://github.com/fastify/fastify-redis
+ * `fastify.redis` keeps it. A Redis unreachable at start-up fails the start before the plugin
+ * timeout, with a message naming the variable. Later outages are ridden out by
+ * reconnecting; see RedisBroker.
  */
 import fp from 'fastify-plugin'
 import fastifyRedis from '@fastify/redis'
@@ -35,6 +34,32 @@ const QUIT_TIMEOUT_MS = 1000
 /** How long the subscribers may take to connect once the command connection has. */
 const SUBSCRIBER_START_TIMEOUT_MS = 5000
 
+/**
+ * How long the command connection may take at start-up: 70 % of the app's plugin timeout (7 s of
+ * Fastify's default 10 s), so an unreachable Redis fails the start with a message naming the
+ * variable rather than a plugin timeout naming a plugin, whatever timeout a host app set.
+ */
+const COMMANDS_START_SHARE = 0.7
+const COMMANDS_START_TIMEOUT_MS = 7000
+
+/** Resolves once `client` is connected; rejects after `timeoutMs` with the variable and the last error. */
+function untilReady (client: Redis | Cluster, variable: string, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    let lastError = 'no answer'
+    const onError = (err: Error): void => { lastError = err.message }
+    const done = (err?: Error): void => {
+      clearTimeout(timer)
+      client.off('ready', onReady).off('error', onError)
+      if (err === undefined) resolve()
+      else reject(err)
+    }
+    const onReady = (): void => done()
+    const timer = setTimeout(() => done(new Error(`${variable}: Redis did not answer within ${timeoutMs} ms (${lastError})`)), timeoutMs)
+    client.on('ready', onReady).on('error', onError)
+  })
+}
+
 const redisPlugin: FastifyPluginAsync = async (fastify) => {
   const { HISTORY_SIZE, HISTORY_TTL_SEC } = fastify.config
   fastify.decorate('chatApiRedis', null)
@@ -45,6 +70,8 @@ const redisPlugin: FastifyPluginAsync = async (fastify) => {
   const { commands: publisher, layout } = redis
 
   try {
+    const pluginTimeout = fastify.initialConfig.pluginTimeout ?? 10_000
+    await untilReady(publisher, redis.variable, pluginTimeout > 0 ? Math.floor(pluginTimeout * COMMANDS_START_SHARE) : COMMANDS_START_TIMEOUT_MS)
     // @fastify/redis types its clients as Redis; a Cluster answers the same commands we use.
     await fastify.register(fastifyRedis, { client: publisher as Redis, namespace: REDIS_NAMESPACE, closeClient: true })
   } catch (err) {

@@ -2,7 +2,7 @@
  * @fastify/websocket with chat-api's limits, unless the host app registered it already (a second
  * copy would answer every upgrade twice). Frame size is enforced again per socket, in case the
  * host's server allows more.
- * @see https://github.com/fastify/fastify-websocket
+ * See @fastify/websocket's README (in node_modules).
  */
 import fp from 'fastify-plugin'
 import fastifyWebsocket from '@fastify/websocket'

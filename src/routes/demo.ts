@@ -3,7 +3,7 @@
  * client from `/client/`, no bundler. The page and its assets are served from `src/public` (also
  * when running from `dist`), the client from `dist/client`, which `npm run build` writes.
  * DEMO_ENABLED=false registers nothing, so every one of these paths is a 404.
- * @see https://github.com/fastify/fastify-static
+ * See @fastify/static's README (in node_modules).
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'

@@ -13,7 +13,7 @@ import type { Position } from '../history/history-store.js'
 import type { FrameId } from '../schemas/frames.js'
 import { checkFrame, isFrameType } from './frame-validators.js'
 import { HISTORY_OFF, readHistory } from '../history/read-history.js'
-import { readPresence } from '../presence/read-presence.js'
+import { PRESENCE_DISABLED, readPresence } from '../presence/read-presence.js'
 import type { TokenExpiry } from './token-refresh.js'
 import { serialiseData, TOO_DEEP } from '../serialise-data.js'
 
@@ -206,6 +206,8 @@ export class Session {
 
   /** Who is in a room the connection may join, on every instance; membership is not needed. */
   private presence (room: string, id: FrameId | undefined): void {
+    // The feature switch first, as the HTTP route does (404 before 403).
+    if (this.hub.presence === null) return this.error(PRESENCE_DISABLED.code, PRESENCE_DISABLED.message, id)
     if (!mayJoin(this.conn.principal, room)) return this.error(ErrorCode.FORBIDDEN, `not allowed to read "${room}"`, id)
     readPresence(this.hub, room).then(page => {
       if (!page.ok) return this.error(page.code, page.message, id)

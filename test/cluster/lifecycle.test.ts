@@ -52,7 +52,8 @@ test('an unreachable Redis at start-up fails start-up and leaves no client retry
 
   const app = Fastify({ pluginTimeout: 300 })
   app.register(chatApi, { env: false, REDIS_URL: `redis://127.0.0.1:${port}` })
-  await t.rejects(async () => { await app.ready() }, { code: 'FST_ERR_PLUGIN_TIMEOUT', message: /@fastify\/redis/ })
+  // Within the host's plugin timeout, with the variable named rather than a plugin timing out.
+  await t.rejects(async () => { await app.ready() }, { message: /^REDIS_URL: Redis did not answer within 210 ms/ })
   t.ok(closed.length > 0, 'the client had connected')
   await Promise.all(closed)
 })

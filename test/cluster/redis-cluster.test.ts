@@ -65,6 +65,26 @@ test('chat-api on a Redis Cluster', async (t) => {
     await lobby.next(f => f.type === 'broadcast' && f.data.tag === 'everyone')
   })
 
+  await t.test('presence on every shard: lists, member events across instances, /cluster', async (t) => {
+    const idOf = (client: { frames: any[] }): string => client.frames[0].connectionId // its welcome
+    for (const room of rooms) {
+      const first = await connect(t, `${a.url}/ws/${room}`)
+      const second = await connect(t, `${b.url}/ws/${room}`)
+      const joined = await first.next(f => f.type === 'member_joined' && f.member.connectionId === idOf(second))
+      t.equal(joined.room, room, `${room}: A hears B's join through the room's shard`)
+      // The previous test's sockets of this room may still be leaving: wait for exactly these two.
+      let list: any
+      await eventually(async () => (list = await second.request({ type: 'presence', room })).count === 2, 5000).catch(() => {})
+      t.same(list.members.map((m: { connectionId: string }) => m.connectionId).sort(), [idOf(first), idOf(second)].sort(), `${room}: both listed`)
+      await second.close()
+      const left = await first.next(f => f.type === 'member_left' && f.member.connectionId === idOf(second))
+      t.equal(left.room, room, `${room}: and B's leave`)
+    }
+    const instances = (await a.app.inject(`${PREFIX}/cluster`)).json().instances
+    t.same(instances.map((i: { instanceId: string }) => i.instanceId).sort(),
+      [(await statsOf(a.app)).instanceId, (await statsOf(b.app)).instanceId].sort(), '/cluster lists both instances')
+  })
+
   await t.test('each room channel is a sharded channel on its own shard only', async (t) => {
     for (const room of rooms) {
       await connect(t, `${a.url}/ws/${room}`)

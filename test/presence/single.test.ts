@@ -75,3 +75,9 @@ test('HTTP refusals in order: 400 bad room, 404 presence off, then 401/403', asy
   t.equal((await app.inject({ url: `${PREFIX}/cluster?access_token=${narrow}` })).statusCode, 200, 'token in the query')
   t.equal((await app.inject({ url: `${PREFIX}/rooms/r/presence`, headers: { 'x-api-key': 'x'.repeat(40) } })).statusCode, 401, 'a wrong key')
 })
+
+test('the presence frame too checks the switch before the room right: presence_disabled, not forbidden', async (t) => {
+  const { url } = await listen(t, { ...AUTH_CONFIG, PRESENCE_ENABLED: 'false' })
+  const client = await connect(t, `${url}/ws?access_token=${sign({ sub: 'ann', rooms: ['mine'] })}`)
+  t.match(await client.request({ type: 'presence', room: 'theirs' }), { type: 'error', code: 'presence_disabled' })
+})
