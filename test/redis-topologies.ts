@@ -37,6 +37,22 @@ async function spawnRedis (binary: string, args: string[], readyLine: RegExp): P
   return child
 }
 
+/**
+ * Spawns on a free port: `args(port)` gives the arguments. freePort's port can be taken by another
+ * test file before the server binds it, so a start refused with "Address already in use" is tried
+ * again on other ports.
+ */
+async function spawnOnFreePort (binary: string, args: (port: number) => Promise<string[]> | string[], readyLine: RegExp): Promise<[number, ChildProcess]> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    try {
+      return [port, await spawnRedis(binary, await args(port), readyLine)]
+    } catch (err) {
+      if (attempt >= 5 || !String(err).includes('Address already in use')) throw err
+    }
+  }
+}
+
 /** Processes by port, each killed at teardown; a temporary folder for their files. */
 class Processes {
   readonly byPort = new Map<number, ChildProcess>()
@@ -95,15 +111,17 @@ export class RedisClusterSet {
   static async start (t: Teardown): Promise<RedisClusterSet> {
     const procs = new Processes(t)
     const ports: number[] = []
-    for (let i = 0; i < 6; i++) ports.push(await freePort())
-    await Promise.all(ports.map(async port => {
-      procs.byPort.set(port, await spawnRedis('redis-server', [
+    for (let i = 0; i < 6; i++) {
+      const [port, child] = await spawnOnFreePort('redis-server', async (port) => [
         '--port', String(port), ...LIGHT, '--dir', procs.dir,
-        '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
+        // The bus port on a free port of its own: port + 10000 may be taken, or past 65535.
+        '--cluster-enabled', 'yes', '--cluster-port', String(await freePort()), '--cluster-config-file', `nodes-${port}.conf`,
         // Failures are noticed within 2 s, and any replica may take over however far behind.
         '--cluster-node-timeout', '2000', '--cluster-replica-validity-factor', '0'
-      ], /Ready to accept connections/))
-    }))
+      ], /Ready to accept connections/)
+      procs.byPort.set(port, child)
+      ports.push(port)
+    }
     const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map(p => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8' })
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`)
     const set = new RedisClusterSet(procs, ports)
@@ -162,22 +180,25 @@ export class SentinelSet {
 
   static async start (t: Teardown, name = 'mymaster'): Promise<SentinelSet> {
     const procs = new Processes(t)
-    const [master, replica] = [await freePort(), await freePort()]
-    procs.byPort.set(master, await spawnRedis('redis-server', ['--port', String(master), ...LIGHT, '--dir', procs.dir], /Ready to accept connections/))
-    procs.byPort.set(replica, await spawnRedis('redis-server', ['--port', String(replica), ...LIGHT, '--dir', procs.dir, '--replicaof', '127.0.0.1', String(master)], /Ready to accept connections/))
+    const [master, masterProcess] = await spawnOnFreePort('redis-server', (port) => ['--port', String(port), ...LIGHT, '--dir', procs.dir], /Ready to accept connections/)
+    procs.byPort.set(master, masterProcess)
+    const [replica, replicaProcess] = await spawnOnFreePort('redis-server', (port) => ['--port', String(port), ...LIGHT, '--dir', procs.dir, '--replicaof', '127.0.0.1', String(master)], /Ready to accept connections/)
+    procs.byPort.set(replica, replicaProcess)
     const sentinelPorts: number[] = []
     for (let i = 0; i < 3; i++) {
-      const port = await freePort()
-      // A sentinel rewrites its configuration file: each gets its own.
-      const conf = join(procs.dir, `sentinel-${port}.conf`)
-      writeFileSync(conf, [
-        `port ${port}`, 'bind 127.0.0.1', `dir ${procs.dir}`,
-        `sentinel monitor ${name} 127.0.0.1 ${master} 2`,
-        `sentinel down-after-milliseconds ${name} 1000`,
-        `sentinel failover-timeout ${name} 5000`,
-        `sentinel parallel-syncs ${name} 1`, ''
-      ].join('\n'))
-      procs.byPort.set(port, await spawnRedis('redis-sentinel', [conf], /\+monitor master/))
+      const [port, sentinel] = await spawnOnFreePort('redis-sentinel', (port) => {
+        // A sentinel rewrites its configuration file: each gets its own.
+        const conf = join(procs.dir, `sentinel-${port}.conf`)
+        writeFileSync(conf, [
+          `port ${port}`, 'bind 127.0.0.1', `dir ${procs.dir}`,
+          `sentinel monitor ${name} 127.0.0.1 ${master} 2`,
+          `sentinel down-after-milliseconds ${name} 1000`,
+          `sentinel failover-timeout ${name} 5000`,
+          `sentinel parallel-syncs ${name} 1`, ''
+        ].join('\n'))
+        return [conf]
+      }, /\+monitor master/)
+      procs.byPort.set(port, sentinel)
       sentinelPorts.push(port)
     }
     const set = new SentinelSet(procs, master, replica, sentinelPorts, name)
