@@ -124,7 +124,8 @@ async function main () {
   log(`redis ${redis.url}${redis.child ? ' (started for this run)' : ''}, channel prefix ${runId}-*`)
   const lg = startLoadgen()
   const notes = []
-  const size = sizes(notes)
+  // The soak opens no small rooms and no idle sockets: nothing to fit.
+  const size = opts.soak ? { smallRooms: 0, idle: 0 } : sizes(notes)
   for (const note of notes) log(note)
   let stepSeq = 1e6 // churn steps count deliveries under ids of their own
   const run = {

@@ -80,7 +80,24 @@ const TITLES = {
   fanout: (s) => `Fan-out: ${s.rooms} rooms x ${s.members} listeners`,
   'small-rooms': (s) => `Small rooms: ${s.rooms} rooms x ${s.members + 1} members (2 on each instance)`,
   idle: (s) => `Idle: ${s.sockets} sockets on one instance, each in ${s.roomsPerSocket ?? 1} room(s)`,
+  soak: (s) => `Soak: churn at ${s.rate} connections/s (half its peak) for ${s.minutes} min, chat-api`,
   churn: (s) => `Churn: connections that open, join 2 rooms, send one message and close, ${s.concurrency} at a time, while ${s.listeners} listeners receive`
+}
+
+/** The soak's verdict: heap after GC at the end against minute one, descriptors back at the start. */
+function soakLines (soak) {
+  const mib = (bytes) => (bytes / 1048576).toFixed(1)
+  const first = soak.samples[0].heapBytes
+  const last = soak.samples.at(-1).heapBytes
+  return [
+    '| instance | heap after GC, minute 1 / end (MiB) | growth (goal <= 5 %) | fds at start / end | left in /ws/stats |',
+    '|---|---|---|---|---|',
+    ...first.map((h, i) => `| ${i + 1} | ${mib(h)} / ${mib(last[i])} | ${(soak.heapGrowth[i] * 100).toFixed(1)} % ${soak.heapGrowth[i] <= 0.05 ? '✅' : '❌'} | ` +
+      `${soak.startFds[i]} / ${soak.endFds[i]} ${soak.endFds[i] <= soak.startFds[i] ? '✅' : '❌'} | ` +
+      `${soak.leftovers?.[i] ? `${soak.leftovers[i].connections}, ${soak.leftovers[i].rooms}` : 'n/a'} |`),
+    '',
+    `Failed connections over the soak: ${soak.samples.reduce((a, s) => a + s.failed, 0)}; not started for the in-flight bound: ${soak.samples.reduce((a, s) => a + s.skipped, 0)}.`
+  ]
 }
 
 export function markdown (results) {
@@ -110,6 +127,8 @@ export function markdown (results) {
       out.push(...table(names, summary[key], idleRows(scenario)))
     } else if (key === 'churn') {
       out.push(...table(names, summary[key], churnRows()))
+    } else if (key === 'soak') {
+      out.push(...soakLines(scenario))
     }
     out.push('')
   }
