@@ -3,17 +3,28 @@
  * but a Redis that is down or frozen never answers, so QUIT is raced against a timer and the
  * socket is then dropped.
  */
+import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 
-export async function quitWithTimeout (client: Redis, timeoutMs: number): Promise<void> {
+export async function quitWithTimeout (client: Redis | Cluster, timeoutMs: number): Promise<void> {
   if (ended(client)) return
+  // Not connected: nothing in flight to wait for, and a QUIT would only join the offline queue.
+  if (client.status !== 'ready') {
+    client.disconnect()
+    return
+  }
   const ac = new AbortController()
   try {
-    // QUIT is refused at once when the client is not connected (no offline queue), or answered.
-    await Promise.race([client.quit(), sleep(timeoutMs, undefined, { signal: ac.signal })])
+    // Answered; or the link drops meanwhile (a QUIT queued offline then waits for a reconnect
+    // that disconnect() cancels: it is never answered); or Redis is frozen and the timer ends it.
+    await Promise.race([
+      client.quit(),
+      once(client, 'close', { signal: ac.signal }),
+      sleep(timeoutMs, undefined, { signal: ac.signal })
+    ])
   } catch {
-    // Not connected, or the socket dropped meanwhile: disconnect() below is all that is left to do.
+    // Refused (the socket dropped meanwhile), or the race's losers aborted: disconnect() is left.
   } finally {
     ac.abort()
   }
@@ -21,6 +32,6 @@ export async function quitWithTimeout (client: Redis, timeoutMs: number): Promis
   if (!ended(client)) client.disconnect()
 }
 
-function ended (client: Redis): boolean {
+function ended (client: Redis | Cluster): boolean {
   return client.status === 'end'
 }

@@ -15,6 +15,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
 import { RedisHistory } from '../history/redis-history.js'
 import { RedisBroker } from '../hub/redis-broker.js'
+import { quitWithTimeout } from '../hub/redis-quit.js'
 import { connectRedis } from '../redis/connect.js'
 import type { RedisLayout } from '../redis/layout.js'
 
@@ -73,7 +74,7 @@ const redisPlugin: FastifyPluginAsync = async (fastify) => {
     const pluginTimeout = fastify.initialConfig.pluginTimeout ?? 10_000
     await untilReady(publisher, redis.variable, pluginTimeout > 0 ? Math.floor(pluginTimeout * COMMANDS_START_SHARE) : COMMANDS_START_TIMEOUT_MS)
     // @fastify/redis types its clients as Redis; a Cluster answers the same commands we use.
-    await fastify.register(fastifyRedis, { client: publisher as Redis, namespace: REDIS_NAMESPACE, closeClient: true })
+    await fastify.register(fastifyRedis, { client: publisher as Redis, namespace: REDIS_NAMESPACE, closeClient: false })
   } catch (err) {
     // After a plugin timeout the client goes on retrying, which would keep the process alive;
     // Fastify cannot close an app whose boot failed, so stop it here. @fastify/redis's `end`
@@ -109,13 +110,13 @@ const redisPlugin: FastifyPluginAsync = async (fastify) => {
   hub.useBroker(broker)
   fastify.chatApiRedis = { client: publisher, layout }
 
-  // Runs before @fastify/redis's own onClose (hooks run in reverse order), which QUITs the
-  // publisher without a bound: a frozen Redis would hold shutdown forever, so a timer drops it.
+  // We close the command connection, not @fastify/redis (registered with `closeClient: false`):
+  // its plain QUIT has no bound, and a QUIT that lands in the offline queue behind commands sent
+  // as Redis went away (presence clean-up, at shutdown) is never answered nor failed, even once
+  // the client is disconnected. The subscribers go first, so nothing arrives after the hub stops.
   fastify.addHook('onClose', async () => {
     await broker.close()
-    const watchdog = setTimeout(() => publisher.disconnect(), QUIT_TIMEOUT_MS)
-    watchdog.unref()
-    publisher.once('end', () => clearTimeout(watchdog))
+    await quitWithTimeout(publisher, QUIT_TIMEOUT_MS)
   })
 }
 
