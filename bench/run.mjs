@@ -13,6 +13,7 @@
  *   npm run bench -- --profile --shape small-rooms   # chat-api under --cpu-prof, top functions
  *   npm run bench -- --targets floor,chat-api,chat-api-nometrics --scenarios fanout   # metrics on vs off
  *   npm run bench -- --redis cluster --rounds 1   # Redis CPU per shard: one Redis vs a 3-master cluster
+ *   npm run bench -- --baseline 6dedcd1 --targets floor,chat-api --scenarios fanout   # against an older commit
  *
  * Only loopback addresses are used; every load is bounded in count and time; every process is stopped.
  */
@@ -34,6 +35,7 @@ import { idleScenario } from './scenarios/idle.mjs'
 import { churnScenario } from './scenarios/churn.mjs'
 import { soakScenario } from './scenarios/soak.mjs'
 import { clusterBench } from './lib/cluster-bench.mjs'
+import { addBaseline } from './lib/baseline.mjs'
 
 const SCENARIOS = ['fanout', 'small-rooms', 'churn', 'idle']
 const { values: opts } = parseArgs({
@@ -54,9 +56,11 @@ const { values: opts } = parseArgs({
     profile: { type: 'boolean', default: false },
     /** `single` (the comparison of targets) or `cluster` (bench/lib/cluster-bench.mjs). */
     redis: { type: 'string', default: 'single' },
-    /** Message rate of the `--redis cluster` steps. */
-    rate: { type: 'string', default: '1000' },
+    /** Message rate of the `--redis cluster` steps (default 1000), or of `--profile` (default: 90 % of the peak a ramp finds). */
+    rate: { type: 'string' },
     'sio-client': { type: 'string', default: 'official' },
+    /** A git commit of chat-api to run as one more target, `chat-api@REF` (bench/lib/baseline.mjs). */
+    baseline: { type: 'string' },
     out: { type: 'string' }
   }
 })
@@ -120,6 +124,13 @@ async function main () {
     const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
     if (build.status !== 0) throw new Error('npm run build failed')
   }
+  let baseline = null
+  if (opts.baseline !== undefined) {
+    log(`building chat-api at ${opts.baseline} (--baseline)`)
+    baseline = addBaseline(opts.baseline)
+    // Right after chat-api, so the two alternate within each round.
+    NAMES.splice(NAMES.includes('chat-api') ? NAMES.indexOf('chat-api') + 1 : NAMES.length, 0, baseline.name)
+  }
   const redis = await findOrStartRedis()
   log(`redis ${redis.url}${redis.child ? ' (started for this run)' : ''}, channel prefix ${runId}-*`)
   const lg = startLoadgen()
@@ -144,10 +155,10 @@ async function main () {
   try {
     if (opts.profile) {
       const shape = { key: opts.shape, ...SHAPES[opts.shape], ...(opts.shape === 'small-rooms' ? { rooms: size.smallRooms } : {}) }
-      return await profileChatApi(run, shape)
+      return await profileChatApi(run, shape, opts.rate === undefined ? null : Number(opts.rate))
     }
     if (opts.redis === 'cluster') {
-      const { results, markdown } = await clusterBench({ lg, log, single: redis, runId, rate: Number(opts.rate), stepMs: run.stepMs, rounds: ROUNDS })
+      const { results, markdown } = await clusterBench({ lg, log, single: redis, runId, rate: Number(opts.rate ?? 1000), stepMs: run.stepMs, rounds: ROUNDS })
       const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`
       const report = `${markdown}\n\nMachine: ${host.nproc} cores (${host.cpuModel}), load average ${host.loadAverage} at the start, Node ${host.node}. Command: \`${command}\`.\n`
       console.log(report)
@@ -185,6 +196,7 @@ async function main () {
   } finally {
     await stop(lg.child)
     await stopAll()
+    baseline?.remove()
   }
 }
 

@@ -66,6 +66,11 @@ export function command (name, { port, redisUrl, redisEnv = { REDIS_URL: redisUr
   return [
     process.execPath,
     ['--expose-gc', '--import', PRELOAD, ...nodeFlags, target.script],
-    { ...target.env, PORT: String(port), ...redisEnv, REDIS_CHANNEL_PREFIX: prefix, NODE_ENV: 'production' }
+    { ...target.env, PORT: String(port), ...redisEnv, REDIS_CHANNEL_PREFIX: channelPrefix(prefix), NODE_ENV: 'production' }
   ]
+}
+
+/** REDIS_CHANNEL_PREFIX allows letters, digits and `_.:-`: a target name like `chat-api@6dedcd1` is made to fit. */
+function channelPrefix (prefix) {
+  return prefix.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(0, 64)
 }
