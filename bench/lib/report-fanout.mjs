@@ -20,6 +20,8 @@ export function summariseFanout (scenario, names) {
       cpuUsAtCommon: med(lat.common, s => s.cpuUsPerDelivery),
       cpuUsAtHigh: med(lat.high, s => s.cpuUsPerDelivery),
       redisUsAtCommon: med(lat.common, s => s.redisUsPerMessage),
+      rssMbAtCommon: med(lat.common, s => s.rssMb),
+      rssMbAtPeak: med(rounds, r => r.best?.rssMb),
       high: { p50: med(lat.high, s => s.latencyMs.p50), p99: med(lat.high, s => s.latencyMs.p99) },
       loadgenUsAtCommon: med(lat.common, s => s.loadgenUsPerDelivery),
       common: {
@@ -59,6 +61,7 @@ export function fanoutRows (key, { commonRate, highRate }, members) {
     { label: `server CPU µs per delivery, high rate (${at(highRate)})`, pick: s => s.cpuUsAtHigh },
     { label: 'server CPU µs per delivery, at own peak', pick: s => s.cpuUsAtPeak },
     { label: 'Redis CPU µs per message, common rate (INFO cpu)', pick: s => s.redisUsAtCommon },
+    { label: 'server RSS MiB (both instances), common rate / own peak', pick: s => s.rssMbAtCommon, show: (v, s) => `${fmt(v)} / ${fmt(s.rssMbAtPeak)}` },
     { label: 'p50 latency ms, common rate', pick: s => s.common.p50 },
     { label: 'p90 latency ms, common rate', pick: s => s.common.p90 },
     {

@@ -34,6 +34,7 @@ export function summariseChurn (scenario, names) {
       listenersP99: med(rounds, r => r.latencyMs.p99),
       cpuUsPerConnection: med(rounds, r => r.cpuUsPerConnection),
       redisUsPerConnection: med(rounds, r => r.redisUsPerConnection),
+      rssMb: med(rounds, r => r.rssMb ?? null),
       failed: rounds.reduce((a, r) => a + r.failed, 0),
       delivered: med(rounds, r => r.expected > 0 ? r.delivered / r.expected : null),
       leftovers
@@ -49,6 +50,7 @@ export function churnRows () {
     { label: 'listeners\' p99 latency ms', pick: s => s.listenersP99 },
     { label: 'server CPU µs per connection', pick: s => s.cpuUsPerConnection },
     { label: 'Redis CPU µs per connection', pick: s => s.redisUsPerConnection },
+    { label: 'server RSS MiB (both instances) after a step', pick: s => s.rssMb },
     { label: 'messages delivered to the listeners', pick: s => s.delivered, show: pct, ratios: false },
     { label: 'failed connections (all rounds)', pick: s => s.failed, ratios: false },
     {

@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { redisCpuMs } from './redis.mjs'
-import { cpuMs, machineBusyMs } from './proc.mjs'
+import { cpuMs, machineBusyMs, rssKb } from './proc.mjs'
 
 const GRACE_MS = 1000
 const MIN_DELIVERED = 0.95
@@ -45,7 +45,9 @@ export function stepper ({ lg, redisUrl, log }) {
       loadgenCores: loadgenCpuMs / wallMs,
       otherCores: otherCpuMs / wallMs,
       loadgenUsPerDelivery: res.delivered > 0 ? loadgenCpuMs * 1000 / res.delivered : null,
-      redisUsPerMessage: messages > 0 ? redisMs * 1000 / messages : null
+      redisUsPerMessage: messages > 0 ? redisMs * 1000 / messages : null,
+      // The servers' resident memory at the end of the step, both instances together.
+      rssMb: sum(pids.map(rssKb)) / 1024
     }
   }
 

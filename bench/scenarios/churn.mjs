@@ -6,7 +6,7 @@
  * connection, and whether every instance's stats are empty again once all have closed.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import { cpuMs } from '../lib/proc.mjs'
+import { cpuMs, rssKb } from '../lib/proc.mjs'
 import { redisCpuMs } from '../lib/redis.mjs'
 import { startInstances, stopInstances } from '../lib/servers.mjs'
 import { TARGETS } from '../lib/targets.mjs'
@@ -42,7 +42,9 @@ export async function churnStep (run, name, instances, { durationMs, concurrency
     ...res,
     perInstancePerSec: res.cyclesPerSec / instances.length,
     cpuUsPerConnection: res.cycles > 0 ? serverCpuMs * 1000 / res.cycles : null,
-    redisUsPerConnection: res.cycles > 0 ? redisMs * 1000 / res.cycles : null
+    redisUsPerConnection: res.cycles > 0 ? redisMs * 1000 / res.cycles : null,
+    // Both instances, at the end of the step (the listeners still open).
+    rssMb: sum(pids.map(rssKb)) / 1024
   }
 }
 
