@@ -131,8 +131,8 @@ export class RedisPresence implements Presence {
    */
   close (): void {
     if (!this.available) return
-    // Explicit one-command pipelines go out now; auto-pipelined commands would wait for the next
-    // tick, behind the QUIT that @fastify/redis sends at once (one pipeline per slot, for a cluster).
+    // Explicit one-command pipelines go out now whatever the client's auto-pipelining (which would
+    // hold commands to the next tick), ahead of the QUIT; one pipeline per slot, for a cluster.
     this.client.pipeline().zrem(this.layout.instances, this.instanceId).exec().catch(this.onWriteError)
     this.client.pipeline().del(this.ownEntries, this.layout.instanceInfo(this.instanceId)).exec().catch(this.onWriteError)
   }

@@ -12,9 +12,9 @@ const HISTORY_EPOCH = lua('history-epoch')
 
 const APPEND = HISTORY_EPOCH + lua('append')
 /**
- * Each with its number of keys fixed: ioredis's auto-pipelining on a Cluster finds a command's
- * slot from its keys only then (a count given per call makes it batch rooms of different slots,
- * which the Cluster then refuses). Appending with an idempotency key takes one key more.
+ * Each with its number of keys fixed, so that a Cluster client (and its auto-pipelining, were it
+ * turned on: it batches by slot) always finds a command's slot from its keys. Appending with an
+ * idempotency key takes one key more.
  */
 const SCRIPTS = {
   chatAppend: { lua: APPEND, numberOfKeys: 2 },

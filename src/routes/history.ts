@@ -5,11 +5,10 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
 import { readHistory } from '../history/read-history.js'
 import { ANONYMOUS, mayJoin } from '../hub/principal.js'
 import { ErrorCode } from '../protocol.js'
-import { HistoryQuerySchema, HistoryResponseSchema, RoomParamsSchema } from '../schemas/http.js'
+import { HistoryQuerySchema, HistoryResponseSchema, RoomParamsSchema, roomReadRefusals } from '../schemas/http.js'
 
 const historyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { hub, apiAuth } = fastify
@@ -36,11 +35,7 @@ const historyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       querystring: HistoryQuerySchema,
       response: {
         200: HistoryResponseSchema,
-        400: Type.Ref('ErrorResponse', { description: '`invalid_room`, or `bad_request` when limit/before are not positive integers' }),
-        401: Type.Ref('ErrorResponse', { description: 'Auth is on and the token (or API key) is missing or invalid' }),
-        403: Type.Ref('ErrorResponse', { description: 'The token\'s `rooms` claim does not allow this room' }),
-        404: Type.Ref('ErrorResponse', { description: '`history_disabled`: HISTORY_SIZE=0' }),
-        503: Type.Ref('ErrorResponse', { description: '`unavailable`: Redis is configured but unreachable' })
+        ...roomReadRefusals('`invalid_room`, or `bad_request` when limit/before are not positive integers', '`history_disabled`: HISTORY_SIZE=0')
       }
     },
     preHandler: allowed

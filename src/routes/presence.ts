@@ -9,7 +9,7 @@ import { Type } from 'typebox'
 import { ANONYMOUS, mayJoin } from '../hub/principal.js'
 import { ErrorCode } from '../protocol.js'
 import { PRESENCE_DISABLED, PRESENCE_UNAVAILABLE, readPresence } from '../presence/read-presence.js'
-import { AuthQuerySchema, ClusterResponseSchema, PresenceResponseSchema, RoomParamsSchema } from '../schemas/http.js'
+import { AuthQuerySchema, ClusterResponseSchema, PresenceResponseSchema, RoomParamsSchema, roomReadRefusals } from '../schemas/http.js'
 
 const presenceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { hub, apiAuth } = fastify
@@ -41,11 +41,7 @@ const presenceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       querystring: AuthQuerySchema,
       response: {
         200: PresenceResponseSchema,
-        400: Type.Ref('ErrorResponse', { description: '`invalid_room`' }),
-        401: Type.Ref('ErrorResponse', { description: 'Auth is on and the token (or API key) is missing or invalid' }),
-        403: Type.Ref('ErrorResponse', { description: 'The token\'s `rooms` claim does not allow this room' }),
-        404: Type.Ref('ErrorResponse', { description: '`presence_disabled`: PRESENCE_ENABLED=false' }),
-        503: Type.Ref('ErrorResponse', { description: '`unavailable`: Redis is configured but unreachable' })
+        ...roomReadRefusals('`invalid_room`', '`presence_disabled`: PRESENCE_ENABLED=false')
       }
     },
     preHandler: mayReadRoom

@@ -17,6 +17,20 @@ export const StatsResponseSchema = Type.Object({
   uptimeSeconds: Type.Number({ minimum: 0 })
 }, { $id: 'StatsResponse' })
 
+/**
+ * The refusals of a read of one room (its history, its presence), in the order they are checked;
+ * `invalid` and `disabled` say what the 400 and the 404 mean for that read.
+ */
+export function roomReadRefusals (invalid: string, disabled: string) {
+  return {
+    400: Type.Ref('ErrorResponse', { description: invalid }),
+    401: Type.Ref('ErrorResponse', { description: 'Auth is on and the token (or API key) is missing or invalid' }),
+    403: Type.Ref('ErrorResponse', { description: 'The token\'s `rooms` claim does not allow this room' }),
+    404: Type.Ref('ErrorResponse', { description: disabled }),
+    503: Type.Ref('ErrorResponse', { description: '`unavailable`: Redis is configured but unreachable' })
+  }
+}
+
 export const HealthResponseSchema = Type.Object({ status: Type.Literal('ok') }, { $id: 'HealthResponse' })
 
 export const ReadyResponseSchema = Type.Object({ status: Type.Literal('ready') }, { $id: 'ReadyResponse' })
