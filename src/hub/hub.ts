@@ -78,6 +78,7 @@ export class Hub {
       history: () => this.history,
       isCurrent: (room) => this.rooms.get(room.name) === room,
       linked: () => this.broker.status() !== 'reconnecting',
+      replayed: (frames) => this.observer?.replayed(frames),
       log
     })
   }

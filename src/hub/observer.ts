@@ -8,6 +8,11 @@ export type PublishKind = 'room' | 'broadcast' | 'transient' | 'api'
 export interface HubObserver {
   /** A message or broadcast `frame` was written to `recipients` local sockets. */
   delivered (recipients: number, frame: Buffer): void
+  /**
+   * Stored messages a joiner got from the history or from the feed's hold (its catch-up), one
+   * socket: deliveries too, but old ones, so they stay out of the lag histogram.
+   */
+  replayed (frames: number): void
   /** A message was accepted on this instance. */
   published (kind: PublishKind): void
   /** A client frame arrived: its type, or `invalid` when it has none we know. */

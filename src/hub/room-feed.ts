@@ -30,6 +30,8 @@ export interface RoomFeedOptions {
    * and in a quiet room nothing would ever reveal the gap.
    */
   linked: () => boolean
+  /** Frames a joiner got in its catch-up (replay, held messages), for the deliveries count. */
+  replayed: (frames: number) => void
   log: HubLog
 }
 
@@ -138,17 +140,23 @@ export class RoomFeed {
     if (start === null) {
       // Redis is down and the room's position unknown: it receives whatever comes from now on.
       for (const message of held) conn.send(message.frame)
+      this.opts.replayed(replay.length + held.length)
       return this.promote(room, joiner)
     }
     joiner.start = start
     let newer = false
+    let sent = replay.length
     for (const message of held) {
       if (message.epoch === start.epoch) {
-        if (message.offset > start.offset) conn.send(message.frame)
+        if (message.offset > start.offset) {
+          conn.send(message.frame)
+          sent++
+        }
       } else if (message.epoch === room.epoch) {
         newer = true
       }
     }
+    this.opts.replayed(sent)
     // The feed moved to another history after this read: the joiner's start is of a lost one.
     if (newer) return this.resume(room, joiner)
     if (room.reached(start)) this.promote(room, joiner)
@@ -174,7 +182,10 @@ export class RoomFeed {
       if (start === null) {
         joiner.held.push({ offset, epoch, frame })
       } else if (room.reached(start)) {
-        if (epoch === start.epoch && offset > start.offset) joiner.conn.send(frame)
+        if (epoch === start.epoch && offset > start.offset) {
+          joiner.conn.send(frame)
+          this.opts.replayed(1)
+        }
         this.promote(room, joiner)
       }
     }

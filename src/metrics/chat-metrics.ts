@@ -66,7 +66,7 @@ export class ChatMetrics implements HubObserver {
     this.published = pendingCounter(registry, 'chat_api_messages_published_total', 'Messages accepted on this instance, by kind (room, broadcast, transient, api)', 'kind')
     new Counter({ // eslint-disable-line no-new
       name: 'chat_api_deliveries_total',
-      help: 'Message and broadcast frames written to this instance\'s sockets',
+      help: 'Message and broadcast frames written to this instance\'s sockets, replays included',
       registers: [registry],
       collect () {
         this.inc(self.deliveries)
@@ -105,6 +105,10 @@ export class ChatMetrics implements HubObserver {
     const ts = frameTs(frame)
     // Clocks of two instances may disagree by a little: a message is never early.
     if (ts >= 0) this.lag.observe(Math.max(0, Date.now() - ts) / 1000)
+  }
+
+  replayed (frames: number): void {
+    this.deliveries += frames
   }
 
   redisReconnected (): void {

@@ -6,7 +6,7 @@
 import t from 'tap'
 import WebSocket from 'ws'
 import { once } from 'node:events'
-import { build, connect, eventually, PREFIX } from '../helper.js'
+import { build, connect, eventually, listen, PREFIX } from '../helper.js'
 import { parseMetrics, scrape, valueOf, type Sample } from '../helpers/prometheus.js'
 import { adminClient, clientsNamed, clusterApp, statsOf, TEST_REDIS_URL, uniquePrefix } from '../redis-helper.js'
 
@@ -107,4 +107,21 @@ t.test('METRICS_ENABLED=false: GET /metrics is 404', async t => {
   const res = await app.inject(`${PREFIX}/metrics`)
   t.equal(res.statusCode, 404)
   t.equal(res.json().error, 'not_found')
+})
+
+t.test('a replay on a join with since counts as deliveries, but not in the lag histogram', async t => {
+  const { app, url } = await listen(t)
+  const sender = await connect(t, `${url}/ws/r`)
+  const acks = []
+  for (let i = 0; i < 3; i++) acks.push(await sender.request({ type: 'message', room: 'r', data: i }))
+  for (let i = 0; i < 3; i++) await sender.next('message')
+  const before = await scrape(app)
+  t.equal(valueOf(before, 'chat_api_deliveries_total'), 3)
+
+  const back = await connect(t, `${url}/ws`)
+  t.match(await back.request({ type: 'join', room: 'r', since: { offset: 1, epoch: acks[0].epoch } }), { recovered: true })
+  t.equal(back.frames.filter(f => f.type === 'message').length, 2)
+  const after = await scrape(app)
+  t.equal(valueOf(after, 'chat_api_deliveries_total'), 3 + 2, 'the two replayed frames')
+  t.equal(valueOf(after, 'chat_api_delivery_lag_seconds_count'), valueOf(before, 'chat_api_delivery_lag_seconds_count'), 'old messages: no lag observed')
 })
