@@ -76,10 +76,10 @@ const redisPlugin: FastifyPluginAsync = async (fastify) => {
     // @fastify/redis types its clients as Redis; a Cluster answers the same commands we use.
     await fastify.register(fastifyRedis, { client: publisher as Redis, namespace: REDIS_NAMESPACE, closeClient: false })
   } catch (err) {
-    // After a plugin timeout the client goes on retrying, which would keep the process alive;
-    // Fastify cannot close an app whose boot failed, so stop it here. @fastify/redis's `end`
-    // listener would QUIT the ended client: an unhandled rejection.
-    publisher.removeAllListeners('end').disconnect()
+    // The client goes on retrying, which would keep the process alive; Fastify cannot close an
+    // app whose boot failed, so stop it here. (@fastify/redis is only registered once the client
+    // is ready, so it has left no listener of its own on it.)
+    publisher.disconnect()
     throw err
   }
   if (HISTORY_SIZE > 0) {
