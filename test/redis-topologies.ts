@@ -3,8 +3,10 @@
  * Cluster of 3 masters + 3 replicas, and a master + replica watched by 3 sentinels. Kept light for
  * small machines: no persistence, short failure timeouts.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { once } from 'node:events'
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Redis } from 'ioredis'
@@ -96,11 +98,62 @@ class Processes {
   }
 }
 
+/**
+ * A TCP proxy in front of one node's cluster bus port (the node announces the proxy's port, so
+ * every other node reaches it through here): `cut` resets its links and refuses new ones for a
+ * while, as a network blip or a node busy past half its node timeout does to a bus link.
+ */
+class BusProxy {
+  private readonly sockets = new Set<Socket>()
+  private refusing = false
+
+  private constructor (private readonly server: Server, readonly port: number) {}
+
+  static async start (target: number): Promise<BusProxy> {
+    const server = createServer()
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const proxy = new BusProxy(server, (server.address() as { port: number }).port)
+    server.on('connection', (inbound) => proxy.accept(inbound, target))
+    return proxy
+  }
+
+  cut (ms: number): void {
+    this.refusing = true
+    setTimeout(() => { this.refusing = false }, ms).unref()
+    for (const socket of this.sockets) socket.destroy()
+  }
+
+  close (): void {
+    for (const socket of this.sockets) socket.destroy()
+    this.server.close()
+  }
+
+  private accept (inbound: Socket, target: number): void {
+    if (this.refusing) {
+      inbound.destroy()
+      return
+    }
+    const outbound = tcpConnect(target, '127.0.0.1')
+    for (const [from, to] of [[inbound, outbound], [outbound, inbound]]) {
+      this.sockets.add(from)
+      from.on('error', () => {})
+      from.on('close', () => { this.sockets.delete(from); to.destroy() })
+      from.pipe(to)
+    }
+  }
+}
+
+export interface ClusterOptions {
+  /** Each node's cluster bus behind a BusProxy, for `cutBus`. */
+  busProxies?: boolean
+}
+
 /** What `CLUSTER SLOTS` says: each range and the ports of its master and replicas. */
 export interface SlotRange { from: number, to: number, master: number, replicas: number[] }
 
 export class RedisClusterSet {
-  private constructor (private readonly procs: Processes, readonly ports: number[]) {}
+  private constructor (private readonly procs: Processes, readonly ports: number[], private readonly buses: BusProxy[]) {}
 
   /** `host:port,...` of every node, as REDIS_CLUSTER_NODES. */
   get nodes (): string {
@@ -108,23 +161,39 @@ export class RedisClusterSet {
   }
 
   /** 3 masters with one replica each, slots spread evenly, every node agreeing the cluster is ok. */
-  static async start (t: Teardown): Promise<RedisClusterSet> {
+  static async start (t: Teardown, options: ClusterOptions = {}): Promise<RedisClusterSet> {
     const procs = new Processes(t)
     const ports: number[] = []
+    const buses: BusProxy[] = []
+    t.teardown(() => { for (const bus of buses) bus.close() })
     for (let i = 0; i < 6; i++) {
-      const [port, child] = await spawnOnFreePort('redis-server', async (port) => [
-        '--port', String(port), ...LIGHT, '--dir', procs.dir,
+      const [port, child] = await spawnOnFreePort('redis-server', async (port) => {
         // The bus port on a free port of its own: port + 10000 may be taken, or past 65535.
-        '--cluster-enabled', 'yes', '--cluster-port', String(await freePort()), '--cluster-config-file', `nodes-${port}.conf`,
-        // Failures are noticed within 2 s, and any replica may take over however far behind.
-        '--cluster-node-timeout', '2000', '--cluster-replica-validity-factor', '0'
-      ], /Ready to accept connections/)
+        const bus = await freePort()
+        const announce: string[] = []
+        if (options.busProxies === true) {
+          const proxy = await BusProxy.start(bus)
+          buses.push(proxy)
+          announce.push('--cluster-announce-bus-port', String(proxy.port))
+        }
+        return [
+          '--port', String(port), ...LIGHT, '--dir', procs.dir,
+          '--cluster-enabled', 'yes', '--cluster-port', String(bus), ...announce, '--cluster-config-file', `nodes-${port}.conf`,
+          // Failures are noticed within 2 s, and any replica may take over however far behind.
+          '--cluster-node-timeout', '2000', '--cluster-replica-validity-factor', '0'
+        ]
+      }, /Ready to accept connections/)
       procs.byPort.set(port, child)
       ports.push(port)
     }
-    const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map(p => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8' })
-    if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`)
-    const set = new RedisClusterSet(procs, ports)
+    // Not spawnSync: the bus proxies live on this event loop, and the nodes meet through them.
+    const create = spawn('redis-cli', ['--cluster', 'create', ...ports.map(p => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'])
+    let output = ''
+    create.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    create.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
+    const [status] = await once(create, 'exit') as [number | null]
+    if (status !== 0) throw new Error(`redis-cli --cluster create failed: ${output}`)
+    const set = new RedisClusterSet(procs, ports, buses)
     await eventually(async () => {
       const ranges = await set.slots()
       if (ranges.length !== 3 || ranges.some(r => r.replicas.length !== 1)) return false
@@ -132,6 +201,15 @@ export class RedisClusterSet {
       return states.every(info => info.includes('cluster_state:ok'))
     }, 20000)
     return set
+  }
+
+  /**
+   * Resets every cluster bus link and refuses new ones for `ms` (keep it well under the node
+   * timeout, 2 s, or the nodes start failing each other over). Needs `busProxies`.
+   */
+  cutBus (ms: number): void {
+    if (this.buses.length === 0) throw new Error('cutBus needs a cluster started with busProxies')
+    for (const bus of this.buses) bus.cut(ms)
   }
 
   /** The slot map as a live node sees it. */

@@ -15,7 +15,21 @@ export interface RedisHistoryOptions {
   ttlSec: number
   /** A fresh name for a history that starts (unique across instances and restarts). */
   newEpoch: () => string
+  /** How much of a replay one script call reads (tests make it small); REPLAY_PAGE by default. */
+  replayPage?: ReplayPage
 }
+
+export interface ReplayPage {
+  messages: number
+  /** A page ends with the first message that reaches this many bytes. */
+  bytes: number
+}
+
+/**
+ * A `since` replay is read this much per script call: each call holds Redis for one page only,
+ * however long the history (HISTORY_SIZE goes up to 100000 messages of up to 64 KiB).
+ */
+export const REPLAY_PAGE: ReplayPage = { messages: 500, bytes: 512 * 1024 }
 
 export class RedisHistory implements HistoryStore {
   private readonly client: ScriptedRedis
@@ -23,6 +37,7 @@ export class RedisHistory implements HistoryStore {
   private readonly size: number
   private readonly ttlSec: number
   private readonly newEpoch: () => string
+  private readonly replayPage: ReplayPage
 
   constructor (opts: RedisHistoryOptions) {
     this.client = defineScripts(opts.client)
@@ -30,6 +45,7 @@ export class RedisHistory implements HistoryStore {
     this.size = opts.size
     this.ttlSec = opts.ttlSec
     this.newEpoch = opts.newEpoch
+    this.replayPage = opts.replayPage ?? REPLAY_PAGE
   }
 
   available (): boolean {
@@ -52,14 +68,26 @@ export class RedisHistory implements HistoryStore {
     }
   }
 
+  /**
+   * The room's position and, with `from`, every message after it up to that position, read a page
+   * per script call. Each page checks the epoch and that nothing it needs was trimmed; a history
+   * lost or trimmed between two pages makes the whole replay not recovered, never a partial one.
+   * Messages stored after the first page's position are not read: they reach the room live.
+   */
   async since (room: string, from: Position | null): Promise<SinceResult> {
-    const reply = await this.client.chatSinceBuffer(this.layout.meta(room), this.layout.log(room),
-      this.newEpoch(), this.ttlSec, from === null ? '' : from.offset, from === null ? '' : from.epoch)
-    return {
-      position: { epoch: String(reply[0]), offset: Number(reply[1]) },
-      recovered: from !== null && reply[2] === 1,
-      messages: reply.slice(3) as Buffer[]
+    const first = await this.sincePage(room, from, null)
+    const position = first.position
+    if (from === null || !first.recovered) return { position, recovered: false, messages: [] }
+    const messages = first.messages
+    let offset = from.offset + messages.length
+    while (offset < position.offset) {
+      const next = await this.sincePage(room, { epoch: from.epoch, offset }, position.offset)
+      // An empty page cannot happen with a recovered one short of `last`; guard the loop anyway.
+      if (!next.recovered || next.messages.length === 0) return { position, recovered: false, messages: [] }
+      for (const frame of next.messages) messages.push(frame)
+      offset += next.messages.length
     }
+    return { position, recovered: true, messages }
   }
 
   async page (room: string, limit: number, before: number | null): Promise<PageResult> {
@@ -69,4 +97,16 @@ export class RedisHistory implements HistoryStore {
   }
 
   close (): void {}
+
+  /** One call of the since script: the position, and up to a page after `from` (up to `last`). */
+  private async sincePage (room: string, from: Position | null, last: number | null): Promise<SinceResult> {
+    const reply = await this.client.chatSinceBuffer(this.layout.meta(room), this.layout.log(room),
+      this.newEpoch(), this.ttlSec, from === null ? '' : from.offset, from === null ? '' : from.epoch,
+      last ?? '', this.replayPage.messages, this.replayPage.bytes)
+    return {
+      position: { epoch: String(reply[0]), offset: Number(reply[1]) },
+      recovered: from !== null && reply[2] === 1,
+      messages: reply.slice(3) as Buffer[]
+    }
+  }
 }

@@ -5,14 +5,15 @@
  */
 import type { WebSocket } from 'ws'
 import { CloseCode } from '../protocol.js'
-import { rawStream, textFrame, writeBatch } from './frame-writer.js'
+import type { Writable } from 'node:stream'
+import { rawStream, textFrame, writeBatch, type FlushWatcher } from './frame-writer.js'
 import type { Principal } from './principal.js'
 
 // Text frame, no compression: the fallback when ws's Sender is busy (see frame-writer.ts).
 const SEND_OPTS = { binary: false, compress: false } as const
 const OPEN = 1
 
-export class Connection {
+export class Connection implements FlushWatcher {
   readonly rooms = new Set<string>()
   /** Cleared by each heartbeat, set by each pong; still false at the next beat means dead. */
   alive = true
@@ -51,20 +52,29 @@ export class Connection {
     }
     const socket = this.socket
     const stream = rawStream(socket)
-    let unsent: number
     if (stream !== null) {
-      // This turn's frames sit corked until its end, so only what earlier turns could not hand to
-      // the kernel counts: it is measured at the turn's first write, before the cork.
-      unsent = stream.writableCorked === 0 ? stream.writableLength : 0
-      writeBatch.write(stream, wire ?? textFrame(frame))
+      // What earlier turns left unsent is judged now; this turn's frames, at its end (`flushed`).
+      const unsent = stream.writableCorked === 0 ? stream.writableLength : 0
+      writeBatch.write(stream, wire ?? textFrame(frame), this)
+      if (unsent > this.maxBufferedBytes) this.slow()
     } else if (socket.readyState === OPEN) {
       socket.send(frame, SEND_OPTS)
-      unsent = socket.bufferedAmount
-    } else {
-      return
+      if (socket.bufferedAmount > this.maxBufferedBytes) this.slow()
     }
-    // A client that reads slower than its rooms talk would grow our memory without bound.
-    if (unsent > this.maxBufferedBytes) this.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer')
+  }
+
+  /**
+   * The turn's frames were handed to the kernel, which took what the reader left room for. A
+   * `since` replay or a `history` answer is written in one turn: it counts here like any frame,
+   * so a client that does not read is cut off instead of pinning all of it in our memory.
+   */
+  flushed (stream: Writable): void {
+    if (stream.writableLength > this.maxBufferedBytes) this.slow()
+  }
+
+  /** A client that reads slower than its rooms talk would grow our memory without bound. */
+  private slow (): void {
+    this.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer')
   }
 
   /** Serialises a reply meant for this connection only. */

@@ -53,16 +53,26 @@ export function rawStream (socket: WebSocket): Duplex | null {
   return stream
 }
 
+/**
+ * Told what a stream still holds once its turn's frames were handed to it: while corked a stream's
+ * length says nothing of what the reader takes, so the slow-consumer bound is checked here.
+ */
+export interface FlushWatcher {
+  flushed (stream: Writable): void
+}
+
 /** Corks each stream at its first write of the turn and uncorks them all in one setImmediate. */
 export class WriteBatch {
   private corked: Writable[] = []
+  private watchers: FlushWatcher[] = []
   private scheduled = false
 
-  write (stream: Writable, bytes: Buffer): void {
+  write (stream: Writable, bytes: Buffer, watcher: FlushWatcher): void {
     // Corked by someone else (ws corks only within one call) means they will uncork it.
     if (stream.writableCorked === 0) {
       stream.cork()
       this.corked.push(stream)
+      this.watchers.push(watcher)
     }
     stream.write(bytes)
     if (!this.scheduled) {
@@ -71,13 +81,21 @@ export class WriteBatch {
     }
   }
 
-  /** Uncorks every stream corked this turn: each writes its frames with one writev. */
+  /**
+   * Uncorks every stream corked this turn: each writes its frames with one writev, and what the
+   * kernel did not take at once is left in the stream's length for its watcher to judge.
+   */
   readonly flush = (): void => {
     this.scheduled = false
     const corked = this.corked
+    const watchers = this.watchers
     this.corked = []
+    this.watchers = []
     // A stream ended or destroyed meanwhile is no longer corked; uncork() is then a no-op.
-    for (let i = 0; i < corked.length; i++) corked[i].uncork()
+    for (let i = 0; i < corked.length; i++) {
+      corked[i].uncork()
+      watchers[i].flushed(corked[i])
+    }
   }
 }
 

@@ -137,7 +137,12 @@ export class RedisBroker implements Broker {
   }
 
   private publish (channel: string, frame: Buffer): void {
-    if (this.canPublish()) this.publisher.publish(channel, this.codec.seal(frame)).catch(this.onPublishError)
+    if (!this.canPublish()) return
+    // On a cluster the global channels are sharded too (layout.ts): SPUBLISH reaches the shard
+    // that holds their subscriptions directly, never over the cluster bus.
+    const sealed = this.codec.seal(frame)
+    const sent = this.channels.sharded(channel) ? this.publisher.spublish(channel, sealed) : this.publisher.publish(channel, sealed)
+    sent.catch(this.onPublishError)
   }
 
   private readonly onPublishError = (err: Error): void => {

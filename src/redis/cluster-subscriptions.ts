@@ -1,7 +1,8 @@
 /**
  * Subscriptions on a Redis Cluster: one subscribing connection per master, each holding the
- * channels whose slot that master owns (room channels sharded, SSUBSCRIBE; the global channels
- * classic, placed the same way so that they too leave a master that dies).
+ * channels whose slot that master owns, all sharded (SSUBSCRIBE): the rooms' and the global ones,
+ * so that every message is published on the master that holds its subscriptions (layout.ts). A
+ * master gets its link before it holds any channel, and `synced` waits for all of them.
  *
  * The placement follows the slot map of the command connection (an ioredis Cluster, refreshed
  * every `slotsRefreshInterval` and on MOVED): on each refresh a channel whose slot changed owner
@@ -50,6 +51,7 @@ export class ClusterSubscriptions implements Subscriptions {
     this.events = opts.events
     this.state = new SyncState(opts.events)
     this.cluster.on('refresh', this.place)
+    this.linkEveryMaster()
   }
 
   get synced (): boolean {
@@ -63,7 +65,10 @@ export class ClusterSubscriptions implements Subscriptions {
       this.update()
       return Promise.resolve(false)
     }
-    return link.add(channel)
+    const subscribed = link.add(channel)
+    // A link not synced (not connected yet, or lost) makes the whole not synced until it is.
+    this.update()
+    return subscribed
   }
 
   async remove (channel: string): Promise<void> {
@@ -110,8 +115,19 @@ export class ClusterSubscriptions implements Subscriptions {
       this.homeless.delete(channel)
       this.linkOf(owner).adopt(channel)
     }
+    this.linkEveryMaster()
     for (const link of this.links.values()) link.resync()
     this.update()
+  }
+
+  /**
+   * A link to every master, whether it holds a channel yet or not, so that `synced` (and so
+   * /ready, and a booting instance's start) waits for every shard: a room that joins later finds
+   * its shard's link up and is subscribed before its `joined`, instead of opening a connection
+   * while its members already count on hearing the room.
+   */
+  private linkEveryMaster (): void {
+    for (const node of new Set(this.cluster.slots.map(nodes => nodes[0]))) this.linkOf(node)
   }
 
   private ownerOf (channel: string): string | undefined {
@@ -140,12 +156,12 @@ export class ClusterSubscriptions implements Subscriptions {
     return link
   }
 
-  /** Synced when no channel is homeless and every link holding channels is synced. */
+  /** Synced when no channel is homeless and every link (one per master) is synced. */
   private update (): void {
     if (this.closed) return this.state.update(false)
     let synced = this.homeless.size === 0 && this.links.size > 0
     for (const link of this.links.values()) {
-      if (link.size > 0 && !link.isSynced) synced = false
+      if (!link.isSynced) synced = false
     }
     this.state.update(synced)
   }

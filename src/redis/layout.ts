@@ -2,8 +2,8 @@
  * The Redis layout of one chat-api cluster, decided here and nowhere else: every channel and key
  * name comes from REDIS_CHANNEL_PREFIX, so two clusters sharing a Redis never meet.
  *
- *   `${prefix}:all`                   global broadcasts; every instance subscribes
- *   `${prefix}:control`               server API disconnects; every instance subscribes
+ *   `${prefix}:all`                   global broadcasts; every instance subscribes (sharded on a cluster)
+ *   `${prefix}:control`               server API disconnects; every instance subscribes (sharded on a cluster)
  *   `${prefix}:room:{R}`              room R's channel; subscribed while the instance has a member
  *   `${prefix}:{R}:meta`              hash: epoch and top offset of R's history
  *   `${prefix}:{R}:log`               stream: R's last HISTORY_SIZE messages, entry id `offset-0`
@@ -21,8 +21,12 @@
  *
  * `roomPublish` is the command that publishes on a room channel, inside the Lua scripts too:
  * PUBLISH on one Redis, SPUBLISH (sharded pub/sub, only the room's shard carries it) on a cluster.
- * On a cluster the global channels stay classic (PUBLISH/SUBSCRIBE, copied to every node): they
- * carry little, and every instance needs them whichever shard is up.
+ * On a cluster the global channels are sharded as well. A classic PUBLISH lands on whichever
+ * master the client picks and reaches the subscribers' master only over the cluster bus, which
+ * forwards it best-effort: to no node whose bus link is down or not made yet (a fresh cluster, a
+ * link Redis resets after half its node timeout without an answer), and nothing tells the sender
+ * or the subscriber. A sharded channel is published on the very master its subscribers hold it
+ * on, and a slot move or failover is seen (SUNSUBSCRIBE, MOVED) and followed like a room's.
  */
 import calculateSlot from 'cluster-key-slot'
 
@@ -38,7 +42,7 @@ export interface RedisLayout {
   meta (room: string): string
   log (room: string): string
   messageKey (room: string, key: string): string
-  /** Whether a channel is a sharded one (SSUBSCRIBE): room channels on a cluster. */
+  /** Whether a channel is a sharded one (SSUBSCRIBE, SPUBLISH): every channel on a cluster. */
   sharded (channel: string): boolean
   /** The Redis Cluster hash slot of a key or channel: where a cluster keeps it. */
   slot (name: string): number
@@ -50,10 +54,12 @@ export interface RedisLayout {
 
 export function redisLayout (prefix: string, roomPublish: RoomPublishCommand = 'PUBLISH'): RedisLayout {
   const roomPrefix = `${prefix}:room:{`
+  const all = `${prefix}:all`
+  const control = `${prefix}:control`
   return {
     roomPublish,
-    all: `${prefix}:all`,
-    control: `${prefix}:control`,
+    all,
+    control,
     room: (room) => `${roomPrefix}${room}}`,
     roomOf: (channel) => channel.length > roomPrefix.length + 1 && channel.startsWith(roomPrefix) && channel.endsWith('}')
       ? channel.slice(roomPrefix.length, -1)
@@ -61,7 +67,7 @@ export function redisLayout (prefix: string, roomPublish: RoomPublishCommand = '
     meta: (room) => `${prefix}:{${room}}:meta`,
     log: (room) => `${prefix}:{${room}}:log`,
     messageKey: (room, key) => `${prefix}:{${room}}:key:${key}`,
-    sharded: (channel) => roomPublish === 'SPUBLISH' && channel.startsWith(roomPrefix),
+    sharded: (channel) => roomPublish === 'SPUBLISH' && (channel.startsWith(roomPrefix) || channel === all || channel === control),
     slot: calculateSlot,
     presence: (room) => `${prefix}:{${room}}:presence`,
     instances: `${prefix}:instances`,

@@ -5,7 +5,7 @@
  * not. (UN)SUBSCRIBE of one connection run in the order sent, so add/remove/add races settle on
  * the caller's last word.
  *
- * A room channel on a Redis Cluster is sharded (SSUBSCRIBE); the global channels never are.
+ * Every channel on a Redis Cluster is sharded (SSUBSCRIBE); on one Redis none is.
  */
 import type { Redis } from 'ioredis'
 

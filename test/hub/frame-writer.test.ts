@@ -47,22 +47,28 @@ t.test('textFrame builds the same bytes as ws for every length encoding', async 
   }
 })
 
+const IGNORE = { flushed: () => {} }
+
 t.test('WriteBatch holds a turn\'s writes and hands them to each stream as one writev', async t => {
   const batch = new WriteBatch()
   const a = recorder()
   const b = recorder()
-  batch.write(a.stream, Buffer.from('1'))
-  batch.write(b.stream, Buffer.from('x'))
-  batch.write(a.stream, Buffer.from('2'))
-  batch.write(a.stream, Buffer.from('3'))
+  // Each stream's watcher hears of it once per turn, after the uncork (the slow-consumer check).
+  const told: Array<[string, number]> = []
+  const watcher = (name: string) => ({ flushed: (stream: Writable) => { told.push([name, stream.writableCorked]) } })
+  batch.write(a.stream, Buffer.from('1'), watcher('a'))
+  batch.write(b.stream, Buffer.from('x'), watcher('b'))
+  batch.write(a.stream, Buffer.from('2'), watcher('a'))
+  batch.write(a.stream, Buffer.from('3'), watcher('a'))
   t.same(a.calls, [], 'nothing is written before the end of the turn')
   t.equal(a.stream.writableCorked, 1, 'corked once, however many writes')
   await nextTurn()
   t.same(a.calls, [['1', '2', '3']], 'one writev, in order')
   t.same(b.calls, [['x']])
   t.equal(a.stream.writableCorked, 0)
+  t.same(told, [['a', 0], ['b', 0]], 'each watcher told once, after its stream was uncorked')
 
-  batch.write(a.stream, Buffer.from('4'))
+  batch.write(a.stream, Buffer.from('4'), watcher('a'))
   await nextTurn()
   t.same(a.calls, [['1', '2', '3'], ['4']], 'the next turn starts a new batch')
 })
@@ -71,14 +77,14 @@ t.test('WriteBatch leaves alone a stream corked by someone else, and survives on
   const batch = new WriteBatch()
   const other = recorder()
   other.stream.cork()
-  batch.write(other.stream, Buffer.from('a'))
+  batch.write(other.stream, Buffer.from('a'), IGNORE)
   await nextTurn()
   t.equal(other.stream.writableCorked, 1, 'whoever corked it uncorks it')
   other.stream.uncork()
   t.same(other.calls, [['a']])
 
   const ended = recorder()
-  batch.write(ended.stream, Buffer.from('last'))
+  batch.write(ended.stream, Buffer.from('last'), IGNORE)
   ended.stream.end() // end() uncorks fully: the frame goes out now
   await nextTurn()
   t.same(ended.calls, [['last']])
@@ -129,14 +135,14 @@ t.test('while ws is compressing a frame, sends go through ws and keep their orde
   t.same(received, ['{"type":"welcome"}', big, '{"after":"compressed"}'])
 })
 
-t.test('the slow-consumer bound counts what earlier turns left unsent, not the turn in progress', async t => {
+t.test('the slow-consumer bound: each write counts what earlier turns left unsent, not the turn in progress', async t => {
   const { server, client } = await pair(t)
   const conn = new Connection('c1', server, ANONYMOUS, 64 * 1024)
   conn.welcome({ type: 'welcome' })
   const frame = Buffer.alloc(16 * 1024, 'a')
   const wire = textFrame(frame)
   for (let i = 0; i < 16; i++) conn.sendFramed(frame, wire) // 256 KiB in one turn, read promptly
-  t.equal(server.readyState, WebSocket.OPEN, 'a burst within one turn is not a slow consumer')
+  t.equal(server.readyState, WebSocket.OPEN, 'a burst within one turn is not judged at its writes (its end judges it)')
 
   ;(client as any)._socket.pause() // stop reading: the kernel buffers fill, then ours
   const closed = once(client, 'close')
@@ -145,6 +151,25 @@ t.test('the slow-consumer bound counts what earlier turns left unsent, not the t
     for (let i = 0; i < 16; i++) conn.sendFramed(frame, wire)
     await nextTurn()
   }
+  ;(client as any)._socket.resume()
+  const [code] = await closed
+  t.equal(code, 1013)
+})
+
+t.test('the slow-consumer bound judges a turn\'s own frames once they are uncorked: a one-turn burst to a non-reader', async t => {
+  const { server, client } = await pair(t)
+  const conn = new Connection('c1', server, ANONYMOUS, 64 * 1024)
+  conn.welcome({ type: 'welcome' })
+  await nextTurn()
+  ;(client as any)._socket.pause()
+  const closed = once(client, 'close')
+  // 8 MiB in one turn and nothing after it: no later write would ever look at it.
+  const frame = Buffer.alloc(64 * 1024, 'a')
+  const wire = textFrame(frame)
+  for (let i = 0; i < 128; i++) conn.sendFramed(frame, wire)
+  t.equal(server.readyState, WebSocket.OPEN, 'still open within the turn')
+  await nextTurn()
+  t.equal(server.readyState, WebSocket.CLOSING, 'closed at the end of the turn')
   ;(client as any)._socket.resume()
   const [code] = await closed
   t.equal(code, 1013)
