@@ -10,6 +10,9 @@ import type { FastifyInstance } from 'fastify'
 
 export const PREFIX = '/api/chat-api'
 
+/** How long a test waits for a frame or a condition unless it says otherwise (see Client.next). */
+export const DEFAULT_WAIT_MS = 15_000
+
 interface Teardown { teardown: (fn: () => unknown) => void }
 
 /** An app that is not listening (for inject); closed at teardown. */
@@ -59,8 +62,12 @@ export class Client {
     this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame))
   }
 
-  /** The oldest frame not taken yet that matches (a string matches the frame type). */
-  next (match: string | ((f: any) => boolean), timeoutMs = 5000): Promise<any> {
+  /**
+   * The oldest frame not taken yet that matches (a string matches the frame type). The default
+   * wait is long enough for the last of a burst of 500 messages through Redis to two instances on
+   * a loaded 2-core machine; it only delays a failure, never a passing test.
+   */
+  next (match: string | ((f: any) => boolean), timeoutMs = DEFAULT_WAIT_MS): Promise<any> {
     const pred = typeof match === 'string' ? (f: any) => f.type === match : match
     const index = this.frames.findIndex((f, i) => !this.taken[i] && pred(f))
     if (index !== -1) {
@@ -103,11 +110,11 @@ export async function connect (t: Teardown, url: string, headers: Record<string,
   return client
 }
 
-/** Polls until `check` returns true (for counts that settle after a disconnect). */
-export async function eventually (check: () => Promise<boolean> | boolean, timeoutMs = 3000): Promise<void> {
+/** Polls until `check` returns true (for counts that settle after a disconnect); the wait is next()'s. */
+export async function eventually (check: () => Promise<boolean> | boolean, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
     await new Promise(resolve => setTimeout(resolve, 20))
   }
 }

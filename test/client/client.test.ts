@@ -173,10 +173,16 @@ t.test('close() rejects pending requests, ends the socket, and stops reconnectin
   server.sockets[1].terminate()
   t.match(await dropped, { reconnectInMs: 1 })
   await again.close()
-  // Absence cannot be awaited: wait 50 times the largest back-off, then count.
+  // Absence cannot be awaited: wait 50 times the largest back-off (Node fires the 1 ms reconnect
+  // timer, were it still set, before this later and longer one), then count.
   await sleep(50)
   t.equal(sockets, 2, 'no socket opened after close()')
   t.equal(server.urls.length, 2)
+  // The marker: the server still takes sockets, so a reconnect would have been seen.
+  const marker = client(t, { url: server.url, WebSocket: Counting, reconnect: false })
+  await marker.connect()
+  t.equal(sockets, 3, 'the marker\'s socket is the only one opened after close()')
+  t.equal(server.urls.length, 3)
 })
 
 t.test('with reconnect off, a dropped socket closes the client', async t => {
@@ -260,20 +266,33 @@ t.test('a disconnect by the server API ends the client; so does an expired fixed
   t.match(await kickedClose, { code: 4003, reconnectInMs: null })
   t.equal(kicked.state, 'closed')
 
-  // exp is whole seconds: a token that expires within 1-2 s.
-  const fixed = client(t, { url: `${url}/ws`, token: sign({ sub: 'fay' }, { expiresInSec: 1 }), reconnect: { baseMs: 20, maxMs: 20 } })
+  // A token with 2 to 3 s left: long enough for the upgrade on a loaded machine.
+  const fixed = client(t, { url: `${url}/ws`, token: sign({ sub: 'fay' }, { expiresInSec: 2 }), reconnect: { baseMs: 20, maxMs: 20 } })
   await fixed.connect()
   t.match(await next(fixed, 'close'), { code: 4001, reconnectInMs: null }, 'the same expired string would be refused again')
+  t.equal(fixed.state, 'closed')
+
+  // A token function whose refresh fails: the server closes with 4001 at the first token's exp,
+  // and the client comes back with a fresh token (a fixed string would have ended there).
   let issued = 0
   const renewable = client(t, {
     url: `${url}/ws`,
-    // The first token expires within a second or two: either the refresh timer renews it in time,
-    // or the server closes with 4001 and the client comes back with a fresh token; open either way.
-    token: async () => sign({ sub: 'ren' }, { expiresInSec: ++issued === 1 ? 1 : 3600 }),
+    token: async () => {
+      if (++issued === 2) throw new Error('token endpoint offline')
+      return sign({ sub: 'ren' }, { expiresInSec: issued === 1 ? 2 : 3600 })
+    },
     reconnect: { baseMs: 20, maxMs: 20 }
   })
-  await renewable.connect()
-  await eventually(() => issued >= 2, 5000)
-  await eventually(() => renewable.state === 'open', 3000)
-  t.pass('a token function reconnects with a fresh token')
+  const refreshFailed = next(renewable, 'error')
+  const expired = next(renewable, 'close')
+  const first = await renewable.connect()
+  t.match(await refreshFailed, { code: 'socket_error', message: /token refresh failed: token endpoint offline/ })
+  const reopened = next(renewable, 'open')
+  t.match(await expired, { code: 4001, reconnectInMs: Number }, 'the token ran out: 4001, and a reconnect is due')
+  const back = await Promise.race([reopened, sleep(10_000).then(() => { throw new Error('the client did not come back within 10 s of the 4001') })])
+  t.equal(back.reconnected, true)
+  t.not(back.welcome.connectionId, first.connectionId, 'a new connection')
+  t.equal(back.welcome.user, 'ren')
+  t.equal(issued, 3, 'with a third token')
+  t.equal(renewable.state, 'open')
 })

@@ -91,7 +91,15 @@ t.test('rolling restart and a crash behind nginx: nothing lost, nothing twice, e
   }
   await until('every client holds its room\'s messages', () =>
     watched.every(w => w.received.length >= (tops.get(w.room) ?? 0)), 30_000)
-  await pause(300) // anything extra would show up as a duplicate now
+  // A marker in each room, sent last: once every client holds it, anything extra (a replay sent
+  // twice, a late duplicate) would have come before it, and shows up in the checks below.
+  for (const room of ROOMS) {
+    const sender = watched.find(w => w.room === room) as Watched
+    await sender.chat.send(room, { marker: true })
+    tops.set(room, (tops.get(room) ?? 0) + 1)
+  }
+  await until('every client holds its room\'s marker', () =>
+    watched.every(w => w.received.some(m => (m.data as { marker?: boolean } | null)?.marker === true)), 30_000)
 
   let duplicates = 0
   let gapsInOrder = 0

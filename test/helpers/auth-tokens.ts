@@ -9,7 +9,7 @@ export const AUTH_CONFIG = { AUTH_ENABLED: 'true', JWT_SECRET: SECRET, WS_RATE_L
 interface SignOptions {
   secret?: string
   algorithm?: 'HS256' | 'HS384' | 'HS512'
-  /** Seconds from now; negative for an expired token. Default: one hour. */
+  /** Seconds from now, at least: a token of n s has n to n + 1 s left. Negative: expired at least that long ago. Default: one hour. */
   expiresInSec?: number
 }
 
@@ -19,8 +19,16 @@ export function sign (payload: Record<string, unknown>, opts: SignOptions = {}):
     algorithm: opts.algorithm ?? 'HS256',
     noTimestamp: true
   })
-  const exp = Math.floor(Date.now() / 1000) + (opts.expiresInSec ?? 3600)
-  return signer({ exp, ...payload })
+  return signer({ exp: expInSec(opts.expiresInSec ?? 3600), ...payload })
+}
+
+/**
+ * An `exp` (whole seconds) at least `seconds` from now, rounded away from now. Rounding down left
+ * a 1 s token 0 to 1 s, which could expire before a loaded machine finished its upgrade.
+ */
+export function expInSec (seconds: number): number {
+  const now = Date.now() / 1000
+  return seconds >= 0 ? Math.ceil(now) + seconds : Math.floor(now) + seconds
 }
 
 /** A token whose header says `alg: none` and that carries no signature. */

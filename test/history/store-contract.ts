@@ -34,6 +34,11 @@ export function storeContract (tap: Tap, make: StoreFactory): void {
     t.same(JSON.parse(results[1].stored ? (await store.page('r', 1, 3)).messages[0].toString() : '{}'),
       { type: 'message', room: 'r', data: 1, messageId: 'x1', ts: 1, offset: 2, epoch: first.position.epoch },
       'the stored frame is the head closed with offset and epoch')
+    await settle(store, delivered, (d) => JSON.parse(d[3]).messageId)
+    const epoch = first.position.epoch
+    t.same(delivered.map(([room, offset, e, frame]) => [room, offset, e, JSON.parse(frame).messageId]), [
+      ['r', 1, epoch, 'x0'], ['r', 2, epoch, 'x1'], ['r', 3, epoch, 'x2'], ['other', 1, other.epoch, 'y'], ['r', 4, epoch, MARKER]
+    ], 'each delivered once, in offset order, then the marker (nothing late, nothing twice)')
     return store.close()
   })
 
@@ -77,8 +82,8 @@ export function storeContract (tap: Tap, make: StoreFactory): void {
   })
 
   tap.test('a key makes a resend neither stored nor delivered again; it answers the first', async (t) => {
-    let deliveries = 0
-    const store = await make({ size: 10, deliver: () => { deliveries++ } })
+    const delivered: string[] = []
+    const store = await make({ size: 10, deliver: (_room, _offset, _epoch, frame) => { delivered.push(JSON.parse(frame.toString()).messageId) } })
     const first = await store.append({ room: 'r', messageId: 'first', frameHead: head('r', 'first', 'a'), key: 'k1' })
     const again = await store.append({ room: 'r', messageId: 'second', frameHead: head('r', 'second', 'a'), key: 'k1' })
     t.same(again, { stored: false, messageId: 'first', offset: 1, epoch: first.epoch })
@@ -86,12 +91,25 @@ export function storeContract (tap: Tap, make: StoreFactory): void {
     t.equal(otherRoom.stored, true, 'keys are per room')
     const next = await store.append({ room: 'r', messageId: 'fourth', frameHead: head('r', 'fourth', 'b'), key: 'k2' })
     t.equal(next.offset, 2, 'no offset was used by the duplicate')
-    await waitFor(() => deliveries === 3)
-    t.equal(deliveries, 3)
+    await settle(store, delivered, (id) => id)
+    t.same(delivered, ['first', 'third', 'fourth', MARKER], 'the resend was never delivered, not even late')
     return store.close()
   })
 }
 
-async function waitFor (check: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise(resolve => setTimeout(resolve, 10))
+/** The messageId of the last message a test appends, to know every earlier delivery is in. */
+const MARKER = 'marker'
+
+/**
+ * Appends a marker to room `r` and waits for its delivery. A store delivers in append order (the
+ * Redis one through one pub/sub connection), so anything late or duplicated from before, which
+ * the assertions would have missed, has arrived by then.
+ */
+async function settle<T> (store: HistoryStore, delivered: T[], idOf: (d: T) => string): Promise<void> {
+  await store.append({ room: 'r', messageId: nextId(), frameHead: head('r', MARKER, 'end') })
+  const deadline = Date.now() + 5000
+  while (!delivered.some(d => idOf(d) === MARKER)) {
+    if (Date.now() > deadline) throw new Error(`the marker was not delivered within 5 s; delivered: ${JSON.stringify(delivered)}`)
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
 }

@@ -5,8 +5,15 @@ import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import { Client, connect, listen } from '../helper.js'
 
+/**
+ * The app gives close handshakes half of SHUTDOWN_TIMEOUT_MS, then drops the sockets left: with a
+ * peer that never answers, close takes that half, and the whole stays within the bound (the other
+ * half is the slack a loaded machine gets for the rest of the close).
+ */
+const SHUTDOWN_TIMEOUT_MS = 4000
+
 t.test('app.close() closes every socket with 1001 and reports not ready meanwhile', async t => {
-  const { app, url, http } = await listen(t, { SHUTDOWN_TIMEOUT_MS: 1000 })
+  const { app, url, http } = await listen(t, { SHUTDOWN_TIMEOUT_MS })
   const a = await connect(t, `${url}/ws/general`)
   const b = await connect(t, `${url}/ws`)
   // a peer that never completes the close handshake must not hold the shutdown
@@ -20,7 +27,9 @@ t.test('app.close() closes every socket with 1001 and reports not ready meanwhil
   t.equal(ready.status, 503)
   t.match(await ready.json(), { error: 'shutting_down', message: String })
   await closing
-  t.ok(Date.now() - started < 1000, 'within SHUTDOWN_TIMEOUT_MS')
+  const took = Date.now() - started
+  t.ok(took >= SHUTDOWN_TIMEOUT_MS / 2 - 5, `the stuck peer held it for the handshakes' half (${took} ms)`)
+  t.ok(took < SHUTDOWN_TIMEOUT_MS, `within SHUTDOWN_TIMEOUT_MS (${took} ms)`)
   t.equal(await b.closed, 1001)
 })
 

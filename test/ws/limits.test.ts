@@ -62,15 +62,25 @@ t.test('WS_RATE_LIMIT_PER_SEC=0 turns the limit off', async t => {
 })
 
 t.test('the heartbeat terminates a socket that does not answer pings', async t => {
-  const { app, url } = await listen(t, { WS_HEARTBEAT_MS: 100 })
+  // A peer has one interval to answer a ping: 1 s, so that the answering client (in this very
+  // process) keeps its place through the stalls of a loaded machine.
+  const WS_HEARTBEAT_MS = 1000
+  const { app, url } = await listen(t, { WS_HEARTBEAT_MS })
   const alive = await connect(t, `${url}/ws/general`)
+  let pinged = 0
+  alive.ws.on('ping', () => { pinged++ })
   // autoPong off: this client ignores the server's pings, like a vanished peer
   const ws = new WebSocket(`${url}/ws/general`, { autoPong: false })
   const silent = new Client(ws)
   t.teardown(() => ws.terminate())
   await silent.next('welcome')
+  const started = Date.now()
   t.equal(await silent.closed, 1006, 'terminated, no close frame')
+  // The tick after it connected pings it, the next one terminates it: one to two intervals.
+  const took = Date.now() - started
+  t.ok(took >= WS_HEARTBEAT_MS - 50 && took < 2 * WS_HEARTBEAT_MS + 2000, `terminated after ${took} ms`)
   await eventually(async () => (await app.inject('/api/chat-api/ws/stats')).json().connections === 1)
+  t.ok(pinged >= 1, `the answering client was pinged too (${pinged} times)`)
   t.equal(alive.ws.readyState, WebSocket.OPEN, 'a client that answers pings stays')
 })
 

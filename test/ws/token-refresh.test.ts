@@ -6,13 +6,17 @@
 import t from 'tap'
 import { ChatClient } from '../../src/client/index.js'
 import { connect, listen } from '../helper.js'
-import { AUTH_CONFIG, sign } from '../helpers/auth-tokens.js'
+import { AUTH_CONFIG, expInSec, sign } from '../helpers/auth-tokens.js'
 
-const nowSec = () => Math.floor(Date.now() / 1000)
+/**
+ * The short tokens' life: 3 to 4 s (exp is whole seconds, rounded up). A loaded machine may take
+ * a second or more to open a socket and answer a frame, and each token must outlive that.
+ */
+const SHORT_SEC = 3
 
 t.test('a socket whose token expires is closed with 4001 at its exp', async t => {
   const { url } = await listen(t, AUTH_CONFIG)
-  const exp = nowSec() + 2
+  const exp = expInSec(SHORT_SEC)
   const client = await connect(t, `${url}/ws/general?access_token=${sign({ sub: 'ada', exp })}`)
   const long = await connect(t, `${url}/ws/general?access_token=${sign({ sub: 'bob' })}`)
   const code = await client.closed
@@ -23,9 +27,9 @@ t.test('a socket whose token expires is closed with 4001 at its exp', async t =>
 
 t.test('a refresh before exp keeps the socket past the old exp, and sets the new expiry', async t => {
   const { url } = await listen(t, AUTH_CONFIG)
-  const oldExp = nowSec() + 2
+  const oldExp = expInSec(SHORT_SEC)
   const client = await connect(t, `${url}/ws/general?access_token=${sign({ sub: 'ada', exp: oldExp })}`)
-  const newExp = nowSec() + 5
+  const newExp = oldExp + SHORT_SEC
   const refreshed = await client.request({ type: 'refresh', token: sign({ sub: 'ada', exp: newExp }) })
   t.match(refreshed, { type: 'refreshed', exp: newExp })
   // Wait well past the old exp: the socket must still answer.
@@ -38,7 +42,7 @@ t.test('a refresh before exp keeps the socket past the old exp, and sets the new
 
 t.test('a token for another sub is forbidden, an invalid one unauthorized; the old expiry stands', async t => {
   const { url } = await listen(t, AUTH_CONFIG)
-  const exp = nowSec() + 2
+  const exp = expInSec(SHORT_SEC)
   const client = await connect(t, `${url}/ws?access_token=${sign({ sub: 'ada', exp })}`)
   const other = await client.request({ type: 'refresh', token: sign({ sub: 'eve', exp: exp + 60 }) })
   t.match(other, { type: 'error', code: 'forbidden' })
@@ -76,12 +80,13 @@ t.test('with auth off a refresh is answered with exp null', async t => {
 t.test('the typed client asks its token function again ahead of exp and stays connected', async t => {
   const { url } = await listen(t, AUTH_CONFIG)
   let issued = 0
-  const firstExp = nowSec() + 2
+  const firstExp = expInSec(SHORT_SEC)
   const chat = new ChatClient({
     url: `${url}/ws`,
     rooms: ['general'],
-    // Each token lives 2 s; the client must renew it ahead of each exp over the socket it has.
-    token: async () => sign({ sub: 'ada', exp: issued++ === 0 ? firstExp : nowSec() + 3 })
+    // Each token lives 3 to 4 s; the client must renew it ahead of each exp (at least 1 s ahead,
+    // its own margin) over the socket it has.
+    token: async () => sign({ sub: 'ada', exp: issued++ === 0 ? firstExp : expInSec(SHORT_SEC) })
   })
   t.teardown(() => chat.close())
   const closes: number[] = []
