@@ -1,7 +1,8 @@
 /**
  * A TCP proxy to a Redis that can hold what clients send: while held, every client-to-Redis chunk
  * waits (order kept) and nothing is answered, but no connection drops — a stalled link, which no
- * socket error reveals. `release()` lets the held chunks through.
+ * socket error reveals. `release()` lets the held chunks through. `cut()` drops every connection
+ * and refuses new ones until `restore()`: a link that is down.
  */
 import { once } from 'node:events'
 import { createServer, connect as tcpConnect, type Socket } from 'node:net'
@@ -12,13 +13,20 @@ export interface HoldingProxy {
   url: string
   hold (): void
   release (): void
+  cut (): void
+  restore (): void
 }
 
 export async function holdingProxy (t: Teardown, redisUrl: string): Promise<HoldingProxy> {
   const upstream = new URL(redisUrl)
   const sockets = new Set<Socket>()
   let held: Array<() => void> | null = null
+  let refusing = false
   const server = createServer((client) => {
+    if (refusing) {
+      client.destroy()
+      return
+    }
     const redis = tcpConnect(Number(upstream.port || 6379), upstream.hostname)
     for (const s of [client, redis]) {
       sockets.add(s)
@@ -48,6 +56,11 @@ export async function holdingProxy (t: Teardown, redisUrl: string): Promise<Hold
       const waiting = held ?? []
       held = null
       for (const write of waiting) write()
-    }
+    },
+    cut: () => {
+      refusing = true
+      for (const s of sockets) s.destroy()
+    },
+    restore: () => { refusing = false }
   }
 }
