@@ -20,6 +20,8 @@ export interface RedisHistoryOptions {
   minReplicas?: number
   /** HISTORY_REPLICA_TIMEOUT_MS. */
   replicaTimeoutMs?: number
+  /** REDIS_COMMAND_TIMEOUT_MS, for the WAITs sent to a Cluster's node connections. */
+  commandTimeoutMs?: number
 }
 
 /**
@@ -44,7 +46,7 @@ export class RedisHistory implements HistoryStore {
     this.ttlSec = opts.ttlSec
     this.newEpoch = opts.newEpoch
     const replicas = opts.minReplicas ?? 0
-    this.replicaWaits = replicas > 0 ? new ReplicaWaits(opts.client, replicas, opts.replicaTimeoutMs ?? 500) : null
+    this.replicaWaits = replicas > 0 ? new ReplicaWaits(opts.client, replicas, opts.replicaTimeoutMs ?? 500, opts.commandTimeoutMs ?? 2000) : null
   }
 
   available (): boolean {

@@ -34,6 +34,13 @@ const RESYNC_RETRY_MS = 1000
 export const MAX_PENDING_BYTES = 8 * 1024 * 1024
 /** Reads of one catch-up (each finding the history moved on again) before it gives up and retries later. */
 const MAX_READS = 4
+/**
+ * Failed catch-up reads in a row after which members that are behind resume (4010). A read that
+ * ran into the command deadline counts as all of them; other failures (Redis still loading its
+ * data after a restart, a connection that dropped under the read) are retried a little first.
+ */
+const MAX_FAILED_READS = 3
+const TIMED_OUT = 'Command timed out'
 
 export interface RoomFeedOptions {
   fanOut: (room: Room, frame: Buffer) => void
@@ -111,12 +118,17 @@ export class RoomFeed {
       room.resyncing = false
       if (!this.opts.isCurrent(room)) return
       this.opts.log.warn({ err, room: room.name }, 'reading the room history failed; retrying')
+      room.failedReads++
       // Members that are behind cannot be served in order within the deadline: they resume.
-      if (behind) this.lost(room, 'the room history could not be read back in time')
+      if (behind && ((err as Error).message === TIMED_OUT || room.failedReads >= MAX_FAILED_READS)) {
+        room.failedReads = 0
+        this.lost(room, 'the room history could not be read back in time')
+      }
       setTimeout(() => { if (this.opts.isCurrent(room) && room.syncing) this.resync(room) }, RESYNC_RETRY_MS).unref()
       return
     }
     room.resyncing = false
+    room.failedReads = 0
     if (!this.opts.isCurrent(room)) return
     // The link dropped during the read: what it read may already be behind; the return reads again.
     if (!this.opts.linked()) return

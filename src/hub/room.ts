@@ -41,6 +41,8 @@ export class Room {
   resyncing = false
   /** Asked to resync while a read was under way. */
   resyncAgain = false
+  /** Catch-up reads that failed in a row. */
+  failedReads = 0
   /** Stored messages heard while a catch-up read is under way, and their bytes (bounded: room-feed.ts). */
   pending: StoredMessage[] = []
   pendingBytes = 0

@@ -15,7 +15,8 @@ class Batch {
   private running: { index: number, done: Promise<void> } | null = null
   private queued: Promise<void> | null = null
 
-  constructor (private readonly conn: Redis, private readonly replicas: number, private readonly timeoutMs: number) {}
+  constructor (private readonly conn: Redis, private readonly replicas: number, private readonly timeoutMs: number,
+    private readonly commandTimeoutMs: number) {}
 
   /** Taken just before a write is sent: a WAIT sent after this covers it. */
   ticket (): number {
@@ -34,9 +35,18 @@ class Batch {
 
   private run (): Promise<void> {
     const index = ++this.sent
-    const done = (this.conn.call('WAIT', this.replicas, this.timeoutMs) as Promise<number>).then(held => {
+    // A Cluster's node connections carry no command deadline of their own (command-deadline.ts
+    // bounds the Cluster's commands, not these direct calls): bounded here, by the WAIT's own
+    // timeout and the command deadline on top.
+    let timer: NodeJS.Timeout | undefined
+    const bound = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new ReplicaWaitError('WAIT was not answered in time')), this.timeoutMs + this.commandTimeoutMs)
+    })
+    const answered = (this.conn.call('WAIT', this.replicas, this.timeoutMs) as Promise<number>).then(held => {
       if (held < this.replicas) throw new ReplicaWaitError(`${held} of ${this.replicas} replicas hold the message after ${this.timeoutMs} ms`)
     })
+    const done = Promise.race([answered, bound]).finally(() => clearTimeout(timer))
+    answered.catch(() => {}) // the loser of the race
     const running = { index, done }
     this.running = running
     const clear = (): void => { if (this.running === running) this.running = null }
@@ -48,7 +58,8 @@ class Batch {
 export class ReplicaWaits {
   private readonly batches = new WeakMap<Redis, Batch>()
 
-  constructor (private readonly client: Redis | Cluster, private readonly replicas: number, private readonly timeoutMs: number) {}
+  constructor (private readonly client: Redis | Cluster, private readonly replicas: number, private readonly timeoutMs: number,
+    private readonly commandTimeoutMs: number) {}
 
   /** The connection that runs the commands of `key` (on a Cluster: the master of its slot). */
   connectionOf (slot: number): Redis | null {
@@ -62,7 +73,7 @@ export class ReplicaWaits {
   batchOf (conn: Redis): Batch {
     let batch = this.batches.get(conn)
     if (batch === undefined) {
-      batch = new Batch(conn, this.replicas, this.timeoutMs)
+      batch = new Batch(conn, this.replicas, this.timeoutMs, this.commandTimeoutMs)
       this.batches.set(conn, batch)
     }
     return batch
