@@ -8,8 +8,9 @@ import { test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { Redis } from 'ioredis'
-import { connect, eventually } from '../helper.js'
+import { connect, eventually, listen } from '../helper.js'
 import { clusterApp, freePort, uniquePrefix } from '../redis-helper.js'
+import { RedisClusterSet } from '../redis-topologies.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -74,4 +75,18 @@ test('HISTORY_MIN_REPLICAS=1: every acknowledged message survives a SIGKILL of t
   const history = await reader.request({ type: 'history', room: 'r' })
   const kept = new Set(history.messages.map((m: any) => m.data))
   t.same(acked.filter(data => !kept.has(data)), [], 'every acknowledged message is in the promoted replica')
+})
+
+test('HISTORY_MIN_REPLICAS=1 on a Redis Cluster: each room\'s WAIT goes to the master of its slot', async (t) => {
+  const cluster = await RedisClusterSet.start(t)
+  const app = await listen(t, { REDIS_CLUSTER_NODES: cluster.nodes, REDIS_CHANNEL_PREFIX: uniquePrefix(), WS_RATE_LIMIT_PER_SEC: 0, HISTORY_MIN_REPLICAS: 1 })
+  // Rooms on every shard (three masters, each with one replica): each is acknowledged.
+  const sender = await connect(t, `${app.url}/ws`)
+  for (let i = 0; i < 12; i++) {
+    await sender.request({ type: 'join', room: `room-${i}` })
+    t.match(await sender.request({ type: 'message', room: `room-${i}`, data: i }), { type: 'ack', offset: 1 }, `room-${i} acknowledged`)
+  }
+  const refused = await listen(t, { REDIS_CLUSTER_NODES: cluster.nodes, REDIS_CHANNEL_PREFIX: uniquePrefix(), WS_RATE_LIMIT_PER_SEC: 0, HISTORY_MIN_REPLICAS: 2, HISTORY_REPLICA_TIMEOUT_MS: 100 })
+  const other = await connect(t, `${refused.url}/ws/r`)
+  t.match(await other.request({ type: 'message', room: 'r', data: 'x' }), { type: 'error', code: 'unavailable' }, 'two replicas asked, one exists')
 })
