@@ -238,8 +238,9 @@ export class RoomFeed {
     const blind = [...room.blind]
     room.blind.clear()
     if (at.offset === 0) return
+    // Closed, not removed here: the close removes it from the room (and from presence) as any close does.
     for (const conn of blind) {
-      if (room.members.delete(conn)) conn.close(CloseCode.RESUME_NEEDED, 'resume needed')
+      if (room.members.has(conn)) conn.close(CloseCode.RESUME_NEEDED, 'resume needed')
     }
   }
 

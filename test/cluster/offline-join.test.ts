@@ -30,5 +30,10 @@ test('a join while the link is down: what was stored meanwhile arrives, or 4010;
   ])
   const got = member.frames.filter(f => f.type === 'message').map(f => f.data)
   if (outcome === 'heard') t.same(got, [1, 2, 3, 4], 'everything stored after its join, in order')
-  else t.equal(outcome, 'closed 4010', `told to resume (got ${JSON.stringify(got)})`)
+  else {
+    t.equal(outcome, 'closed 4010', `told to resume (got ${JSON.stringify(got)})`)
+    // Closed like any other socket: it leaves the room, which closes with its last member.
+    await eventually(async () => (await statsOf(a.app)).rooms.r === undefined)
+    t.pass('the room is gone from the instance')
+  }
 })
