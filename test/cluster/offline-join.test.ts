@@ -33,7 +33,7 @@ test('a join while the link is down: what was stored meanwhile arrives, or 4010;
   else {
     t.equal(outcome, 'closed 4010', `told to resume (got ${JSON.stringify(got)})`)
     // Closed like any other socket: it leaves the room, which closes with its last member.
-    await eventually(async () => (await statsOf(a.app)).rooms.r === undefined)
+    await eventually(async () => ((await statsOf(a.app)).rooms as Record<string, number>).r === undefined)
     t.pass('the room is gone from the instance')
   }
 })
