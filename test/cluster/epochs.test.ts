@@ -9,7 +9,7 @@ import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { connect, eventually } from '../helper.js'
+import { connect, eventually, PREFIX } from '../helper.js'
 import { adminClient, clusterApp, freePort, statsOf, uniquePrefix } from '../redis-helper.js'
 
 const messagesOf = (frames: any[]) => frames.filter(f => f.type === 'message')
@@ -68,6 +68,10 @@ test('Redis restarted empty: members stay open and the next message arrives in a
     const frame = await client.next(f => f.type === 'message' && f.data === 'after', 10000)
     t.match(frame, { offset: 1, epoch: after.epoch }, 'the new epoch, in-band')
     t.equal(client.closeCode, null, 'still open')
+  }
+  for (const { app } of [a, b]) {
+    const metrics = (await app.inject(`${PREFIX}/metrics`)).body
+    t.match(metrics, /^chat_api_epoch_changes_total 1$/m, 'the room\'s epoch change is counted once on each instance')
   }
 })
 
