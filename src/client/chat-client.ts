@@ -258,7 +258,13 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
         this.requests.settle(frame)
         return
       case 'message':
-        if (frame.offset !== undefined && frame.epoch !== undefined) this.positions.set(frame.room, { offset: frame.offset, epoch: frame.epoch })
+        if (frame.offset !== undefined && frame.epoch !== undefined) {
+          // Another epoch on a live message: the room's history was lost (Redis restarted empty, a
+          // failover that lost writes) and messages may be missing between, as after a `gap` rejoin.
+          const last = this.positions.get(frame.room)
+          this.positions.set(frame.room, { offset: frame.offset, epoch: frame.epoch })
+          if (last !== undefined && last.epoch !== frame.epoch) this.emit('gap', { room: frame.room, offset: frame.offset, epoch: frame.epoch })
+        }
         return this.emit('message', frame)
       case 'broadcast': return this.emit('broadcast', frame)
       case 'member_joined': return this.emit('member_joined', frame)

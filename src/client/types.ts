@@ -97,7 +97,9 @@ export interface ChatClientEvents {
   recovered: RoomResumeEvent
   /**
    * A room rejoined after a reconnect, but the messages missed meanwhile could not be replayed
-   * (the history no longer holds them, or was lost): reload it, e.g. with `history()`.
+   * (the history no longer holds them, or was lost): reload it, e.g. with `history()`. Also
+   * emitted, with the socket open, just before a live message of a new epoch (the room's history
+   * was lost meanwhile, e.g. Redis restarted empty): the event's position is that message's.
    */
   gap: RoomResumeEvent
   /** An error frame no request is waiting for (e.g. a refused rejoin), or a socket error. */

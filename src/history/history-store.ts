@@ -39,7 +39,13 @@ export interface StoredMessageDraft {
   room: string
   messageId: string
   frameHead: string
+  /** The sender's idempotency key; none: the store makes one (a retry inside the service is stored once). */
   key?: string
+  /**
+   * The highest position of the room this instance has seen, if it knows one: a store whose room is
+   * in that epoch but below it lost messages (rolled back) and moves the room to a new epoch first.
+   */
+  seen?: Position
 }
 
 export interface HistoryStore {
@@ -48,6 +54,11 @@ export interface HistoryStore {
   append (draft: StoredMessageDraft): Promise<AppendResult>
   /** The room's position, and with `from` the messages after it. Rejects when the store cannot be read. */
   since (room: string, from: Position | null): Promise<SinceResult>
+  /**
+   * `seen` was delivered, but the store's room is in that epoch below it: it lost messages (a
+   * failover, an older snapshot). Moves the room to a new epoch, unless that happened already.
+   */
+  fence (room: string, seen: Position): Promise<void>
   /** The last `limit` messages with offsets below `before` (null: all). */
   page (room: string, limit: number, before: number | null): Promise<PageResult>
   close (): void

@@ -75,6 +75,9 @@ export class MemoryHistory implements HistoryStore {
     return { stored: true, messageId: draft.messageId, offset, epoch: log.epoch }
   }
 
+  /** One process holds this history: it never rolls back. */
+  async fence (): Promise<void> {}
+
   async since (room: string, from: Position | null): Promise<SinceResult> {
     const log = this.logOf(room, this.now())
     const position = { epoch: log.epoch, offset: log.top }

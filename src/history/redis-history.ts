@@ -5,6 +5,7 @@
  */
 import type { Cluster, Redis } from 'ioredis'
 import type { RedisLayout } from '../redis/layout.js'
+import { ReplicaWaits } from '../redis/replica-wait.js'
 import { defineScripts, type ScriptedRedis } from '../redis/scripts.js'
 import type { AppendResult, HistoryStore, PageResult, Position, SinceResult, StoredMessageDraft } from './history-store.js'
 
@@ -15,6 +16,12 @@ export interface RedisHistoryOptions {
   ttlSec: number
   /** A fresh name for a history that starts (unique across instances and restarts). */
   newEpoch: () => string
+  /** HISTORY_MIN_REPLICAS: an append resolves only once this many replicas hold it (0: at once). */
+  minReplicas?: number
+  /** HISTORY_REPLICA_TIMEOUT_MS. */
+  replicaTimeoutMs?: number
+  /** REDIS_COMMAND_TIMEOUT_MS, for the WAITs sent to a Cluster's node connections. */
+  commandTimeoutMs?: number
   /** How much of a replay one script call reads (tests make it small); REPLAY_PAGE by default. */
   replayPage?: ReplayPage
 }
@@ -31,6 +38,13 @@ export interface ReplayPage {
  */
 export const REPLAY_PAGE: ReplayPage = { messages: 500, bytes: 512 * 1024 }
 
+/**
+ * How long a key the service made is kept. It only has to outlive a retry inside the service (a
+ * Cluster's re-send after a dropped node connection, bounded by the command deadline), and every
+ * message has one: kept as long as a sender's key, they would cost Redis memory at every rate.
+ */
+const SERVICE_KEY_TTL_SEC = 60
+
 export class RedisHistory implements HistoryStore {
   private readonly client: ScriptedRedis
   private readonly layout: RedisLayout
@@ -38,6 +52,7 @@ export class RedisHistory implements HistoryStore {
   private readonly ttlSec: number
   private readonly newEpoch: () => string
   private readonly replayPage: ReplayPage
+  private readonly replicaWaits: ReplicaWaits | null
 
   constructor (opts: RedisHistoryOptions) {
     this.client = defineScripts(opts.client)
@@ -46,6 +61,8 @@ export class RedisHistory implements HistoryStore {
     this.ttlSec = opts.ttlSec
     this.newEpoch = opts.newEpoch
     this.replayPage = opts.replayPage ?? REPLAY_PAGE
+    const replicas = opts.minReplicas ?? 0
+    this.replicaWaits = replicas > 0 ? new ReplicaWaits(opts.client, replicas, opts.replicaTimeoutMs ?? 500, opts.commandTimeoutMs ?? 2000) : null
   }
 
   available (): boolean {
@@ -53,19 +70,31 @@ export class RedisHistory implements HistoryStore {
   }
 
   async append (draft: StoredMessageDraft): Promise<AppendResult> {
-    const { room, key } = draft
-    const args = [this.size, this.ttlSec, draft.messageId, draft.frameHead, this.layout.room(room), this.layout.roomPublish]
+    const { room, key, seen } = draft
+    const idem = key === undefined ? this.layout.messageIdKey(room, draft.messageId) : this.layout.messageKey(room, key)
+    const keyTtl = key === undefined ? Math.min(SERVICE_KEY_TTL_SEC, this.ttlSec) : this.ttlSec
     const meta = this.layout.meta(room)
-    const log = this.layout.log(room)
-    const reply = key === undefined
-      ? await this.client.chatAppendBuffer(meta, log, ...args)
-      : await this.client.chatAppendKeyedBuffer(meta, log, this.layout.messageKey(room, key), ...args)
+    // Durable: the connection that runs the script, and which of its WAITs will cover it.
+    const conn = this.replicaWaits?.connectionOf(this.layout.slot(meta)) ?? null
+    const batch = conn === null ? null : this.replicaWaits?.batchOf(conn) ?? null
+    const ticket = batch?.ticket() ?? 0
+    const reply = await this.client.chatAppendBuffer(meta, this.layout.log(room), idem,
+      this.size, this.ttlSec, draft.messageId, draft.frameHead, this.layout.room(room), this.layout.roomPublish,
+      seen?.epoch ?? '', seen?.offset ?? 0, keyTtl)
+    if (this.replicaWaits !== null) {
+      if (batch === null) throw new Error('no connection to the master of the room\'s slot to WAIT on')
+      await batch.wait(ticket)
+    }
     return {
       stored: reply[0] === 1,
       messageId: String(reply[1]),
       offset: Number(reply[2]),
       epoch: String(reply[3])
     }
+  }
+
+  async fence (room: string, seen: Position): Promise<void> {
+    await this.client.chatFence(this.layout.meta(room), this.layout.log(room), seen.epoch, seen.offset, this.newEpoch(), this.ttlSec)
   }
 
   /**

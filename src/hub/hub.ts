@@ -79,6 +79,7 @@ export class Hub {
       isCurrent: (room) => this.rooms.get(room.name) === room,
       linked: () => this.broker.status() !== 'reconnecting',
       replayed: (frames) => this.observer?.replayed(frames),
+      epochChanged: () => this.observer?.epochChanged(),
       log
     })
   }
@@ -172,7 +173,9 @@ export class Hub {
     }
     if (!history.available()) return UNAVAILABLE
     try {
-      const stored = await history.append({ room, messageId, frameHead: head, key: opts.key })
+      // What this instance delivered of the room: a history below it rolled back (room-feed.ts).
+      const seen = this.rooms.get(room)?.position ?? undefined
+      const stored = await history.append({ room, messageId, frameHead: head, key: opts.key, seen })
       return { ok: true, messageId: stored.messageId, offset: stored.offset, epoch: stored.epoch }
     } catch (err) {
       // Lost with the connection, or refused: the client resends with the same key.

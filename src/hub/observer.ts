@@ -21,6 +21,8 @@ export interface HubObserver {
   errorSent (code: string): void
   /** This instance closed a socket with this code. */
   closed (code: number): void
+  /** A room's feed on this instance moved to a new epoch (its history was lost, or rolled back). */
+  epochChanged (): void
   /** The Redis subscriber connection came back after a loss. */
   redisReconnected (): void
 }

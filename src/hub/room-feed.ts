@@ -1,11 +1,26 @@
 /**
  * Ordered delivery of a room's stored messages on this instance (see room.ts). The rule: the feed
- * delivers offset top+1 next and nothing else. A message that skips ahead, or the return of a lost
- * link, makes the feed read what it missed from the history and deliver that first. If the history
- * no longer holds it (the link was down longer than the history lasts, or the history itself was
- * lost), no member can be given a gap-free stream: each is closed with 4010 to resume with `since`.
+ * delivers offset top+1 of its epoch next, or offset 1 of a new epoch, and nothing else. A message
+ * that skips ahead, or the return of a lost link, makes the feed read what it missed from the
+ * history (a catch-up) and deliver that first.
+ *
+ * What a catch-up may find:
+ * - everything after the feed's position: delivered, and the feed goes on;
+ * - another epoch (the history expired, Redis was flushed or came back empty): the old history is
+ *   gone, and the feed moves to the new one from its offset 1. Members stay open; the new epoch on
+ *   the next frame tells them that messages may have been lost between;
+ * - the feed's epoch with a top below what the feed delivered: Redis rolled back (a failover to a
+ *   replica that missed writes, a restart from an older snapshot). Those offsets would be handed
+ *   out again, so the room is moved to a new epoch in Redis first (HistoryStore.fence), then as above;
+ * - the feed's epoch, but the messages after its position trimmed: a gap no history can fill.
+ *   Only then are the members closed with 4010, to resume with `since`; likewise when the history
+ *   cannot be read back within the command deadline.
+ *
+ * A catch-up read covers every message heard before it was sent: those were published before it
+ * ran. So while no read is under way a syncing room keeps nothing; during a read it keeps what is
+ * heard (a read is bounded by REDIS_COMMAND_TIMEOUT_MS), up to MAX_PENDING_BYTES.
  */
-import type { HistoryStore, Position } from '../history/history-store.js'
+import type { HistoryStore, Position, SinceResult } from '../history/history-store.js'
 import { CloseCode } from '../protocol.js'
 import type { HubLog, JoinReply } from './hub.js'
 import type { Joiner, Room } from './room.js'
@@ -13,11 +28,19 @@ import type { Joiner, Room } from './room.js'
 /** Retry delay of a history read that failed while the store looked available. */
 const RESYNC_RETRY_MS = 1000
 /**
- * Stored messages a syncing room keeps while it waits for the history. Past this the waiting ones
- * are dropped and read from the history instead (they are all in it, or the room is lost anyway):
- * a long outage of the history must not grow memory without bound.
+ * Bytes of stored messages a room keeps while a catch-up read is under way. Past it the room's
+ * members are closed with 4010: its memory must not grow with a burst while Redis is slow.
  */
-export const MAX_PENDING = 10_000
+export const MAX_PENDING_BYTES = 8 * 1024 * 1024
+/** Reads of one catch-up (each finding the history moved on again) before it gives up and retries later. */
+const MAX_READS = 4
+/**
+ * Failed catch-up reads in a row after which members that are behind resume (4010). A read that
+ * ran into the command deadline counts as all of them; other failures (Redis still loading its
+ * data after a restart, a connection that dropped under the read) are retried a little first.
+ */
+const MAX_FAILED_READS = 3
+const TIMED_OUT = 'Command timed out'
 
 export interface RoomFeedOptions {
   fanOut: (room: Room, frame: Buffer) => void
@@ -32,7 +55,15 @@ export interface RoomFeedOptions {
   linked: () => boolean
   /** Frames a joiner got in its catch-up (replay, held messages), for the deliveries count. */
   replayed: (frames: number) => void
+  /** The feed moved from one epoch to another: its history was lost, or rolled back. */
+  epochChanged: () => void
   log: HubLog
+}
+
+interface CatchUp {
+  /** Where the messages start: the feed's position, or offset 0 of the history that replaced it. */
+  from: Position | null
+  result: SinceResult
 }
 
 export class RoomFeed {
@@ -40,10 +71,13 @@ export class RoomFeed {
 
   receive (room: Room, offset: number, epoch: string, frame: Buffer): void {
     if (room.syncing) {
-      if (room.pending.length >= MAX_PENDING) {
+      // No read under way: the one that ends the sync is sent after this was published, and covers it.
+      if (!room.resyncing) return
+      room.pendingBytes += frame.length
+      if (room.pendingBytes > MAX_PENDING_BYTES) {
         room.pending = []
-        // What was dropped may have come after the read under way: read once more after it.
-        if (room.resyncing) room.resyncAgain = true
+        room.pendingBytes = 0
+        return this.lost(room, 'too much arrived while the room caught up')
       }
       room.pending.push({ offset, epoch, frame })
       return
@@ -53,10 +87,10 @@ export class RoomFeed {
       if (offset === room.top + 1) return this.deliver(room, offset, epoch, frame)
     } else if (offset === 1) {
       // A new history (the old one expired or was flushed) began, and over a link that never
-      // dropped this instance got every message of the old one: nothing is missing.
+      // dropped this instance got every message of the old one: delivered as the epoch's start.
       return this.deliver(room, offset, epoch, frame)
     }
-    room.pending.push({ offset, epoch, frame })
+    // A gap: the read covers this message too.
     this.resync(room)
   }
 
@@ -73,28 +107,43 @@ export class RoomFeed {
     if (history === null || !history.available() || !this.opts.linked()) return
     room.resyncing = true
     room.resyncAgain = false
-    const from = room.position
-    let result
+    // Everything heard so far was published before this read runs: the read covers it.
+    room.pending = []
+    room.pendingBytes = 0
+    const behind = room.position !== null
+    let caught: CatchUp
     try {
-      result = await history.since(room.name, from)
+      caught = await this.catchUp(history, room)
     } catch (err) {
       room.resyncing = false
+      if (!this.opts.isCurrent(room)) return
       this.opts.log.warn({ err, room: room.name }, 'reading the room history failed; retrying')
+      room.failedReads++
+      // Members that are behind cannot be served in order within the deadline: they resume.
+      if (behind && ((err as Error).message === TIMED_OUT || room.failedReads >= MAX_FAILED_READS)) {
+        room.failedReads = 0
+        this.lost(room, 'the room history could not be read back in time')
+      }
       setTimeout(() => { if (this.opts.isCurrent(room) && room.syncing) this.resync(room) }, RESYNC_RETRY_MS).unref()
       return
     }
     room.resyncing = false
+    room.failedReads = 0
     if (!this.opts.isCurrent(room)) return
     // The link dropped during the read: what it read may already be behind; the return reads again.
     if (!this.opts.linked()) return
     room.syncing = false
-    if (from !== null && !result.recovered) this.lost(room)
-    if (result.recovered) {
-      let offset = from === null ? 0 : from.offset
-      for (const frame of result.messages) this.deliver(room, ++offset, result.position.epoch, frame)
+    const { from, result } = caught
+    const at = result.position
+    if (from === null) {
+      this.sight(room, at)
+    } else if (!result.recovered) {
+      this.lost(room, 'room history lost while its link was down')
+    } else {
+      let offset = from.offset
+      for (const frame of result.messages) this.deliver(room, ++offset, at.epoch, frame)
     }
-    room.epoch = result.position.epoch
-    room.top = result.position.offset
+    this.moveTo(room, at)
     if (room.resyncAgain) return this.resync(room)
     this.drain(room)
     this.promoteJoiners(room)
@@ -130,6 +179,27 @@ export class RoomFeed {
     this.start(room, joiner, start, recovered, replay, reply)
   }
 
+  /**
+   * The feed's read, repeated while the history it finds has moved: to a new epoch (read from its
+   * start), or back below what this feed delivered (fenced into a new epoch, then the same).
+   */
+  private async catchUp (history: HistoryStore, room: Room): Promise<CatchUp> {
+    let from = room.position
+    for (let reads = 1; ; reads++) {
+      const result = await history.since(room.name, from)
+      if (from === null || result.recovered) return { from, result }
+      if (reads === MAX_READS) throw new Error('the room history kept moving during a catch-up')
+      const at = result.position
+      if (at.epoch !== from.epoch) {
+        from = { epoch: at.epoch, offset: 0 }
+      } else if (from.offset > at.offset) {
+        await history.fence(room.name, from)
+      } else {
+        return { from, result } // trimmed: no history holds the gap
+      }
+    }
+  }
+
   private start (room: Room, joiner: Joiner, start: Position | null, recovered: boolean | undefined,
     replay: Buffer[], reply: JoinReply): void {
     const conn = joiner.conn
@@ -138,32 +208,50 @@ export class RoomFeed {
     const held = joiner.held
     joiner.held = []
     if (start === null) {
-      // Redis is down and the room's position unknown: it receives whatever comes from now on.
+      // Redis is out of reach and the room's position unknown: it receives whatever comes from
+      // now on, and once the position is known, whether anything came before is checked (sight).
       for (const message of held) conn.send(message.frame)
       this.opts.replayed(replay.length + held.length)
+      room.blind.add(conn)
       return this.promote(room, joiner)
     }
     joiner.start = start
-    let newer = false
     let sent = replay.length
     for (const message of held) {
-      if (message.epoch === start.epoch) {
-        if (message.offset > start.offset) {
-          conn.send(message.frame)
-          sent++
-        }
-      } else if (message.epoch === room.epoch) {
-        newer = true
+      if (message.epoch === start.epoch && message.offset > start.offset) {
+        conn.send(message.frame)
+        sent++
       }
     }
     this.opts.replayed(sent)
-    // The feed moved to another history after this read: the joiner's start is of a lost one.
-    if (newer) return this.resume(room, joiner)
-    if (room.reached(start)) this.promote(room, joiner)
+    // The feed left the start's history after this read: like any member, the joiner hears of it
+    // from the next message's epoch.
+    if (room.reached(start) || room.left.includes(start.epoch)) this.promote(room, joiner)
+  }
+
+  /**
+   * The feed learnt its position for the first time. Members that joined before (while Redis was
+   * out of reach) got no position: if the history holds anything, some of it may have been stored
+   * after their `joined`, and nothing tells which. They resume; with nothing stored they are fine.
+   */
+  private sight (room: Room, at: Position): void {
+    const blind = [...room.blind]
+    room.blind.clear()
+    if (at.offset === 0) return
+    // Closed, not removed here: the close removes it from the room (and from presence) as any close does.
+    for (const conn of blind) {
+      if (room.members.has(conn)) conn.close(CloseCode.RESUME_NEEDED, 'resume needed')
+    }
+  }
+
+  private moveTo (room: Room, at: Position): void {
+    if (room.epoch !== null && room.epoch !== at.epoch) this.changeEpoch(room, at.epoch)
+    room.epoch = at.epoch
+    room.top = at.offset
   }
 
   private deliver (room: Room, offset: number, epoch: string, frame: Buffer): void {
-    if (epoch !== room.epoch) this.epochChanged(room, epoch)
+    if (epoch !== room.epoch && room.epoch !== null) this.changeEpoch(room, epoch)
     room.epoch = epoch
     room.top = offset
     this.opts.fanOut(room, frame)
@@ -197,37 +285,43 @@ export class RoomFeed {
     }
   }
 
-  /** Joiners that wait for a position of a history the feed has left will never reach it. */
-  private epochChanged (room: Room, epoch: string): void {
+  /**
+   * The feed leaves its epoch for `epoch`. Joiners that wait for a position of the history it
+   * leaves will never reach it: they got all of it that they will get, and become members, who
+   * see the new epoch on its first message.
+   */
+  private changeEpoch (room: Room, epoch: string): void {
+    this.opts.epochChanged()
+    if (room.epoch !== null) room.leave(room.epoch)
     for (const joiner of [...room.joiners]) {
-      if (joiner.start !== null && joiner.start.epoch !== epoch) this.resume(room, joiner)
+      if (joiner.start !== null && joiner.start.epoch !== epoch) this.promote(room, joiner)
     }
   }
 
-  /** Stored messages that came while the feed caught up, in order; a new gap stops the drain. */
+  /**
+   * Stored messages heard during the read, in order. Those of another epoch may be older than the
+   * read or newer: only another read can tell, so they start one (which covers them) rather than
+   * being delivered as a new history's start.
+   */
   private drain (room: Room): void {
     const pending = room.pending
     room.pending = []
-    for (let i = 0; i < pending.length; i++) {
-      if (room.syncing) {
-        room.pending.push(...pending.slice(i))
+    room.pendingBytes = 0
+    for (const { offset, epoch, frame } of pending) {
+      if (room.syncing) return // a new gap: the read it started covers the rest
+      if (epoch !== room.epoch) {
+        this.resync(room)
         return
       }
-      const { offset, epoch, frame } = pending[i]
       this.receive(room, offset, epoch, frame)
     }
   }
 
-  /** Messages were lost for this room: every member and joiner resumes with `since`. */
-  private lost (room: Room): void {
+  /** Messages were lost for this room's members (a gap of the current epoch): each resumes with `since`. */
+  private lost (room: Room, why: string): void {
     const conns = [...room.members, ...room.joiners.map(joiner => joiner.conn)]
-    if (conns.length > 0) this.opts.log.warn({ room: room.name, connections: conns.length }, 'room history lost while its link was down; members must resume')
+    if (conns.length > 0) this.opts.log.warn({ room: room.name, connections: conns.length }, `${why}; members must resume`)
     for (const conn of conns) conn.close(CloseCode.RESUME_NEEDED, 'resume needed')
-  }
-
-  private resume (room: Room, joiner: Joiner): void {
-    room.joiners = room.joiners.filter(j => j !== joiner)
-    joiner.conn.close(CloseCode.RESUME_NEEDED, 'resume needed')
   }
 
   private promote (room: Room, joiner: Joiner): void {

@@ -11,6 +11,9 @@
 import type { Position } from '../history/history-store.js'
 import type { Connection } from './connection.js'
 
+/** Epochs a room remembers having left: epochs change seldom, and a joiner's read is short. */
+const LEFT_EPOCHS = 8
+
 export interface StoredMessage {
   offset: number
   epoch: string
@@ -38,7 +41,15 @@ export class Room {
   resyncing = false
   /** Asked to resync while a read was under way. */
   resyncAgain = false
+  /** Catch-up reads that failed in a row. */
+  failedReads = 0
+  /** Stored messages heard while a catch-up read is under way, and their bytes (bounded: room-feed.ts). */
   pending: StoredMessage[] = []
+  pendingBytes = 0
+  /** Members that joined before the feed knew its position (Redis out of reach); see RoomFeed.sight. */
+  readonly blind = new Set<Connection>()
+  /** The last few epochs the feed left, newest last: a joiner that starts in one of them is behind for good. */
+  left: string[] = []
 
   constructor (readonly name: string) {}
 
@@ -56,10 +67,17 @@ export class Room {
 
   /** False when the connection was neither a member nor a joiner. */
   remove (conn: Connection): boolean {
+    this.blind.delete(conn)
     if (this.members.delete(conn)) return true
     const before = this.joiners.length
     this.joiners = this.joiners.filter(joiner => joiner.conn !== conn)
     return this.joiners.length !== before
+  }
+
+  /** The feed leaves `epoch` for good (its history was lost). */
+  leave (epoch: string): void {
+    this.left.push(epoch)
+    if (this.left.length > LEFT_EPOCHS) this.left.shift()
   }
 
   /** True once the feed has delivered everything up to the joiner's start. */

@@ -40,6 +40,7 @@ export class ChatMetrics implements HubObserver {
   readonly registry = new Registry()
   private deliveries = 0
   private reconnects = 0
+  private epochChanges = 0
   private readonly lag: Histogram
   readonly published: (kind: PublishKind) => void
   readonly frameReceived: (type: string) => void
@@ -92,6 +93,15 @@ export class ChatMetrics implements HubObserver {
         self.reconnects = 0
       }
     })
+    new Counter({ // eslint-disable-line no-new
+      name: 'chat_api_epoch_changes_total',
+      help: 'Rooms whose feed on this instance moved to a new epoch: their history was lost (expired, Redis flushed or restarted empty) or rolled back (a failover that lost writes)',
+      registers: [registry],
+      collect () {
+        this.inc(self.epochChanges)
+        self.epochChanges = 0
+      }
+    })
     this.lag = new Histogram({
       name: 'chat_api_delivery_lag_seconds',
       help: 'From a message\'s ts to its write on this instance',
@@ -113,5 +123,9 @@ export class ChatMetrics implements HubObserver {
 
   redisReconnected (): void {
     this.reconnects++
+  }
+
+  epochChanged (): void {
+    this.epochChanges++
   }
 }

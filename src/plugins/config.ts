@@ -28,6 +28,8 @@ export const ConfigSchema = Type.Object({
   REDIS_SENTINELS: Type.Optional(Type.String({ pattern: HOST_PORT_LIST })),
   REDIS_SENTINEL_NAME: Type.String({ minLength: 1, default: 'mymaster' }),
   REDIS_CHANNEL_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', default: 'chat-api' }),
+  /** Deadline of every awaited Redis command: past it a send is `unavailable`, a lagging room closes its members 4010. */
+  REDIS_COMMAND_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 2000 }),
   AUTH_ENABLED: Type.Boolean({ default: false }),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   WS_MAX_MESSAGE_BYTES: Type.Integer({ minimum: 1, default: 65536 }),
@@ -40,6 +42,10 @@ export const ConfigSchema = Type.Object({
   // Version 2: history and recovery. 0 turns history, offsets, recovery and keys off.
   HISTORY_SIZE: Type.Integer({ minimum: 0, maximum: 100000, default: 100 }),
   HISTORY_TTL_SEC: Type.Integer({ minimum: 1, default: 600 }),
+  /** Acknowledge a stored message only once this many replicas of its Redis master hold it (Redis WAIT). */
+  HISTORY_MIN_REPLICAS: Type.Integer({ minimum: 0, default: 0 }),
+  /** How long the replicas may take; past it the sender gets `unavailable`. */
+  HISTORY_REPLICA_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 500 }),
   // Server API, metrics and admission control (version 2).
   /** Key of the server API (`X-API-Key`); a short key is guessable, so one under 32 characters refuses to start. */
   API_KEY: Type.Optional(Type.String({ minLength: 32 })),

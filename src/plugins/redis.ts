@@ -62,7 +62,7 @@ function untilReady (client: Redis | Cluster, variable: string, timeoutMs: numbe
 }
 
 const redisPlugin: FastifyPluginAsync = async (fastify) => {
-  const { HISTORY_SIZE, HISTORY_TTL_SEC } = fastify.config
+  const { HISTORY_SIZE, HISTORY_TTL_SEC, HISTORY_MIN_REPLICAS, HISTORY_REPLICA_TIMEOUT_MS, REDIS_COMMAND_TIMEOUT_MS } = fastify.config
   fastify.decorate('chatApiRedis', null)
   const { hub } = fastify
   // The hub's instanceId in the names lets an operator (and the tests) find our connections.
@@ -88,7 +88,10 @@ const redisPlugin: FastifyPluginAsync = async (fastify) => {
       layout,
       size: HISTORY_SIZE,
       ttlSec: HISTORY_TTL_SEC,
-      newEpoch: () => hub.nextMessageId()
+      newEpoch: () => hub.nextMessageId(),
+      minReplicas: HISTORY_MIN_REPLICAS,
+      replicaTimeoutMs: HISTORY_REPLICA_TIMEOUT_MS,
+      commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS
     }))
   }
   const broker = new RedisBroker({

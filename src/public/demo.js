@@ -157,6 +157,8 @@ function createClient (token) {
   })
   // After a reconnect the client rejoins with its last position: the server replays what was
   // missed (`recovered`), or says it cannot (`gap`), and then the page reloads the last messages.
+  // A live message of a new epoch (the room's history was lost, e.g. Redis restarted empty) is a
+  // `gap` too, on an open socket.
   chat.on('recovered', (event) => {
     document.body.classList.remove('reconnecting')
     if (event.room === room) addLine('system', [['text', 'back: nothing missed']])
@@ -164,7 +166,7 @@ function createClient (token) {
   chat.on('gap', (event) => {
     document.body.classList.remove('reconnecting')
     if (event.room !== room) return
-    addLine('system', [['text', 'back: some messages could not be replayed; reloading the last ones']])
+    addLine('system', [['text', 'some messages could not be replayed; reloading the last ones']])
     loadHistory(room)
   })
   chat.on('message', (frame) => {

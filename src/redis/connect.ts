@@ -8,6 +8,7 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import type { Config } from '../plugins/config.js'
 import { ClusterSubscriptions } from './cluster-subscriptions.js'
+import { withCommandDeadline } from './command-deadline.js'
 import { redisLayout, type RedisLayout } from './layout.js'
 import { SingleSubscriptions, type SubscriptionEvents, type Subscriptions } from './subscriptions.js'
 
@@ -65,7 +66,10 @@ function nodes (list: string): Array<{ host: string, port: number }> {
 
 /** Null when no Redis is configured (one instance, in-process hub). `name` prefixes connection names. */
 export function connectRedis (config: Config, name: string): RedisConnection | null {
-  const { REDIS_URL, REDIS_SENTINELS, REDIS_SENTINEL_NAME, REDIS_CLUSTER_NODES, REDIS_CHANNEL_PREFIX } = config
+  const { REDIS_URL, REDIS_SENTINELS, REDIS_SENTINEL_NAME, REDIS_CLUSTER_NODES, REDIS_CHANNEL_PREFIX, REDIS_COMMAND_TIMEOUT_MS } = config
+  // The command connection only: a subscriber's (un)subscribes are released by the link itself
+  // when its connection drops (subscriber-link.ts), and it is made by `duplicate()`, unwrapped.
+  const bounded = <T extends Redis | Cluster>(client: T): T => withCommandDeadline(client, REDIS_COMMAND_TIMEOUT_MS)
   const common: RedisOptions = {
     connectionName: `${name}:pub`,
     retryStrategy,
@@ -88,9 +92,9 @@ export function connectRedis (config: Config, name: string): RedisConnection | n
     subscriptions: (events) => new SingleSubscriptions(endWholly(commands.duplicate({ ...SUBSCRIBER, connectionName: `${name}:sub` })), events)
   })
 
-  if (REDIS_URL !== undefined) return single('REDIS_URL', new Redis(REDIS_URL, common))
+  if (REDIS_URL !== undefined) return single('REDIS_URL', bounded(new Redis(REDIS_URL, common)))
   if (REDIS_SENTINELS !== undefined) {
-    return single('REDIS_SENTINELS', endWholly(new Redis({
+    return single('REDIS_SENTINELS', bounded(endWholly(new Redis({
       ...common,
       sentinels: nodes(REDIS_SENTINELS),
       name: REDIS_SENTINEL_NAME,
@@ -99,10 +103,10 @@ export function connectRedis (config: Config, name: string): RedisConnection | n
       // old master's socket happens to fail.
       failoverDetector: true,
       maxRetriesPerRequest: FAILOVER_MAX_RETRIES
-    })))
+    }))))
   }
   if (REDIS_CLUSTER_NODES !== undefined) {
-    const cluster = new Cluster(nodes(REDIS_CLUSTER_NODES), {
+    const cluster = bounded(new Cluster(nodes(REDIS_CLUSTER_NODES), {
       redisOptions: {
         connectionName: common.connectionName,
         disconnectTimeout: DISCONNECT_TIMEOUT_MS,
@@ -114,7 +118,7 @@ export function connectRedis (config: Config, name: string): RedisConnection | n
       enableAutoPipelining: false,
       slotsRefreshInterval: SLOTS_REFRESH_MS,
       scaleReads: 'master'
-    })
+    }))
     // Bench only (bench/lib/cluster-bench.mjs): room channels on classic pub/sub, to show what
     // every shard then pays for every message. Not a configuration: the schema does not know it.
     const classic = process.env.CHAT_API_BENCH_CLASSIC_PUBSUB === '1'

@@ -8,6 +8,7 @@
  *   `${prefix}:{R}:meta`              hash: epoch and top offset of R's history
  *   `${prefix}:{R}:log`               stream: R's last HISTORY_SIZE messages, entry id `offset-0`
  *   `${prefix}:{R}:key:K`             string: what an idempotency key K of R was first stored as
+ *   `${prefix}:{R}:id:M`              string: the same for the key the service made for message M (no key given)
  *   `${prefix}:{R}:presence`          hash: connectionId -> member JSON, every member of R on every instance
  *   `${prefix}:instances`             zset: instanceId -> last heartbeat (Redis time, ms)
  *   `${prefix}:instance:{I}:info`     hash: instance I's counts and start time; expires unless refreshed
@@ -42,6 +43,8 @@ export interface RedisLayout {
   meta (room: string): string
   log (room: string): string
   messageKey (room: string, key: string): string
+  /** The idempotency key of a message sent without one: made from its messageId. */
+  messageIdKey (room: string, messageId: string): string
   /** Whether a channel is a sharded one (SSUBSCRIBE, SPUBLISH): every channel on a cluster. */
   sharded (channel: string): boolean
   /** The Redis Cluster hash slot of a key or channel: where a cluster keeps it. */
@@ -67,6 +70,7 @@ export function redisLayout (prefix: string, roomPublish: RoomPublishCommand = '
     meta: (room) => `${prefix}:{${room}}:meta`,
     log: (room) => `${prefix}:{${room}}:log`,
     messageKey: (room, key) => `${prefix}:{${room}}:key:${key}`,
+    messageIdKey: (room, messageId) => `${prefix}:{${room}}:id:${messageId}`,
     sharded: (channel) => roomPublish === 'SPUBLISH' && (channel.startsWith(roomPrefix) || channel === all || channel === control),
     slot: calculateSlot,
     presence: (room) => `${prefix}:{${room}}:presence`,

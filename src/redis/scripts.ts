@@ -13,12 +13,11 @@ const HISTORY_EPOCH = lua('history-epoch')
 const APPEND = HISTORY_EPOCH + lua('append')
 /**
  * Each with its number of keys fixed, so that a Cluster client (and its auto-pipelining, were it
- * turned on: it batches by slot) always finds a command's slot from its keys. Appending with an
- * idempotency key takes one key more.
+ * turned on: it batches by slot) always finds a command's slot from its keys.
  */
 const SCRIPTS = {
-  chatAppend: { lua: APPEND, numberOfKeys: 2 },
-  chatAppendKeyed: { lua: APPEND, numberOfKeys: 3 },
+  chatAppend: { lua: APPEND, numberOfKeys: 3 },
+  chatFence: { lua: HISTORY_EPOCH + lua('fence'), numberOfKeys: 2 },
   chatSince: { lua: HISTORY_EPOCH + lua('since'), numberOfKeys: 2 },
   chatPage: { lua: HISTORY_EPOCH + lua('page'), numberOfKeys: 2 },
   chatPresenceJoin: { lua: lua('presence-join'), numberOfKeys: 1 },
@@ -32,8 +31,8 @@ type Reply = Promise<Array<Buffer | number>>
 
 /** The commands defined on a client: the keys first, then the script's arguments. */
 export interface HistoryScripts {
-  chatAppendBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
-  chatAppendKeyedBuffer (meta: string, log: string, key: string, ...args: Array<string | number>): Reply
+  chatAppendBuffer (meta: string, log: string, key: string, ...args: Array<string | number>): Reply
+  chatFence (meta: string, log: string, ...args: Array<string | number>): Promise<number>
   chatSinceBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
   chatPageBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
   chatPresenceJoin (presence: string, ...args: Array<string | number>): Promise<number>

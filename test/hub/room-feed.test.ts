@@ -8,7 +8,7 @@ import t from 'tap'
 import type { HistoryStore, Position, SinceResult } from '../../src/history/history-store.js'
 import type { Connection } from '../../src/hub/connection.js'
 import { Hub } from '../../src/hub/hub.js'
-import { MAX_PENDING } from '../../src/hub/room-feed.js'
+import { MAX_PENDING_BYTES } from '../../src/hub/room-feed.js'
 
 const frame = (offset: number) => Buffer.from(`{"type":"message","room":"r","data":${offset},"offset":${offset},"epoch":"E"}`)
 
@@ -39,6 +39,7 @@ function historyAt (top: number): HistoryStore {
       return { position, recovered: true, messages }
     },
     page: async () => { throw new Error('not used') },
+    fence: async () => {},
     close: () => {}
   }
 }
@@ -85,7 +86,7 @@ t.test('a gap in the live stream is filled from the history before anything newe
   hub.useHistory(historyAt(0))
   const member = fakeConnection()
   await hub.join(member, 'r', null, () => {})
-  hub.useHistory(historyAt(3)) // the history has 1..3; this instance heard only 1 and 4
+  hub.useHistory(historyAt(4)) // the history has 1..4; this instance heard only 1 and 4
   hub.deliverStored('r', 1, 'E', frame(1))
   hub.deliverStored('r', 4, 'E', frame(4))
   await new Promise(resolve => setImmediate(resolve))
@@ -125,6 +126,7 @@ function gatedHistory (state: { top: number, gate: Promise<void> }): HistoryStor
       return { position: { epoch: 'E', offset: seen }, recovered: from !== null, messages }
     },
     page: async () => { throw new Error('not used') },
+    fence: async () => {},
     close: () => {}
   }
 }
@@ -166,7 +168,7 @@ t.test('a feed does not count itself in sync while the link is down, so the link
   t.same(member.got, [1, 2, 3, 4, 5, 6], 'the read during the outage did not end the sync; the return read the rest')
 })
 
-t.test('a syncing room keeps a bounded number of waiting messages and reads the rest', async t => {
+t.test('a room that hears more than MAX_PENDING_BYTES during a catch-up read closes its members 4010', async t => {
   const hub = new Hub()
   const state = { top: 0, gate: Promise.resolve() }
   hub.useHistory(gatedHistory(state))
@@ -174,13 +176,39 @@ t.test('a syncing room keeps a bounded number of waiting messages and reads the 
   await hub.join(member, 'r', null, () => {})
   let release: () => void = () => {}
   state.gate = new Promise(resolve => { release = resolve })
-  const total = MAX_PENDING + 10
   state.top = 2
   hub.deliverStored('r', 2, 'E', frame(2)) // a gap: the feed reads (as of 2), and waits
-  state.top = total // the rest is stored meanwhile, and heard while the read waits
-  for (let offset = 3; offset <= total; offset++) hub.deliverStored('r', offset, 'E', frame(offset))
+  const big = (offset: number) => Buffer.from(`{"type":"message","room":"r","data":"${'x'.repeat(1024 * 1024)}","offset":${offset},"epoch":"E"}`)
+  let bytes = 0
+  for (let offset = 3; member.closedWith === null && offset < 100; offset++) {
+    t.ok(bytes <= MAX_PENDING_BYTES, 'open while under the bound')
+    const f = big(offset)
+    bytes += f.length
+    hub.deliverStored('r', offset, 'E', f)
+  }
+  t.equal(member.closedWith, 4010, 'past the bound: resume needed')
+  t.ok(bytes > MAX_PENDING_BYTES && bytes < MAX_PENDING_BYTES + 2 * 1024 * 1024, 'closed at the bound')
   release()
   await new Promise(resolve => setTimeout(resolve, 10))
-  t.equal(member.got.length, total, 'every message once')
-  t.ok(member.got.every((offset, i) => offset === i + 1), 'in order')
+})
+
+t.test('a catch-up that finds another epoch moves the feed there, members stay open', async t => {
+  const hub = new Hub()
+  let epoch = 'E'
+  const history = historyAt(0)
+  history.since = async (_room, from) => {
+    const position = { epoch, offset: epoch === 'E' ? 1 : 2 }
+    if (from === null || from.epoch !== epoch) return { position, recovered: false, messages: [] }
+    const messages = []
+    for (let o = from.offset + 1; o <= position.offset; o++) messages.push(frame(o))
+    return { position, recovered: true, messages }
+  }
+  hub.useHistory(history)
+  const member = fakeConnection()
+  await hub.join(member, 'r', null, () => {})
+  epoch = 'E2' // the history was lost and started again; this instance heard E2/2 only
+  hub.deliverStored('r', 2, 'E2', frame(2))
+  await new Promise(resolve => setTimeout(resolve, 10))
+  t.same(member.got, [1, 2], 'E2 from its offset 1')
+  t.equal(member.closedWith, null)
 })

@@ -2,12 +2,22 @@
 -- history when there is none (it expired, Redis was flushed or restarted without its data, or the
 -- key was evicted). A new history starts empty: a log left from a lost one must not be replayed.
 -- `ttl` makes the new epoch expire like a history would (readers create it before any message).
-local function historyEpoch (meta, log, newEpoch, ttl)
-  local epoch = redis.call('HGET', meta, 'epoch')
-  if epoch then return epoch end
+local function startHistory (meta, log, newEpoch, ttl)
   redis.call('DEL', log)
   redis.call('HSET', meta, 'epoch', newEpoch, 'top', 0)
   if ttl then redis.call('EXPIRE', meta, ttl) end
   return newEpoch
 end
 
+local function historyEpoch (meta, log, newEpoch, ttl)
+  local epoch = redis.call('HGET', meta, 'epoch')
+  if epoch then return epoch end
+  return startHistory(meta, log, newEpoch, ttl)
+end
+
+-- True when an instance saw offset `seenTop` of `seenEpoch` but the room is in that epoch below it:
+-- Redis lost messages it had acknowledged (a failover to a replica that missed them, a restart
+-- from an older snapshot), and the next offsets would name a second message each.
+local function rolledBack (meta, epoch, seenEpoch, seenTop)
+  return seenEpoch == epoch and tonumber(redis.call('HGET', meta, 'top')) < tonumber(seenTop)
+end
