@@ -1,0 +1,113 @@
+/**
+ * Carries out one scheduled fault on the running system. Faults on one target (Redis, one proxy,
+ * one instance) wait for each other; faults on different targets overlap. Every fault leaves its
+ * target healed: a stopped process is started again, a paused Redis unpaused.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Instance } from '../e2e/helpers/instances.js'
+import type { ChaosProxy } from './proxy.js'
+import type { ChaosRedis } from './redis-server.js'
+import type { KillScope, ScheduledFault } from './schedule.js'
+
+export interface World {
+  redis: ChaosRedis
+  proxies: ChaosProxy[]
+  instances: Instance[]
+}
+
+/** How long a stopped instance may take to be ready again (a loaded 2-core machine). */
+const RESTART_WITHIN_MS = 60_000
+
+/** Starts an instance, retrying while it cannot (its Redis may be restarting meanwhile). */
+export async function startInstance (instance: Instance): Promise<void> {
+  const deadline = Date.now() + RESTART_WITHIN_MS
+  for (;;) {
+    try {
+      await instance.start()
+      return
+    } catch (err) {
+      if (instance.running) await instance.stop('SIGKILL')
+      if (Date.now() > deadline) throw err
+      await sleep(500)
+    }
+  }
+}
+
+/** The hub id of a running instance: its Redis connections are named `chat-api:<id>:pub|sub`. */
+async function instanceIdOf (instance: Instance): Promise<string | null> {
+  try {
+    const stats = await (await fetch(`${instance.http}/ws/stats`, { signal: AbortSignal.timeout(5000) })).json() as { instanceId: string }
+    return stats.instanceId
+  } catch {
+    return null
+  }
+}
+
+/** CLIENT KILL of every connection of one type, or of one instance's connections of that type. */
+async function killClients (world: World, type: 'normal' | 'pubsub', scope: KillScope): Promise<void> {
+  if (scope === 'all') {
+    await world.redis.command('CLIENT', 'KILL', 'TYPE', type)
+    return
+  }
+  const id = await instanceIdOf(world.instances[scope])
+  if (id === null) return // down: nothing of it to kill
+  const list = await world.redis.command('CLIENT', 'LIST', 'TYPE', type) as string
+  for (const line of list.split('\n')) {
+    if (!line.includes(`name=chat-api:${id}:`)) continue
+    const clientId = /(?:^|\s)id=(\d+)/.exec(line)?.[1]
+    if (clientId !== undefined) await world.redis.command('CLIENT', 'KILL', 'ID', clientId).catch(() => {})
+  }
+}
+
+async function pause (world: World, ms: number, mode: 'WRITE' | 'ALL', killDuring: boolean): Promise<void> {
+  await world.redis.command('CLIENT', 'PAUSE', ms, mode)
+  if (killDuring) {
+    // The subscriber goes first (a resync starts, its read waits behind the pause), then the
+    // command connection that carries that read.
+    await sleep(Math.min(200, ms / 4))
+    await world.redis.command('CLIENT', 'KILL', 'TYPE', 'pubsub')
+    await sleep(Math.min(300, ms / 4))
+    await world.redis.command('CLIENT', 'KILL', 'TYPE', 'normal')
+  }
+  await sleep(ms)
+  await world.redis.command('CLIENT', 'UNPAUSE').catch(() => {}) // it has expired by now
+}
+
+export function targetOf (fault: ScheduledFault): string {
+  switch (fault.kind) {
+    case 'proxy-cut': case 'proxy-stall': case 'proxy-reset': return `proxy-${fault.instance}`
+    case 'sigterm': case 'sigkill': return `instance-${fault.instance}`
+    default: return 'redis'
+  }
+}
+
+export async function inject (world: World, fault: ScheduledFault): Promise<void> {
+  switch (fault.kind) {
+    case 'proxy-cut': return await world.proxies[fault.instance].cut(fault.ms)
+    case 'proxy-stall': return await world.proxies[fault.instance].stall(fault.ms)
+    case 'proxy-reset': return world.proxies[fault.instance].reset()
+    case 'kill-normal': return await killClients(world, 'normal', fault.scope)
+    case 'kill-pubsub': return await killClients(world, 'pubsub', fault.scope)
+    case 'pause': return await pause(world, fault.ms, fault.mode, fault.killDuring)
+    case 'redis-restart': return await world.redis.restart(fault.mode, fault.downMs, fault.staleMs)
+    case 'sigterm':
+    case 'sigkill': {
+      const instance = world.instances[fault.instance]
+      await instance.stop(fault.kind === 'sigterm' ? 'SIGTERM' : 'SIGKILL')
+      await sleep(fault.downMs)
+      return await startInstance(instance)
+    }
+    case 'failover-lost-writes': throw new Error('failover-lost-writes needs the Sentinel set-up')
+  }
+}
+
+/** Runs `fn` once every earlier task on `target` is done. */
+export class TargetQueue {
+  private readonly tails = new Map<string, Promise<void>>()
+
+  run (target: string, fn: () => Promise<void>): Promise<void> {
+    const done = (this.tails.get(target) ?? Promise.resolve()).then(fn)
+    this.tails.set(target, done.catch(() => {}))
+    return done
+  }
+}
