@@ -15,6 +15,8 @@ export type ViolationKind =
   | 'out-of-order'
   /** A typed client got a message of a new epoch and raised no `gap` event. */
   | 'epoch-change-unseen'
+  /** A 4010 close where the room's history was lost (a new epoch): that must be told in-band, sockets stay open. */
+  | 'closed-on-history-loss'
   /** `recovered:false` though the epoch was the same and the history still held what was missed. */
   | 'recovery-refused'
   /** `recovered:true`, but the replay stopped short of the `joined` offset. */
@@ -73,6 +75,8 @@ function checkMember (log: MemberLog, historySize: number, out: Violation[], bli
   let pos: Position | null = null
   /** A 4010 close makes the next break legitimate: the member was told to resume. */
   let told = false
+  /** Where the member stood when a 4010 closed it: the rejoin shows whether it was a lost history. */
+  let closedAt: Position | null = null
   let since: Position | undefined
   let joinedBlindAt: number | null = null
   let lastMessage = -1
@@ -82,7 +86,10 @@ function checkMember (log: MemberLog, historySize: number, out: Violation[], bli
   entries.forEach((e, i) => {
     switch (e.t) {
       case 'close':
-        if (e.code === 4010) told = true
+        if (e.code === 4010) {
+          told = true
+          closedAt = pos
+        }
         return
       case 'join':
         since = e.since
@@ -99,6 +106,10 @@ function checkMember (log: MemberLog, historySize: number, out: Violation[], bli
         if (since !== undefined && e.recovered === false && since.epoch === e.epoch && e.offset >= since.offset && e.offset - since.offset <= historySize) {
           flag('recovery-refused', `recovered:false from ${since.epoch}/${since.offset}, top ${e.offset} of the same epoch`)
         }
+        if (closedAt !== null && closedAt.epoch !== e.epoch) {
+          flag('closed-on-history-loss', `closed with 4010 at ${closedAt.epoch}/${closedAt.offset}; the room came back as ${e.epoch}/${e.offset}`)
+        }
+        closedAt = null
         pos = { epoch: e.epoch, offset: e.offset }
         joinedBlindAt = null
         return
