@@ -9,7 +9,7 @@ import { tokenOf, type Entry, type MemberLog, type Position, type StoredHistory 
 export type ViolationKind =
   /** Offsets skipped within an epoch with no 4010 and no `recovered:false` between. */
   | 'gap'
-  /** A message (by messageId, or by epoch and offset) received twice by one member. */
+  /** A message received twice by one member. */
   | 'duplicate'
   /** An offset lower than the last one of the same epoch. */
   | 'out-of-order'
@@ -117,10 +117,12 @@ function checkMember (log: MemberLog, historySize: number, out: Violation[], bli
         if (e.offset === undefined || e.epoch === undefined) return
         checked++
         const pair = `${e.epoch}/${e.offset}`
-        if (ids.has(e.messageId) || pairs.has(pair)) {
+        if (ids.has(e.messageId)) {
           flag('duplicate', `${pair} (${e.messageId}) again`)
           return
         }
+        // Another message at an (epoch, offset) already heard: flagged once as offset-reused, below.
+        if (pairs.has(pair)) return
         ids.add(e.messageId)
         pairs.add(pair)
         const last: Position | null = pos
