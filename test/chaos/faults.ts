@@ -6,13 +6,26 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Instance } from '../e2e/helpers/instances.js'
 import type { ChaosProxy } from './proxy.js'
-import type { ChaosRedis } from './redis-server.js'
 import type { KillScope, ScheduledFault } from './schedule.js'
 
+/** The Redis of the run: one server (restarts) or the Sentinel set-up (lossy failover). */
+export interface RedisUnderTest {
+  /** An admin command on the (current master) server. */
+  command: (...args: Array<string | number>) => Promise<unknown>
+  restart?: (mode: 'save' | 'snapshot' | 'empty', downMs: number, staleMs: number) => Promise<void>
+  failoverLosingWrites?: (staleMs: number) => Promise<void>
+}
+
 export interface World {
-  redis: ChaosRedis
+  redis: RedisUnderTest
+  /** One per instance; none in the Sentinel variant. */
   proxies: ChaosProxy[]
   instances: Instance[]
+}
+
+function needs<T> (what: T | undefined, fault: string): T {
+  if (what === undefined) throw new Error(`${fault} does not apply to this Redis set-up`)
+  return what
 }
 
 /** How long a stopped instance may take to be ready again (a loaded 2-core machine). */
@@ -89,7 +102,7 @@ export async function inject (world: World, fault: ScheduledFault): Promise<void
     case 'kill-normal': return await killClients(world, 'normal', fault.scope)
     case 'kill-pubsub': return await killClients(world, 'pubsub', fault.scope)
     case 'pause': return await pause(world, fault.ms, fault.mode, fault.killDuring)
-    case 'redis-restart': return await world.redis.restart(fault.mode, fault.downMs, fault.staleMs)
+    case 'redis-restart': return await needs(world.redis.restart, fault.kind).call(world.redis, fault.mode, fault.downMs, fault.staleMs)
     case 'sigterm':
     case 'sigkill': {
       const instance = world.instances[fault.instance]
@@ -97,7 +110,7 @@ export async function inject (world: World, fault: ScheduledFault): Promise<void
       await sleep(fault.downMs)
       return await startInstance(instance)
     }
-    case 'failover-lost-writes': throw new Error('failover-lost-writes needs the Sentinel set-up')
+    case 'failover-lost-writes': return await needs(world.redis.failoverLosingWrites, fault.kind).call(world.redis, fault.staleMs)
   }
 }
 

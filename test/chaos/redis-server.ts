@@ -15,13 +15,28 @@ import { freePort } from '../redis-helper.js'
 /** Bound of one admin command: a paused or restarting Redis must not hold the run. */
 const ADMIN_TIMEOUT_MS = 5000
 
+/** One command on a fresh connection to `port`, with a deadline; the connection is dropped after. */
+export async function adminCommand (port: number, ...args: Array<string | number>): Promise<unknown> {
+  const client = new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null, commandTimeout: ADMIN_TIMEOUT_MS, lazyConnect: true })
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    return await client.call(String(args[0]), ...args.slice(1).map(String))
+  } finally {
+    client.disconnect()
+  }
+}
+
 export class ChaosRedis {
   private child: ChildProcess | null = null
   private readonly dir = mkdtempSync(join(tmpdir(), 'chat-api-chaos-redis-'))
+  /** The master's port when this server is started as a replica (the Sentinel set-up). */
+  replicaOf: number | null = null
   private constructor (readonly port: number) {}
 
-  static async start (): Promise<ChaosRedis> {
+  static async start (replicaOf: number | null = null): Promise<ChaosRedis> {
     const redis = new ChaosRedis(await freePort())
+    redis.replicaOf = replicaOf
     await redis.spawn()
     return redis
   }
@@ -34,11 +49,17 @@ export class ChaosRedis {
     return this.child?.pid
   }
 
+  /** For the memory sampler. */
+  get pids (): Array<[string, number | undefined]> {
+    return [['redis', this.pid]]
+  }
+
   private async spawn (): Promise<void> {
     // No automatic snapshots: the run decides when one is taken (SAVE, SHUTDOWN SAVE).
     const child = spawn('redis-server', [
       '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--dir', this.dir, '--dbfilename', 'dump.rdb'
+      '--dir', this.dir, '--dbfilename', 'dump.rdb',
+      ...(this.replicaOf === null ? [] : ['--replicaof', '127.0.0.1', String(this.replicaOf)])
     ], { stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     await new Promise<void>((resolve, reject) => {
@@ -62,17 +83,21 @@ export class ChaosRedis {
 
   /** A one-off admin command on a fresh connection (a killed or paused connection must not linger). */
   async command (...args: Array<string | number>): Promise<unknown> {
-    const client = new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null, commandTimeout: ADMIN_TIMEOUT_MS, lazyConnect: true })
-    client.on('error', () => {})
-    try {
-      await client.connect()
-      return await client.call(String(args[0]), ...args.slice(1).map(String))
-    } finally {
-      client.disconnect()
-    }
+    return await adminCommand(this.port, ...args)
   }
 
-  private async kill (signal: NodeJS.Signals): Promise<void> {
+  /** SIGSTOP / SIGCONT: a frozen server keeps its sockets but answers nothing. */
+  signal (signal: NodeJS.Signals): void {
+    this.child?.kill(signal)
+  }
+
+  /** Starts it again after a kill, empty (as a replica of `replicaOf`, if set). */
+  async startEmpty (): Promise<void> {
+    rmSync(join(this.dir, 'dump.rdb'), { force: true })
+    await this.spawn()
+  }
+
+  async kill (signal: NodeJS.Signals): Promise<void> {
     const child = this.child
     this.child = null
     if (child === null || child.exitCode !== null || child.signalCode !== null) return

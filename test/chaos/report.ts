@@ -16,12 +16,13 @@ const list = (counts: Map<string, number>): string => [...counts].map(([k, n]) =
 /** `chaos seed=7: PASS ...` or `chaos seed=7: FAIL ...`; the line CI and people read. */
 export function verdict (report: ChaosReport): string {
   const outcome = report.violations.length === 0 ? 'PASS 0 violations' : `FAIL ${report.violations.length} violations (${list(countBy(report.violations, v => v.kind))})`
-  return `chaos seed=${report.seed}: ${outcome}; ${report.messagesChecked} messages checked, ${report.acks}/${report.sends} sends acknowledged, ${report.faults.length} faults, ${report.seconds} s`
+  return `chaos seed=${report.seed}${report.sentinel ? ' (Sentinel)' : ''}: ${outcome}; ${report.messagesChecked} messages checked, ${report.acks}/${report.sends} sends acknowledged, ${report.faults.length} faults, ${report.seconds} s`
 }
 
 /** The whole report; `everyViolation` lists each one, else a few of each kind. */
 export function formatReport (report: ChaosReport, everyViolation = false): string {
-  const lines = [`seed ${report.seed} (replay: npm run chaos -- --seed ${report.seed})`, 'faults:']
+  const replay = `npm run chaos -- --seed ${report.seed} --seconds ${report.faultSeconds}${report.sentinel ? ' --sentinel' : ''}`
+  const lines = [`seed ${report.seed} (replay: ${replay})`, 'faults:']
   for (const fault of report.faults) lines.push(`  ${describeFault(fault)}`)
   lines.push(`faults by kind: ${list(countBy(report.faults, f => f.kind === 'redis-restart' ? `redis-restart(${f.mode})` : f.kind))}`)
   for (const error of report.faultErrors) lines.push(`fault not carried out: ${error}`)

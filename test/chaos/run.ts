@@ -7,10 +7,11 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { createInstance, type Instance } from '../e2e/helpers/instances.js'
 import { checkRun, type CheckResult, type Violation } from './checker.js'
 import { instancesReady, membersBack, presenceConverges, probeRooms, RssSampler } from './end-checks.js'
-import { inject, startInstance, targetOf, TargetQueue, type World } from './faults.js'
+import { inject, startInstance, targetOf, TargetQueue, type RedisUnderTest, type World } from './faults.js'
 import { RawMember, TypedMember, type Member } from './members.js'
 import { ChaosProxy } from './proxy.js'
 import { ChaosRedis } from './redis-server.js'
+import { ChaosSentinel, SENTINEL_NAME } from './sentinel.js'
 import { describeFault, faultSchedule, type ScheduledFault } from './schedule.js'
 import { readHistories } from './stored-histories.js'
 
@@ -23,12 +24,16 @@ export interface ChaosOptions {
   sendEveryMs?: number
   /** Peak RSS allowed per app instance. */
   rssBoundMb?: number
+  /** The Sentinel variant: master, replica and 3 sentinels, lossy failovers instead of restarts. */
+  sentinel?: boolean
   /** Progress lines (faults as they start); default none. */
   log?: (line: string) => void
 }
 
 export interface ChaosReport extends CheckResult {
   seed: number
+  faultSeconds: number
+  sentinel: boolean
   faults: ScheduledFault[]
   faultErrors: string[]
   seconds: number
@@ -50,23 +55,35 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now()
   const log = opts.log ?? (() => {})
   const roomNames = Array.from({ length: opts.rooms ?? 12 }, (_, r) => `room-${String(r).padStart(2, '0')}`)
-  const faults = faultSchedule({ seed: opts.seed, durationMs: opts.faultSeconds * 1000, instances: INSTANCES })
+  const faults = faultSchedule({ seed: opts.seed, durationMs: opts.faultSeconds * 1000, instances: INSTANCES, sentinel: opts.sentinel })
   const teardown: Teardown = []
   const t = { teardown: (fn: () => unknown) => { teardown.push(fn) } }
   const members: Member[] = []
   try {
-    const redis = await ChaosRedis.start()
-    t.teardown(() => redis.stop())
+    // Each instance reaches the single Redis through its own proxy; with Sentinel, directly.
+    let redis: RedisUnderTest & { url: string, pids: Array<[string, number | undefined]> }
     const proxies: ChaosProxy[] = []
-    for (let i = 0; i < INSTANCES; i++) proxies.push(await ChaosProxy.start(redis.port))
-    t.teardown(() => Promise.all(proxies.map(p => p.close())))
+    const redisEnv: Array<Record<string, string>> = []
+    if (opts.sentinel === true) {
+      const sentinel = await ChaosSentinel.start()
+      t.teardown(() => sentinel.stop())
+      redis = sentinel
+      for (let i = 0; i < INSTANCES; i++) redisEnv.push({ REDIS_SENTINELS: sentinel.sentinelList, REDIS_SENTINEL_NAME: SENTINEL_NAME })
+    } else {
+      const single = await ChaosRedis.start()
+      t.teardown(() => single.stop())
+      redis = single
+      for (let i = 0; i < INSTANCES; i++) proxies.push(await ChaosProxy.start(single.port))
+      t.teardown(() => Promise.all(proxies.map(p => p.close())))
+      for (const proxy of proxies) redisEnv.push({ REDIS_URL: proxy.url })
+    }
     const prefix = `chaos-${opts.seed}`
     const instances: Instance[] = []
     for (let i = 0; i < INSTANCES; i++) {
       instances.push(await createInstance(t, {
         name: `instance-${i + 1}`,
         env: {
-          REDIS_URL: proxies[i].url,
+          ...redisEnv[i],
           REDIS_CHANNEL_PREFIX: prefix,
           HISTORY_SIZE,
           PRESENCE_TTL_SEC,
@@ -79,7 +96,7 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosReport> {
     }
     await Promise.all(instances.map(startInstance))
     const world: World = { redis, proxies, instances }
-    const rss = new RssSampler(() => [...instances.map(i => [i.name, i.pid] as [string, number | undefined]), ['redis', redis.pid]])
+    const rss = new RssSampler(() => [...instances.map(i => [i.name, i.pid] as [string, number | undefined]), ...redis.pids])
 
     // Each room: a typed member, a raw member that resumes and sends with keys, a raw member that
     // rejoins fresh and sends without; on three different instances.
@@ -89,7 +106,11 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosReport> {
       members.push(new RawMember(`k${r}`, on(1), room, true, true))
       members.push(new RawMember(`u${r}`, on(2), room, false, false))
     })
-    t.teardown(() => Promise.all(members.map(m => m.close())))
+    // Instances first: their sockets then close at once, with no closing handshake to wait for.
+    t.teardown(async () => {
+      await Promise.all(instances.map(i => i.stop('SIGKILL')))
+      await Promise.all(members.map(m => m.close()))
+    })
     const startViolations = await membersBack(members, MEMBERS_BACK_WITHIN_MS)
     if (startViolations.length > 0) throw new Error(`members could not join before any fault: ${startViolations.map(v => v.member).join(', ')}`)
 
@@ -140,6 +161,8 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosReport> {
     const result = checkRun({ members: members.map(m => m.log), histories, historySize: HISTORY_SIZE, endAt, unansweredMs: UNANSWERED_MS })
     return {
       seed: opts.seed,
+      faultSeconds: opts.faultSeconds,
+      sentinel: opts.sentinel === true,
       faults,
       faultErrors,
       ...result,
