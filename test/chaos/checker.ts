@@ -35,7 +35,7 @@ export type ViolationKind =
   | 'send-unanswered'
   // Live checks (end-checks.ts):
   | 'room-frozen' | 'probe-refused' | 'member-not-back' | 'presence-not-converged' | 'cluster-not-converged'
-  | 'memory-bound' | 'instance-not-ready'
+  | 'memory-bound' | 'instance-not-ready' | 'shutdown-hung'
 
 export interface Violation {
   kind: ViolationKind

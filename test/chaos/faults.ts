@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Instance } from '../e2e/helpers/instances.js'
+import type { Violation } from './checker.js'
 import type { ChaosProxy } from './proxy.js'
 import type { KillScope, ScheduledFault } from './schedule.js'
 
@@ -21,6 +22,10 @@ export interface World {
   /** One per instance; none in the Sentinel variant. */
   proxies: ChaosProxy[]
   instances: Instance[]
+  /** What went wrong while injecting (a shutdown that hung): violations like the checker's. */
+  findings: Violation[]
+  /** The instances' SHUTDOWN_TIMEOUT_MS: a SIGTERM must end the process within it (plus slack). */
+  shutdownTimeoutMs: number
 }
 
 function needs<T> (what: T | undefined, fault: string): T {
@@ -30,6 +35,8 @@ function needs<T> (what: T | undefined, fault: string): T {
 
 /** How long a stopped instance may take to be ready again (a loaded 2-core machine). */
 const RESTART_WITHIN_MS = 60_000
+/** Slack on SHUTDOWN_TIMEOUT_MS for a SIGTERM'd process to exit on a loaded machine. */
+const SHUTDOWN_SLACK_MS = 5000
 
 /** Starts an instance, retrying while it cannot (its Redis may be restarting meanwhile). */
 export async function startInstance (instance: Instance): Promise<void> {
@@ -86,6 +93,16 @@ async function pause (world: World, ms: number, mode: 'WRITE' | 'ALL', killDurin
   await world.redis.command('CLIENT', 'UNPAUSE').catch(() => {}) // it has expired by now
 }
 
+/** SIGTERM; a shutdown that outlives its bound is a finding, and the process is then killed. */
+async function stopGracefully (world: World, instance: Instance): Promise<void> {
+  const boundMs = world.shutdownTimeoutMs + SHUTDOWN_SLACK_MS
+  const exited = instance.signal('SIGTERM').then(() => true)
+  if (!await Promise.race([exited, sleep(boundMs).then(() => false)])) {
+    world.findings.push({ kind: 'shutdown-hung', detail: `${instance.name} still running ${boundMs} ms after SIGTERM (SHUTDOWN_TIMEOUT_MS ${world.shutdownTimeoutMs})` })
+    await instance.stop('SIGKILL')
+  }
+}
+
 export function targetOf (fault: ScheduledFault): string {
   switch (fault.kind) {
     case 'proxy-cut': case 'proxy-stall': case 'proxy-reset': return `proxy-${fault.instance}`
@@ -106,7 +123,8 @@ export async function inject (world: World, fault: ScheduledFault): Promise<void
     case 'sigterm':
     case 'sigkill': {
       const instance = world.instances[fault.instance]
-      await instance.stop(fault.kind === 'sigterm' ? 'SIGTERM' : 'SIGKILL')
+      if (fault.kind === 'sigterm') await stopGracefully(world, instance)
+      else await instance.stop('SIGKILL')
       await sleep(fault.downMs)
       return await startInstance(instance)
     }

@@ -48,6 +48,7 @@ const UNANSWERED_MS = 10_000
 /** Slack on PRESENCE_TTL_SEC for a loaded machine (the bound is derived from the configured TTL). */
 const PRESENCE_SLACK_MS = 3000
 const MEMBERS_BACK_WITHIN_MS = 30_000
+const SHUTDOWN_TIMEOUT_MS = 3000
 
 type Teardown = Array<() => unknown>
 
@@ -88,14 +89,14 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosReport> {
           HISTORY_SIZE,
           PRESENCE_TTL_SEC,
           WS_RATE_LIMIT_PER_SEC: 0,
-          SHUTDOWN_TIMEOUT_MS: 3000,
+          SHUTDOWN_TIMEOUT_MS,
           // The end checks poll the HTTP routes often from one address.
           HTTP_RATE_LIMIT_PER_MIN: 100_000
         }
       }))
     }
     await Promise.all(instances.map(startInstance))
-    const world: World = { redis, proxies, instances }
+    const world: World = { redis, proxies, instances, findings: [], shutdownTimeoutMs: SHUTDOWN_TIMEOUT_MS }
     const rss = new RssSampler(() => [...instances.map(i => [i.name, i.pid] as [string, number | undefined]), ...redis.pids])
 
     // Each room: a typed member, a raw member that resumes and sends with keys, a raw member that
@@ -138,7 +139,7 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosReport> {
     const lastFaultEnd = Date.now()
     log(`${((lastFaultEnd - started) / 1000).toFixed(1)}s last fault healed`)
 
-    const live: Violation[] = []
+    const live: Violation[] = [...world.findings]
     for (const instance of instances.filter(i => !i.running)) {
       live.push({ kind: 'instance-not-ready', detail: `${instance.name} is not running after the last fault` })
       await startInstance(instance).catch(() => {})
