@@ -84,13 +84,13 @@ export class TypedMember implements Member {
     return this.chat.welcome?.connectionId ?? null
   }
 
-  sendOne (data?: Record<string, unknown>): void {
+  sendOne (): void {
     if (!this.ready) return
     const n = ++this.n
     const key = `${this.log.name}-${n}`
     const send: Send = { token: `${this.log.name}:${n}`, key, sentAt: Date.now(), outcome: 'pending' }
     this.log.sends.push(send)
-    this.chat.send(this.log.room, { c: this.log.name, n, k: key, ...data }, { key }).then((ack) => {
+    this.chat.send(this.log.room, { c: this.log.name, n, k: key }, { key }).then((ack) => {
       Object.assign(send, { outcome: 'ack', settledAt: Date.now(), ack: { messageId: ack.messageId, offset: ack.offset, epoch: ack.epoch } })
     }, (err) => {
       Object.assign(send, { outcome: 'error', settledAt: Date.now(), error: String(err.code ?? err.message) })
@@ -163,7 +163,7 @@ export class RawMember implements Member {
     })
   }
 
-  sendOne (data?: Record<string, unknown>): void {
+  sendOne (): void {
     if (!this.ready) return
     const n = ++this.n
     const id = `m${this.nextId++}`
@@ -171,7 +171,7 @@ export class RawMember implements Member {
     const send: Send = { token: `${this.log.name}:${n}`, key, sentAt: Date.now(), outcome: 'pending' }
     this.log.sends.push(send)
     this.pending.set(id, send)
-    const frame = { type: 'message', room: this.log.room, id, data: { c: this.log.name, n, k: key, ...data }, ...(key === undefined ? {} : { key }) }
+    const frame = { type: 'message', room: this.log.room, id, data: { c: this.log.name, n, k: key }, ...(key === undefined ? {} : { key }) }
     this.ws?.send(JSON.stringify(frame))
   }
 
@@ -184,4 +184,17 @@ export class RawMember implements Member {
       ws.close()
     })
   }
+}
+
+/** Every member sends one message each `everyMs`, their starts spread over the period; returns the stop. */
+export function startTraffic (members: Member[], everyMs: number): () => void {
+  const stops = members.map((member, i) => {
+    let timer: ReturnType<typeof setInterval> | undefined
+    const first = setTimeout(() => { timer = setInterval(() => member.sendOne(), everyMs) }, (i * everyMs) / members.length)
+    return () => {
+      clearTimeout(first)
+      clearInterval(timer)
+    }
+  })
+  return () => { for (const stop of stops) stop() }
 }

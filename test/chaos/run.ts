@@ -7,11 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { createInstance, type Instance } from '../e2e/helpers/instances.js'
 import { checkRun, type CheckResult, type Violation } from './checker.js'
 import { instancesReady, membersBack, presenceConverges, probeRooms, RssSampler } from './end-checks.js'
-import { inject, startInstance, targetOf, TargetQueue, type RedisUnderTest, type World } from './faults.js'
-import { RawMember, TypedMember, type Member } from './members.js'
-import { ChaosProxy } from './proxy.js'
-import { ChaosRedis } from './redis-server.js'
-import { ChaosSentinel, SENTINEL_NAME } from './sentinel.js'
+import { inject, startInstance, targetOf, TargetQueue, type World } from './faults.js'
+import { RawMember, startTraffic, TypedMember, type Member } from './members.js'
+import { startRedis } from './setup.js'
 import { describeFault, faultSchedule, type ScheduledFault } from './schedule.js'
 import { readHistories } from './stored-histories.js'
 
@@ -61,23 +59,7 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosReport> {
   const t = { teardown: (fn: () => unknown) => { teardown.push(fn) } }
   const members: Member[] = []
   try {
-    // Each instance reaches the single Redis through its own proxy; with Sentinel, directly.
-    let redis: RedisUnderTest & { url: string, pids: Array<[string, number | undefined]> }
-    const proxies: ChaosProxy[] = []
-    const redisEnv: Array<Record<string, string>> = []
-    if (opts.sentinel === true) {
-      const sentinel = await ChaosSentinel.start()
-      t.teardown(() => sentinel.stop())
-      redis = sentinel
-      for (let i = 0; i < INSTANCES; i++) redisEnv.push({ REDIS_SENTINELS: sentinel.sentinelList, REDIS_SENTINEL_NAME: SENTINEL_NAME })
-    } else {
-      const single = await ChaosRedis.start()
-      t.teardown(() => single.stop())
-      redis = single
-      for (let i = 0; i < INSTANCES; i++) proxies.push(await ChaosProxy.start(single.port))
-      t.teardown(() => Promise.all(proxies.map(p => p.close())))
-      for (const proxy of proxies) redisEnv.push({ REDIS_URL: proxy.url })
-    }
+    const { redis, proxies, env: redisEnv } = await startRedis(t, INSTANCES, opts.sentinel === true)
     const prefix = `chaos-${opts.seed}`
     const instances: Instance[] = []
     for (let i = 0; i < INSTANCES; i++) {
@@ -115,13 +97,7 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosReport> {
     const startViolations = await membersBack(members, MEMBERS_BACK_WITHIN_MS)
     if (startViolations.length > 0) throw new Error(`members could not join before any fault: ${startViolations.map(v => v.member).join(', ')}`)
 
-    const every = opts.sendEveryMs ?? 1000
-    const timers = members.map((m, i) => {
-      let timer: ReturnType<typeof setInterval> | undefined
-      const first = setTimeout(() => { timer = setInterval(() => m.sendOne(), every) }, (i * every) / members.length)
-      return () => { clearTimeout(first); clearInterval(timer) }
-    })
-    const stopTraffic = (): void => { for (const stop of timers) stop() }
+    const stopTraffic = startTraffic(members, opts.sendEveryMs ?? 1000)
     t.teardown(stopTraffic)
     await sleep(2000)
 
