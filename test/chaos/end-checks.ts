@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Instance } from '../e2e/helpers/instances.js'
-import type { Violation } from './checker.js'
+import type { Violation } from './violations.js'
 import type { Member } from './members.js'
 
 /** The contract's bound for a probe: every open member hears it within this. */
@@ -67,11 +67,14 @@ export async function probeRooms (instances: Instance[], members: Member[], room
       violations.push({ kind: 'probe-refused', room, detail: `${instance.name} stored no probe within ${PROBE_WITHIN_MS} ms: ${refusal}` })
       return
     }
+    const storedAt = Date.now()
     const listeners = members.filter(m => m.log.room === room && m.ready)
-    const heard = (m: Member): boolean => m.log.entries.some(e => e.t === 'message' && e.messageId === messageId)
-    const deadline = Date.now() + PROBE_WITHIN_MS
-    while (listeners.some(m => !heard(m)) && Date.now() < deadline) await sleep(50)
-    for (const m of listeners.filter(m => !heard(m))) {
+    // A member whose socket closed meanwhile is not frozen: a raw one that rejoins fresh may miss it.
+    const settled = (m: Member): boolean => m.log.entries.some(e =>
+      (e.t === 'message' && e.messageId === messageId) || (e.t === 'close' && e.at >= storedAt))
+    const deadline = storedAt + PROBE_WITHIN_MS
+    while (listeners.some(m => !settled(m)) && Date.now() < deadline) await sleep(50)
+    for (const m of listeners.filter(m => !settled(m))) {
       violations.push({ kind: 'room-frozen', member: m.log.name, room, detail: `no probe from ${instance.name} within ${PROBE_WITHIN_MS} ms` })
     }
   })))

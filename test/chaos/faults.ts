@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Instance } from '../e2e/helpers/instances.js'
-import type { Violation } from './checker.js'
+import type { Violation } from './violations.js'
 import type { ChaosProxy } from './proxy.js'
 import type { KillScope, ScheduledFault } from './schedule.js'
 

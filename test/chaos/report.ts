@@ -1,5 +1,5 @@
 /** The printed outcome of a chaos run: seed, faults by kind, what was checked, and one verdict line. */
-import type { Violation } from './checker.js'
+import type { Violation } from './violations.js'
 import type { ChaosReport } from './run.js'
 import { describeFault } from './schedule.js'
 
