@@ -15,15 +15,15 @@ const close = (code: number): Entry => ({ t: 'close', at: clock++, code })
 const gap = (epoch: string): Entry => ({ t: 'gap', at: clock++, room: 'r', offset: 0, epoch })
 
 function member (entries: Entry[], kind: MemberLog['kind'] = 'raw', sends: Send[] = []): MemberLog {
-  return { name: 'm', kind, room: 'r', entries, sends }
+  return { name: 'm', kind, room: 'r', instance: 0, entries, sends }
 }
 
 function history (offsets: number[], epoch = 'E1', data = (o: number): unknown => ({ c: 'x', n: o })): StoredHistory {
   return { room: 'r', epoch, top: Math.max(0, ...offsets), entries: offsets.map(offset => ({ offset, messageId: `${epoch}-${offset}`, ts: 0, data: data(offset) })) }
 }
 
-function kinds (members: MemberLog[], histories: StoredHistory[] = [history([1, 2, 3, 4])]): ViolationKind[] {
-  const input: CheckInput = { members, histories, historySize: 100, endAt: clock + 1, unansweredMs: 10_000 }
+function kinds (members: MemberLog[], histories: StoredHistory[] = [history([1, 2, 3, 4])], deadlineWindows: CheckInput['deadlineWindows'] = []): ViolationKind[] {
+  const input: CheckInput = { members, histories, historySize: 100, endAt: clock + 1, unansweredMs: 10_000, deadlineWindows }
   return checkRun(input).violations.map(v => v.kind)
 }
 
@@ -39,6 +39,11 @@ test('a gap within an epoch is flagged; after a 4010 or recovered:false it is no
   t.same(kinds([member([join(), joined(0), msg(1), close(4010), join({ offset: 1, epoch: 'E1' }), msg(2), msg(3), joined(3, 'E1', true), msg(4)])]), [], 'a 4010 and a resume in the same epoch')
   t.same(kinds([member([join(), joined(0), msg(1), close(4010), join({ offset: 1, epoch: 'E1' }), joined(0, 'E2', false), msg(1, 'E2')])], [history([1], 'E2')]),
     ['closed-on-history-loss'], 'a lost history is told in-band, not by closing')
+  const closedThenNewEpoch = (): MemberLog => member([join(), joined(0), msg(1), close(4010), join({ offset: 1, epoch: 'E1' }), joined(0, 'E2', false), msg(1, 'E2')])
+  t.same(kinds([closedThenNewEpoch()], [history([1], 'E2')], [{ from: 0, to: clock + 100, instance: null }]), [],
+    'unless a fault could make a read miss its deadline then')
+  t.same(kinds([closedThenNewEpoch()], [history([1], 'E2')], [{ from: 0, to: clock + 100, instance: 1 }]), ['closed-on-history-loss'],
+    'a fault on another instance is no excuse')
   t.same(kinds([member([join(), joined(0), msg(1), close(1006), join({ offset: 1, epoch: 'E0' }), joined(3, 'E1', false), msg(4)])]), [])
   t.same(kinds([member([join(), joined(0), msg(1), close(1006), join({ offset: 1, epoch: 'E1' }), joined(3, 'E1', true), msg(4)])]), ['replay-incomplete'])
   t.same(kinds([member([join(), joined(0), msg(1), close(1006), join({ offset: 1, epoch: 'E1' }), joined(3, 'E1', false), msg(4)])]), ['recovery-refused'])

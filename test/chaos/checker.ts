@@ -7,10 +7,10 @@
  * violations to the same list.
  */
 import { tokenOf, type MemberLog, type StoredHistory } from './history-log.js'
-import { checkMember, type BlindJoin } from './member-walk.js'
+import { checkMember, type BlindJoin, type DeadlineWindow } from './member-walk.js'
 import type { Violation, ViolationKind } from './violations.js'
 
-export type { Violation, ViolationKind }
+export type { DeadlineWindow, Violation, ViolationKind }
 
 export interface CheckInput {
   members: MemberLog[]
@@ -20,6 +20,8 @@ export interface CheckInput {
   endAt: number
   /** A reply later than this after its send, on a socket that stayed open, is a violation. */
   unansweredMs: number
+  /** When a 4010 may have been a deadline rather than a lost history (see DeadlineWindow). */
+  deadlineWindows?: DeadlineWindow[]
 }
 
 export interface CheckResult {
@@ -35,7 +37,7 @@ export function checkRun (input: CheckInput): CheckResult {
   const violations: Violation[] = []
   const blind: BlindJoin[] = []
   let messagesChecked = 0
-  for (const log of input.members) messagesChecked += checkMember(log, input.historySize, violations, blind)
+  for (const log of input.members) messagesChecked += checkMember(log, input.historySize, input.deadlineWindows ?? [], violations, blind)
 
   const histories = new Map(input.histories.map(h => [h.room, h]))
   const stored = new Map(input.histories.map(h => [h.room, new Map(h.entries.map(x => [x.offset, x]))]))

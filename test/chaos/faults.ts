@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Instance } from '../e2e/helpers/instances.js'
+import type { DeadlineWindow } from './member-walk.js'
 import type { Violation } from './violations.js'
 import type { ChaosProxy } from './proxy.js'
 import type { KillScope, ScheduledFault } from './schedule.js'
@@ -100,6 +101,23 @@ async function stopGracefully (world: World, instance: Instance): Promise<void> 
   if (!await Promise.race([exited, sleep(boundMs).then(() => false)])) {
     world.findings.push({ kind: 'shutdown-hung', detail: `${instance.name} still running ${boundMs} ms after SIGTERM (SHUTDOWN_TIMEOUT_MS ${world.shutdownTimeoutMs})` })
     await instance.stop('SIGKILL')
+  }
+}
+
+/** REDIS_COMMAND_TIMEOUT_MS's default plus slack: how long after a fault a deadline may still expire. */
+const DEADLINE_AFTER_MS = 2000 + 2000
+
+/**
+ * While a fault that delays or fails an instance's commands lasts (and a deadline after), a 4010
+ * may be a read that timed out. Restarts of Redis do not count: they must close no socket.
+ */
+export function deadlineWindow (fault: ScheduledFault, from: number, to: number): DeadlineWindow | null {
+  const window = (instance: number | null): DeadlineWindow => ({ from, to: to + DEADLINE_AFTER_MS, instance })
+  switch (fault.kind) {
+    case 'proxy-cut': case 'proxy-stall': case 'proxy-reset': return window(fault.instance)
+    case 'kill-normal': case 'kill-pubsub': return window(fault.scope === 'all' ? null : fault.scope)
+    case 'pause': return window(null)
+    default: return null
   }
 }
 

@@ -33,6 +33,8 @@ export interface MemberLog {
   name: string
   kind: 'typed' | 'raw'
   room: string
+  /** The index of the instance it connects to. */
+  instance: number
   entries: Entry[]
   sends: Send[]
 }

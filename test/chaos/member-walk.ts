@@ -10,14 +10,23 @@ export interface BlindJoin { member: string, room: string, joinedAt: number, epo
 
 const span = (from: number, to: number): string => from === to ? String(from) : `${from}..${to}`
 
+/**
+ * A time when commands of an instance (or of all: `null`) could legitimately miss their deadline
+ * (a stall, a cut, a pause, killed connections), so a 4010 then may be a read that timed out.
+ */
+export interface DeadlineWindow { from: number, to: number, instance: number | null }
+
 /** The socket-by-socket walk of one member's frames. */
-export function checkMember (log: MemberLog, historySize: number, out: Violation[], blind: BlindJoin[]): number {
+export function checkMember (log: MemberLog, historySize: number, windows: DeadlineWindow[], out: Violation[], blind: BlindJoin[]): number {
   const { name: member, room, entries } = log
   const flag = (kind: ViolationKind, detail: string): void => { out.push({ kind, member, room, detail }) }
   let pos: Position | null = null
   /** A 4010 close makes the next break legitimate: the member was told to resume. */
   let told = false
-  /** Where the member stood when a 4010 closed it: the rejoin shows whether it was a lost history. */
+  /**
+   * Where the member stood when a 4010 closed it, unless a deadline could explain the close: the
+   * first rejoin shows whether it was for a lost history.
+   */
   let closedAt: Position | null = null
   let since: Position | undefined
   let joinedBlindAt: number | null = null
@@ -30,7 +39,8 @@ export function checkMember (log: MemberLog, historySize: number, out: Violation
       case 'close':
         if (e.code === 4010) {
           told = true
-          closedAt = pos
+          const excused = windows.some(w => w.from <= e.at && e.at <= w.to && (w.instance === null || w.instance === log.instance))
+          closedAt = excused ? null : pos
         }
         return
       case 'join':
@@ -40,6 +50,7 @@ export function checkMember (log: MemberLog, historySize: number, out: Violation
         if (e.epoch === undefined || e.offset === undefined) {
           pos = null
           joinedBlindAt = e.at
+          closedAt = null // a rejoin that says nothing of the epoch cannot tell why it was closed
           return
         }
         if (since !== undefined && e.recovered === true && pos !== null && pos.epoch === e.epoch && pos.offset < e.offset) {

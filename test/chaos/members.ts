@@ -60,8 +60,8 @@ export class TypedMember implements Member {
   private readonly chat: ChatClient
   private n = 0
 
-  constructor (name: string, wsUrl: string, room: string) {
-    this.log = { name, kind: 'typed', room, entries: [], sends: [] }
+  constructor (name: string, instance: number, wsUrl: string, room: string) {
+    this.log = { name, kind: 'typed', room, instance, entries: [], sends: [] }
     const entries = this.log.entries
     this.chat = new ChatClient({
       url: `${wsUrl}/ws`,
@@ -114,8 +114,8 @@ export class RawMember implements Member {
   private pending = new Map<string, Send>()
   private stopped = false
 
-  constructor (name: string, private readonly wsUrl: string, room: string, private readonly resume: boolean, private readonly keyed: boolean) {
-    this.log = { name, kind: 'raw', room, entries: [], sends: [] }
+  constructor (name: string, instance: number, private readonly wsUrl: string, room: string, private readonly resume: boolean, private readonly keyed: boolean) {
+    this.log = { name, kind: 'raw', room, instance, entries: [], sends: [] }
     this.open()
   }
 

@@ -5,9 +5,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createInstance, type Instance } from '../e2e/helpers/instances.js'
-import { checkRun, type CheckResult, type Violation } from './checker.js'
+import { checkRun, type CheckResult, type DeadlineWindow, type Violation } from './checker.js'
 import { instancesReady, membersBack, presenceConverges, probeRooms, RssSampler } from './end-checks.js'
-import { inject, startInstance, targetOf, TargetQueue, type World } from './faults.js'
+import { deadlineWindow, inject, startInstance, targetOf, TargetQueue, type World } from './faults.js'
 import { RawMember, startTraffic, TypedMember, type Member } from './members.js'
 import { startRedis } from './setup.js'
 import { describeFault, faultSchedule, type ScheduledFault } from './schedule.js'
@@ -84,10 +84,10 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosReport> {
     // Each room: a typed member, a raw member that resumes and sends with keys, a raw member that
     // rejoins fresh and sends without; on three different instances.
     roomNames.forEach((room, r) => {
-      const on = (j: number): string => instances[(r + j) % INSTANCES].ws
-      members.push(new TypedMember(`t${r}`, on(0), room))
-      members.push(new RawMember(`k${r}`, on(1), room, true, true))
-      members.push(new RawMember(`u${r}`, on(2), room, false, false))
+      const on = (j: number): [number, string] => [(r + j) % INSTANCES, instances[(r + j) % INSTANCES].ws]
+      members.push(new TypedMember(`t${r}`, ...on(0), room))
+      members.push(new RawMember(`k${r}`, ...on(1), room, true, true))
+      members.push(new RawMember(`u${r}`, ...on(2), room, false, false))
     })
     // Instances first: their sockets then close at once, with no closing handshake to wait for.
     t.teardown(async () => {
@@ -104,12 +104,19 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosReport> {
     // The schedule: each fault at its time, after the earlier faults on its target.
     const queue = new TargetQueue()
     const faultErrors: string[] = []
+    const deadlineWindows: DeadlineWindow[] = []
     const phaseStart = Date.now()
     await Promise.all(faults.map(async fault => {
       await sleep(Math.max(0, phaseStart + fault.atMs - Date.now()))
       await queue.run(targetOf(fault), async () => {
         log(`${((Date.now() - started) / 1000).toFixed(1)}s ${describeFault(fault)}`)
-        await inject(world, fault)
+        const from = Date.now()
+        try {
+          await inject(world, fault)
+        } finally {
+          const window = deadlineWindow(fault, from, Date.now())
+          if (window !== null) deadlineWindows.push(window)
+        }
       }).catch((err: Error) => { faultErrors.push(`${describeFault(fault)}: ${err.message}`) })
     }))
     const lastFaultEnd = Date.now()
@@ -135,7 +142,7 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosReport> {
     live.push(...rss.stop(opts.rssBoundMb ?? 300))
 
     const histories = await readHistories(redis.url, prefix, roomNames)
-    const result = checkRun({ members: members.map(m => m.log), histories, historySize: HISTORY_SIZE, endAt, unansweredMs: UNANSWERED_MS })
+    const result = checkRun({ members: members.map(m => m.log), histories, historySize: HISTORY_SIZE, endAt, unansweredMs: UNANSWERED_MS, deadlineWindows })
     return {
       seed: opts.seed,
       faultSeconds: opts.faultSeconds,
