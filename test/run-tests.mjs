@@ -16,7 +16,10 @@ import { join } from 'node:path'
 import { judgeRun, testFiles } from './runner/tally.mjs'
 
 const root = process.cwd()
-const tapArgs = process.argv.slice(2)
+// A folder given as an argument means the test files under it: handed to tap as it is, tap would
+// also run the helper modules beside them (test/chaos/run.ts starts a whole chaos run).
+const tapArgs = process.argv.slice(2).flatMap(arg =>
+  !arg.startsWith('-') && existsSync(arg) && statSync(arg).isDirectory() ? testFiles(root, arg) : [arg])
 
 /** Ends the run as failed, still with the closing line CI reads. */
 function fail (message) {
