@@ -51,9 +51,8 @@ export class LocalMembers {
     return { count: entries.size, members }
   }
 
-  * entries (): IterableIterator<[room: string, connectionId: string, member: string]> {
-    for (const [room, entries] of this.rooms) {
-      for (const [connectionId, member] of entries) yield [room, connectionId, member]
-    }
+  /** Each room with its entries (connectionId -> member JSON). */
+  byRoom (): IterableIterator<[room: string, entries: ReadonlyMap<string, string>]> {
+    return this.rooms.entries()
   }
 }
