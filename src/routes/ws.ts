@@ -97,7 +97,7 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     admission.index.add(conn)
 
     const rooms = urlRooms(request)
-    const welcome = { type: 'welcome', connectionId: conn.id, instanceId: hub.instanceId, rooms, user: principal.user }
+    const welcome = { type: 'welcome', connectionId: conn.id, instanceId: hub.instanceId, rooms, user: principal.user, rateLimitPerSec: limits.ratePerSec }
     session.holdUntil(Promise.all(rooms.map(room => hub.join(conn, room, null, noReply))).then(() => conn.welcome(welcome)))
     expiry.watch(conn) // last: a token that expired during the upgrade closes the socket at once
   }
