@@ -308,18 +308,19 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    */
   private welcomed (welcome: WelcomeFrame): void {
     clearTimeout(this.connectTimer)
-    this.welcome = welcome
     const rate = welcome.rateLimitPerSec
     this.pacer = rate !== undefined && rate > 0 ? new Pacer(rate) : null
-    // A refresh cut short by a lost socket needs no report: the next connection takes a fresh token.
-    this.tokens.schedule(this.token, (token) => this.refresh(token), (err) => { if (err.code !== 'disconnected' && err.code !== 'closed') this.emit('error', err) })
     // A join asked for while disconnected is the rejoin of its room.
     const takenOver = this.requests.takeOverRejoins()
     const missing = [...this.rooms].filter(room => !welcome.rooms.includes(room) && !takenOver.has(room))
+    // Queued while `welcome` is still null, so that nothing is written before every rejoin is queued first.
     const rejoins: Array<Promise<unknown>> = missing.map(room => this.joinRoom(room, undefined, true).then(() => undefined, (err: ChatError) => {
       if (err.frame !== undefined) this.emit('error', err)
     }))
     for (const room of takenOver) rejoins.push(this.queuedJoins.get(room) ?? Promise.resolve())
+    this.welcome = welcome
+    // A refresh cut short by a lost socket needs no report: the next connection takes a fresh token.
+    this.tokens.schedule(this.token, (token) => this.refresh(token), (err) => { if (err.code !== 'disconnected' && err.code !== 'closed') this.emit('error', err) })
     this.flush()
     Promise.all(rejoins).then(() => {
       if (this.welcome !== welcome) return // lost again while rejoining

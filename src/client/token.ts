@@ -14,10 +14,13 @@ const MIN_MARGIN_MS = 1_000
 /** ...and no earlier than this before it. */
 const MAX_MARGIN_MS = 60_000
 /**
- * Never refresh more often than this, whatever the clocks say: a device clock ahead by more than a
- * token's lifetime sees every token as expired already, and would otherwise refresh once per round trip.
+ * Never refresh sooner than this, whatever the clocks say: a device clock ahead by more than a
+ * token's lifetime sees every token as expired already, and would otherwise refresh once per round
+ * trip. While that lasts (and the token has no `iat` to tell its lifetime) the wait doubles from
+ * here at each refresh, up to MAX_BLIND_INTERVAL_MS.
  */
-export const MIN_REFRESH_INTERVAL_MS = 5_000
+export const MIN_REFRESH_INTERVAL_MS = 1_000
+const MAX_BLIND_INTERVAL_MS = 30_000
 
 /** A JWT's numeric claim (seconds), read without verifying it (the server does); null when absent or unreadable. */
 function numericClaim (token: string, name: 'exp' | 'iat'): number | null {
@@ -59,6 +62,8 @@ export function refreshDelayMs (exp: number, now = Date.now(), lifetimeMs: numbe
 
 export class TokenKeeper {
   private timer: ReturnType<typeof setTimeout> | null = null
+  /** Refreshes in a row whose token the device clock took for expired though the server accepted it. */
+  private blind = 0
 
   constructor (private readonly source: TokenSource | undefined) {}
 
@@ -81,7 +86,19 @@ export class TokenKeeper {
     this.cancel()
     const exp = token === undefined ? null : tokenExp(token)
     if (typeof this.source !== 'function' || token === undefined || exp === null) return
-    this.arm(refreshDelayMs(exp, Date.now(), tokenLifetimeMs(token)), send, onError)
+    this.arm(this.delayMs(token, exp), send, onError)
+  }
+
+  /** The wait before the next refresh of `token`, which the server has just accepted. */
+  private delayMs (token: string, exp: number): number {
+    const now = Date.now()
+    const lifetimeMs = tokenLifetimeMs(token)
+    if (exp * 1000 > now || lifetimeMs !== null) {
+      this.blind = 0
+      return refreshDelayMs(exp, now, lifetimeMs)
+    }
+    // The device clock is ahead by more than the token's life and nothing tells that life: back off.
+    return Math.min(MAX_BLIND_INTERVAL_MS, MIN_REFRESH_INTERVAL_MS * 2 ** this.blind++)
   }
 
   private arm (delayMs: number, send: (token: string) => Promise<{ exp: number | null }>, onError: (err: ChatError) => void): void {
@@ -90,8 +107,9 @@ export class TokenKeeper {
       this.current().then(async (next) => {
         if (next === undefined) return
         const refreshed = await send(next)
+        // The server's word on the new token's `exp`, against the time it arrived.
         const exp = refreshed.exp ?? tokenExp(next)
-        if (exp !== null) this.arm(refreshDelayMs(exp, Date.now(), tokenLifetimeMs(next)), send, onError)
+        if (exp !== null) this.arm(this.delayMs(next, exp), send, onError)
       }).catch((err: unknown) => {
         onError(err instanceof ChatError ? err : new ChatError('socket_error', `token refresh failed: ${err instanceof Error ? err.message : String(err)}`))
       })
