@@ -5,11 +5,13 @@
  *
  * The timing, with the TTL as T: a lease lives 3T/5 from its last renewal, so it survives two
  * late or missed beats. An instance that dies renewed its leases at most one period before: they
- * leave every list when they expire (3T/5 after that renewal, by Redis's clock), and the next beat
- * of any live instance with a member in the room, at most T/5 later, removes them with one
- * `member_left` each. So everything has converged 4T/5 after the death; the last T/5 is slack for
- * a loaded machine. No instance claims another's clean-up: one that dies half-way through its rooms
- * leaves nothing behind that the others' next beats do not finish.
+ * leave every list when they expire (3T/5 after that renewal, by Redis's clock). Each renewal
+ * tells when the room's earliest lease expires; a live instance with a member in the room whose
+ * next beat comes later than that looks at the room again right then, and removes the expired
+ * leases with one `member_left` each. So everything has converged 3T/5 after the death (4T/5 if
+ * that extra look is lost with a failed command: the next beat does it); the rest is slack for a
+ * loaded machine. No instance claims another's clean-up: one that dies half-way through its rooms
+ * leaves nothing behind that the others do not finish.
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { RedisLayout } from '../redis/layout.js'
@@ -85,7 +87,7 @@ export class Heartbeat {
       const { connections, rooms } = counts()
       client.hset(info, 'connections', connections, 'rooms', rooms, 'startedAt', this.opts.startedAt, 'lastSeen', now).catch(() => {})
       client.pexpire(info, ttlSec * 1000).catch(() => {})
-      await presence.renew(Date.now() >= this.expireAfter)
+      await presence.renew(Date.now() >= this.expireAfter, this.periodMs)
     } catch (err) {
       log.debug({ err }, 'presence heartbeat failed')
     } finally {

@@ -30,6 +30,11 @@ export class LocalMembers {
     return member
   }
 
+  /** Whether any local connection is a member of the room. */
+  hasRoom (room: string): boolean {
+    return this.rooms.has(room)
+  }
+
   has (room: string, connectionId: string): boolean {
     return this.rooms.get(room)?.has(connectionId) ?? false
   }

@@ -32,6 +32,8 @@ export interface RedisPresenceOptions {
 
 /** Leases renewed by one script at most: a huge room is renewed in several, none long for Redis. */
 const RENEW_BATCH = 256
+/** How long past a lease's expiry its room is looked at again. */
+const EXPIRY_MARGIN_MS = 20
 
 export class RedisPresence implements Presence {
   readonly members = new LocalMembers()
@@ -44,6 +46,10 @@ export class RedisPresence implements Presence {
   private readonly unsentLeaves = new Map<string, [room: string, connectionId: string]>()
   private expired = 0
   private reasserted = 0
+  /** Rooms with a lease (another instance's) expiring before the next renewal: expired then, by room. */
+  private readonly expiryTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  /** How long until the next renewal, as the last one said; rooms whose earliest lease expires sooner get a timer. */
+  private horizonMs = 0
 
   constructor (opts: RedisPresenceOptions) {
     this.client = defineScripts(opts.client)
@@ -115,8 +121,9 @@ export class RedisPresence implements Presence {
    * Leases that were missing (Redis lost them, or they expired in a stall longer than a lease) are
    * written again and announced. Rejects if a write failed; the next heartbeat does it all again.
    */
-  async renew (expire: boolean): Promise<void> {
+  async renew (expire: boolean, nextRenewalMs: number): Promise<void> {
     if (!this.available) return
+    this.horizonMs = expire ? nextRenewalMs : 0
     // Issued in one go, before anything is awaited: a leave that follows reaches Redis after them.
     const writes: Array<Promise<unknown>> = []
     for (const [key, [room, connectionId]] of this.unsentLeaves) {
@@ -149,6 +156,9 @@ export class RedisPresence implements Presence {
    * leases then expire, as after a crash).
    */
   close (): void {
+    for (const timer of this.expiryTimers.values()) clearTimeout(timer)
+    this.expiryTimers.clear()
+    this.horizonMs = 0
     if (!this.available) return
     // Explicit one-command pipelines go out now whatever the client's auto-pipelining (which would
     // hold commands to the next tick), ahead of the QUIT; one pipeline per slot, for a cluster.
@@ -159,15 +169,33 @@ export class RedisPresence implements Presence {
   /** Puts leases (`pairs`: connectionId, member JSON, ...) into a room; counts what it found. */
   private async assert (room: string, pairs: string[], expire: boolean, renewal = false): Promise<void> {
     const { layout } = this
-    const [added, expired] = await this.client.chatPresenceAssert(
+    const [added, expired, untilEarliestMs] = await this.client.chatPresenceAssert(
       layout.presence(room), layout.presenceLeases(room), this.leaseMs, expire ? '1' : '0', room, layout.room(room), layout.roomPublish, ...pairs
     )
     this.expired += expired
+    if (untilEarliestMs >= 0 && untilEarliestMs < this.horizonMs) this.expireAt(room, untilEarliestMs)
     if (renewal && added > 0) {
       this.reasserted += added
       // Joined while Redis was unreachable, lost by Redis, or expired while this instance stalled.
       this.log.info({ room, leases: added }, 'presence leases missing from Redis were written again')
     }
+  }
+
+  /**
+   * Removes a room's expired leases once the earliest has run out: a dead instance's members are
+   * announced when their leases expire, not up to a heartbeat later. Only while renewals may
+   * expire leases (`horizonMs` > 0), and once per room at a time.
+   */
+  private expireAt (room: string, inMs: number): void {
+    if (this.expiryTimers.has(room)) return
+    // A little past the expiry: Redis's clock decides, and a lease is expired only once its time has passed.
+    const timer = setTimeout(() => {
+      this.expiryTimers.delete(room)
+      if (this.horizonMs === 0 || !this.available || !this.members.hasRoom(room)) return
+      this.assert(room, [], true).catch(this.onWriteError)
+    }, inMs + EXPIRY_MARGIN_MS)
+    timer.unref()
+    this.expiryTimers.set(room, timer)
   }
 
   /** Removes a connection's lease from a room; the room hears `member_left` only if it was there. */

@@ -36,7 +36,7 @@ export interface HistoryScripts {
   chatAppendKeyedBuffer (meta: string, log: string, key: string, ...args: Array<string | number>): Reply
   chatSinceBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
   chatPageBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
-  chatPresenceAssert (presence: string, leases: string, ...args: Array<string | number>): Promise<[added: number, expired: number]>
+  chatPresenceAssert (presence: string, leases: string, ...args: Array<string | number>): Promise<[added: number, expired: number, untilEarliestMs: number]>
   chatPresenceLeave (presence: string, leases: string, ...args: Array<string | number>): Promise<number>
   chatPresenceList (presence: string, leases: string, ...args: Array<string | number>): Promise<[number, ...string[]]>
   chatInstanceBeat (instances: string, ...args: Array<string | number>): Promise<[string | null, number]>

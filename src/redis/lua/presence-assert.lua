@@ -14,7 +14,10 @@
 -- ARGV[3] room name   ARGV[4] room channel   ARGV[5] PUBLISH, or SPUBLISH on a cluster
 -- ARGV[6], ARGV[7], ... connectionId, the member as JSON {"connectionId","user"}, for each lease to put
 --
--- Returns {leases that were new (each announced with member_joined), expired leases removed}.
+-- Returns {leases that were new (each announced with member_joined), expired leases removed, ms
+-- until the room's earliest lease expires (-1: none left)}: a caller whose next run comes later
+-- runs this again (without leases) at that time, so that a lost member is announced when its lease
+-- expires, not up to a heartbeat later.
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local lease = tonumber(ARGV[1])
@@ -52,4 +55,7 @@ if #ARGV >= 7 then
   redis.call('PEXPIRE', KEYS[1], 2 * lease)
   redis.call('PEXPIRE', KEYS[2], 2 * lease)
 end
-return {added, removed}
+local earliest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+local untilEarliest = -1
+if earliest[2] then untilEarliest = math.max(0, tonumber(earliest[2]) - now) end
+return {added, removed, untilEarliest}
