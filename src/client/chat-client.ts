@@ -7,6 +7,8 @@ import { backoffDelay } from './backoff.js'
 import { TypedEmitter } from './emitter.js'
 import { ChatError } from './errors.js'
 import { Requests, type RequestFrame } from './requests.js'
+import { Pacer } from './pacer.js'
+import { randomKey } from './random-key.js'
 import { OPEN, resolveWebSocket, type SocketLike } from './socket.js'
 import { TokenKeeper } from './token.js'
 import type {
@@ -21,13 +23,6 @@ const TOKEN_EXPIRED = 4001
 const DISCONNECTED_BY_SERVER = 4003
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 const NORMAL_CLOSURE = 1000
-
-/** A random idempotency key: 128 bits, base 36. */
-function randomKey (): string {
-  const bytes = new Uint8Array(16)
-  globalThis.crypto.getRandomValues(bytes)
-  return Array.from(bytes, b => b.toString(36).padStart(2, '0')).join('')
-}
 
 interface Deferred<T> { promise: Promise<T>, resolve: (value: T) => void, reject: (err: ChatError) => void }
 
@@ -57,6 +52,11 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   private firstOpen: Deferred<WelcomeFrame> | null = null
   private closed: Promise<void> | null = null
   private connectTimer: ReturnType<typeof setTimeout> | undefined = undefined
+  /** Paces writes within the server's announced rate limit; null when it announced none. */
+  private pacer: Pacer | null = null
+  private paceTimer: ReturnType<typeof setTimeout> | null = null
+  /** Joins asked for while disconnected, by room: they stand for the room's rejoin at the next `welcome`. */
+  private readonly queuedJoins = new Map<string, Promise<unknown>>()
 
   constructor (private readonly opts: ChatClientOptions) {
     super()
@@ -91,9 +91,22 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    */
   async join (room: string, opts: { since?: RoomPosition } = {}): Promise<JoinedFrame> {
     this.rooms.add(room)
-    const since = opts.since ?? this.positions.get(room)
+    const joined = this.joinRoom(room, opts.since, false)
+    if (this.welcome === null) {
+      // Written at the next `welcome`, in place of the automatic rejoin of the room: asking twice
+      // would get a second `joined`, recovered:false, and a gap that did not happen.
+      const settled = joined.then(() => {}, () => {})
+      this.queuedJoins.set(room, settled)
+      settled.then(() => { if (this.queuedJoins.get(room) === settled) this.queuedJoins.delete(room) })
+    }
+    return await joined
+  }
+
+  /** A join request (`first`: ahead of the queue, for a rejoin) and what its answer says about the room's history. */
+  private async joinRoom (room: string, sinceOpt: RoomPosition | undefined, first: boolean): Promise<JoinedFrame> {
+    const since = sinceOpt ?? this.positions.get(room)
     try {
-      const joined = await this.request(since === undefined ? { type: 'join', room } : { type: 'join', room, since }) as JoinedFrame
+      const joined = await this.request(since === undefined ? { type: 'join', room } : { type: 'join', room, since }, first) as JoinedFrame
       if (joined.epoch !== undefined && joined.offset !== undefined) {
         if (joined.recovered !== undefined) {
           this.emit(joined.recovered ? 'recovered' : 'gap', { room, offset: joined.offset, epoch: joined.epoch })
@@ -173,6 +186,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     if (this.closed !== null) return this.closed
     this.status = 'closed'
     this.tokens.cancel()
+    this.stopPacing()
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
     this.reconnectTimer = null
     this.requests.fail(err, true)
@@ -187,18 +201,36 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return this.closed
   }
 
-  /** Queues the request; it is written now if the socket is welcomed, else once it is. */
-  private request (frame: RequestFrame): Promise<ServerFrame> {
+  /** Queues the request; it is written as soon as the socket is welcomed and the pace allows. */
+  private request (frame: RequestFrame, first = false): Promise<ServerFrame> {
     if (this.status === 'closed') return Promise.reject(new ChatError('closed', 'the client is closed'))
-    const reply = this.requests.add(frame)
-    if (this.welcome !== null) this.write(this.requests.takeUnsent())
+    const reply = this.requests.add(frame, first)
+    this.flush()
     return reply
   }
 
-  private write (frames: ReadonlyArray<object>): void {
+  /**
+   * Writes what is queued, as much as the server's rate limit allows now, and comes back for the
+   * rest when the pace allows more. A frame not written stays queued for the next socket.
+   */
+  private flush (): void {
     const socket = this.socket
-    if (socket === null || socket.readyState !== OPEN) return // the close handler fails them
+    if (this.welcome === null || socket === null || socket.readyState !== OPEN) return
+    const pacer = this.pacer
+    const frames = this.requests.takeUnsent(pacer === null ? Infinity : pacer.available())
+    pacer?.spend(frames.length)
     for (const frame of frames) socket.send(JSON.stringify(frame))
+    if (pacer !== null && this.paceTimer === null && this.requests.hasUnsent) {
+      this.paceTimer = setTimeout(() => {
+        this.paceTimer = null
+        this.flush()
+      }, pacer.msUntilNext())
+    }
+  }
+
+  private stopPacing (): void {
+    if (this.paceTimer !== null) clearTimeout(this.paceTimer)
+    this.paceTimer = null
   }
 
   private async open (): Promise<void> {
@@ -276,19 +308,26 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     }
   }
 
-  /** Rejoins the wanted rooms first, then writes what was queued while disconnected. */
+  /**
+   * Rejoins the wanted rooms first, then writes what was queued while disconnected, paced within
+   * the rate limit the server announces.
+   */
   private welcomed (welcome: WelcomeFrame): void {
     clearTimeout(this.connectTimer)
+    const rate = welcome.rateLimitPerSec
+    this.pacer = rate !== undefined && rate > 0 ? new Pacer(rate) : null
+    // A join asked for while disconnected is the rejoin of its room.
+    const takenOver = this.requests.takeOverRejoins()
+    const missing = [...this.rooms].filter(room => !welcome.rooms.includes(room) && !takenOver.has(room))
+    // Queued while `welcome` is still null, so that nothing is written before every rejoin is queued first.
+    const rejoins: Array<Promise<unknown>> = missing.map(room => this.joinRoom(room, undefined, true).then(() => undefined, (err: ChatError) => {
+      if (err.frame !== undefined) this.emit('error', err)
+    }))
+    for (const room of takenOver) rejoins.push(this.queuedJoins.get(room) ?? Promise.resolve())
     this.welcome = welcome
     // A refresh cut short by a lost socket needs no report: the next connection takes a fresh token.
     this.tokens.schedule(this.token, (token) => this.refresh(token), (err) => { if (err.code !== 'disconnected' && err.code !== 'closed') this.emit('error', err) })
-    const queued = this.requests.takeUnsent()
-    const missing = [...this.rooms].filter(room => !welcome.rooms.includes(room))
-    const rejoins = missing.map(room => this.join(room).then(() => undefined, (err: ChatError) => {
-      if (err.frame !== undefined) this.emit('error', err)
-    }))
-    this.write(this.requests.takeUnsent())
-    this.write(queued)
+    this.flush()
     Promise.all(rejoins).then(() => {
       if (this.welcome !== welcome) return // lost again while rejoining
       this.status = 'open'
@@ -313,6 +352,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.socket = null
     this.welcome = null
     this.tokens.cancel()
+    this.stopPacing()
     this.requests.fail(new ChatError('disconnected', `connection closed (${code})`))
     if (this.status === 'closed' || this.opts.reconnect === false || this.final(code)) {
       this.shutdown(new ChatError('disconnected', `connection closed (${code})`))

@@ -7,10 +7,10 @@
  *   await chat.send('general', { text: 'hi' })
  */
 export { ChatClient } from './chat-client.js'
-export { RoomPresence, type Member, type RoomPresenceEvents } from './presence.js'
+export { DEFAULT_PRESENCE_RESYNC_MS, RoomPresence, type Member, type RoomPresenceEvents, type RoomPresenceOptions } from './presence.js'
 export { ChatError, type ChatErrorCode } from './errors.js'
 export { backoffDelay, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, type BackoffOptions } from './backoff.js'
 export { TypedEmitter, type Listener } from './emitter.js'
 export type { SocketConstructor, SocketLike } from './socket.js'
-export { refreshDelayMs, tokenExp, type TokenSource } from './token.js'
+export { MIN_REFRESH_INTERVAL_MS, refreshDelayMs, tokenExp, type TokenSource } from './token.js'
 export type * from './types.js'

@@ -9,6 +9,8 @@ interface Pending {
   frame: ClientFrame & { id: number }
   /** Written to a socket; only those are lost when that socket closes. */
   sent: boolean
+  /** Written before the others (a rejoin: the queued sends to its room need it first). */
+  first: boolean
   resolve: (frame: ServerFrame) => void
   reject: (err: ChatError) => void
   timer: ReturnType<typeof setTimeout>
@@ -23,26 +25,51 @@ export class Requests {
 
   constructor (private readonly timeoutMs: number) {}
 
-  add (frame: RequestFrame): Promise<ServerFrame> {
+  add (frame: RequestFrame, first = false): Promise<ServerFrame> {
     const id = this.nextId++
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id)
         reject(new ChatError('timeout', `no reply to "${frame.type}" within ${this.timeoutMs} ms`))
       }, this.timeoutMs)
-      this.pending.set(id, { frame: { ...frame, id } as Pending['frame'], sent: false, resolve, reject, timer })
+      this.pending.set(id, { frame: { ...frame, id } as Pending['frame'], sent: false, first, resolve, reject, timer })
     })
   }
 
-  /** The frames not written yet, oldest first; they count as written from now on. */
-  takeUnsent (): ClientFrame[] {
+  /**
+   * At most `limit` of the frames not written yet, those marked `first` first, else oldest first;
+   * they count as written from now on.
+   */
+  takeUnsent (limit = Infinity): ClientFrame[] {
     const frames: ClientFrame[] = []
-    for (const p of this.pending.values()) {
-      if (p.sent) continue
-      p.sent = true
-      frames.push(p.frame)
+    for (const first of [true, false]) {
+      for (const p of this.pending.values()) {
+        if (frames.length >= limit) return frames
+        if (p.sent || p.first !== first) continue
+        p.sent = true
+        frames.push(p.frame)
+      }
     }
     return frames
+  }
+
+  get hasUnsent (): boolean {
+    for (const p of this.pending.values()) if (!p.sent) return true
+    return false
+  }
+
+  /**
+   * The rooms of the `join` requests not written yet (asked for while disconnected), each marked to
+   * be written first: they stand for the rejoin of their room, which is then not asked for twice.
+   */
+  takeOverRejoins (): Set<string> {
+    const rooms = new Set<string>()
+    for (const p of this.pending.values()) {
+      if (p.sent || p.frame.type !== 'join') continue
+      p.first = true
+      rooms.add(p.frame.room)
+    }
+    return rooms
   }
 
   /** Settles the request a reply belongs to; false when none waits for it. */

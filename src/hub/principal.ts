@@ -17,3 +17,14 @@ export const ANONYMOUS: Principal = Object.freeze({ user: null, rooms: null, can
 export function mayJoin (principal: Principal, room: string): boolean {
   return principal.rooms === null || principal.rooms.has(room)
 }
+
+/**
+ * The server API's publishing rights (version 3): a token with a `rooms` claim publishes only to
+ * those rooms; without the claim (and with the API key, or auth off) to any.
+ */
+export const mayPublishTo = mayJoin
+
+/** A token with a `rooms` claim broadcasts through the server API only with `chat:broadcast` too; without the claim, as in version 2. */
+export function mayApiBroadcast (principal: Principal): boolean {
+  return principal.rooms === null || principal.canBroadcast
+}

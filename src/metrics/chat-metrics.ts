@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Hub } from '../hub/hub.js'
 import type { HubObserver, PublishKind } from '../hub/observer.js'
 import { frameTs } from './frame-ts.js'
+import type { PresenceStats } from '../presence/presence.js'
 
 /** Delivery lag buckets, seconds: a healthy cluster sits in the first few. */
 const LAG_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
@@ -102,6 +103,33 @@ export class ChatMetrics implements HubObserver {
         self.epochChanges = 0
       }
     })
+    // Presence, when on: read from the hub's presence at scrape time (the plugin sets it after us).
+    new Gauge({ // eslint-disable-line no-new
+      name: 'chat_api_presence_members',
+      help: 'Presence entries of this instance\'s connections (one per connection and room)',
+      registers: [registry],
+      collect () { this.set(hub.presence?.stats().members ?? 0) }
+    })
+    const presenceCounter = (name: string, help: string, read: (stats: PresenceStats) => number) => {
+      let counted = 0
+      new Counter({ // eslint-disable-line no-new
+        name,
+        help,
+        registers: [registry],
+        collect () {
+          const stats = hub.presence?.stats()
+          if (stats === undefined) return
+          this.inc(read(stats) - counted)
+          counted = read(stats)
+        }
+      })
+    }
+    presenceCounter('chat_api_presence_expired_total',
+      'Expired presence leases (of dead or cut-off instances) this instance removed, each announced with one member_left',
+      stats => stats.expired)
+    presenceCounter('chat_api_presence_reasserted_total',
+      'Presence leases of this instance found missing from Redis and written again (Redis lost them, or they expired in a stall)',
+      stats => stats.reasserted)
     this.lag = new Histogram({
       name: 'chat_api_delivery_lag_seconds',
       help: 'From a message\'s ts to its write on this instance',

@@ -16,6 +16,9 @@ declare module 'fastify' {
   }
 }
 
+/** What a terminated socket's peer sees (no close frame is sent); the closes counter files them under it. */
+const TERMINATED = 1006
+
 const hubPlugin: FastifyPluginAsync = async (fastify) => {
   const { WS_HEARTBEAT_MS, SHUTDOWN_TIMEOUT_MS } = fastify.config
   const hub = new Hub(fastify.log)
@@ -37,6 +40,7 @@ const hubPlugin: FastifyPluginAsync = async (fastify) => {
       for (const conn of hub.connections) {
         if (!conn.alive) {
           conn.socket.terminate()
+          hub.observer?.closed(TERMINATED)
           continue
         }
         conn.alive = false

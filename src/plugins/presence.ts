@@ -1,7 +1,8 @@
 /**
  * Presence (PRESENCE_ENABLED, default on): in Redis and shared by every instance when REDIS_URL is
  * set, else in-process. Hooks the presence into the hub, and with Redis runs the heartbeat, which
- * also re-asserts this instance's entries each time the Redis connection is (re)established.
+ * renews this instance's presence leases, and writes them all again each time the Redis connection
+ * is re-established.
  */
 import fp from 'fastify-plugin'
 import type { FastifyPluginAsync } from 'fastify'
@@ -29,7 +30,7 @@ const presencePlugin: FastifyPluginAsync = async (fastify) => {
     layout: redis.layout,
     instanceId: hub.instanceId,
     log: fastify.log,
-    deadAfterMs: Heartbeat.deadAfterMs(PRESENCE_TTL_SEC)
+    leaseMs: Heartbeat.leaseMs(PRESENCE_TTL_SEC)
   })
   const heartbeat = new Heartbeat({
     presence, layout: redis.layout, instanceId: hub.instanceId, startedAt, counts, ttlSec: PRESENCE_TTL_SEC, log: fastify.log

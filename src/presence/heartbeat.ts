@@ -1,19 +1,22 @@
 /**
- * The heartbeat of one instance and the clean-up after dead ones. Every PRESENCE_TTL_SEC/4 each
- * instance records its beat (Redis time, in the instances zset), its counts (an info hash that
- * expires after PRESENCE_TTL_SEC), and looks for instances whose last beat is older than
- * PRESENCE_TTL_SEC/2, i.e. that missed two beats. So a dead instance is found at most 3/4 of the
- * TTL after its last beat: inside the TTL, with a quarter of it left for the clean-up itself.
+ * The heartbeat of one instance. Every PRESENCE_TTL_SEC/5 each instance records its beat (Redis
+ * time, in the instances zset, for `/cluster`), its counts (an info hash that expires), and renews
+ * the presence leases of its connections, room by room, removing the expired leases of those rooms.
  *
- * Claiming a dead instance is its ZREM: Redis answers 1 to exactly one claimer. The claimer then
- * removes each entry of the dead instance's set from its room (the leave script: `member_left` only
- * when the entry was still there), then the set. No instance ever asks another for anything: there
- * is no request/response over pub/sub to time out, only keys every instance reads.
+ * The timing, with the TTL as T: a lease lives 3T/5 from its last renewal, so it survives two
+ * late or missed beats. An instance that dies renewed its leases at most one period before: they
+ * leave every list when they expire (3T/5 after that renewal, by Redis's clock). Each renewal
+ * tells when the room's earliest lease expires; a live instance with a member in the room whose
+ * next beat comes later than that looks at the room again right then, and removes the expired
+ * leases with one `member_left` each. So everything has converged 3T/5 after the death (4T/5 if
+ * that extra look is lost with a failed command: the next beat does it); the rest is slack for a
+ * loaded machine. No instance claims another's clean-up: one that dies half-way through its rooms
+ * leaves nothing behind that the others do not finish.
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { RedisLayout } from '../redis/layout.js'
 import type { InstanceCounts } from './presence.js'
-import { splitEntry, type RedisPresence } from './redis-presence.js'
+import type { RedisPresence } from './redis-presence.js'
 
 export interface HeartbeatOptions {
   presence: RedisPresence
@@ -27,41 +30,40 @@ export interface HeartbeatOptions {
 
 export class Heartbeat {
   private timer: NodeJS.Timeout | null = null
-  /** Redis time of our last beat; null before the first one. */
-  private lastBeat: number | null = null
   /**
-   * No reaping before this (local clock, ms): after Redis comes back, every instance's beat is
-   * old until each has reconnected; an instance that reconnects first must not take the others
-   * for dead. They have one TTL to beat again.
+   * No expiring before this (local clock, ms): after Redis comes back, every instance's leases may
+   * have run out meanwhile; an instance that reconnects first must not announce the others' members
+   * as gone. They have one TTL to renew theirs.
    */
-  private reapAfter = 0
+  private expireAfter = 0
   private beating = false
-  /** Our entries must be written again (Redis came back); done by the next beat that runs. */
-  private reassertDue = false
   /** Counts the link's returns, to tell one that came while a beat ran. */
   private restored = 0
 
   constructor (private readonly opts: HeartbeatOptions) {}
 
   get periodMs (): number {
-    return this.opts.ttlSec * 1000 / 4
+    return Heartbeat.periodMs(this.opts.ttlSec)
   }
 
-  /** Two missed beats. */
-  static deadAfterMs (ttlSec: number): number {
-    return ttlSec * 1000 / 2
+  static periodMs (ttlSec: number): number {
+    return ttlSec * 1000 / 5
+  }
+
+  /** How long a presence lease lives unless renewed: three periods. Also the age of a heartbeat that means dead. */
+  static leaseMs (ttlSec: number): number {
+    return 3 * Heartbeat.periodMs(ttlSec)
   }
 
   start (): void {
-    this.linkRestored()
     this.timer = setInterval(() => { this.beat() }, this.periodMs)
     this.timer.unref()
+    this.beat()
   }
 
-  /** Redis is (back) in reach: beat now, re-assert our entries, and give the others time to beat too. */
+  /** Redis is back in reach: beat now (writing every lease again), and give the others time to beat too. */
   linkRestored (): void {
-    this.reapAfter = Date.now() + this.opts.ttlSec * 1000
-    this.reassertDue = true
+    this.expireAfter = Date.now() + this.opts.ttlSec * 1000
     this.restored++
     this.beat()
   }
@@ -79,23 +81,13 @@ export class Heartbeat {
     const restored = this.restored
     try {
       const client = presence.client
-      const [previous, now] = await client.chatInstanceBeat(layout.instances, instanceId)
+      // Instances silent for a whole TTL leave the list (and the list expires with the cluster).
+      const [, now] = await client.chatInstanceBeat(layout.instances, instanceId, ttlSec * 1000)
       const info = layout.instanceInfo(instanceId)
       const { connections, rooms } = counts()
       client.hset(info, 'connections', connections, 'rooms', rooms, 'startedAt', this.opts.startedAt, 'lastSeen', now).catch(() => {})
       client.pexpire(info, ttlSec * 1000).catch(() => {})
-      // Not listed though we beat before: Redis lost its data, or another instance took us for
-      // dead (a stall longer than the TTL) and cleaned our entries up. Our set is gone likewise
-      // when a cleaner finished after we re-asserted.
-      const lost = (previous === null && this.lastBeat !== null) ||
-        (presence.members.size > 0 && await client.exists(layout.instanceEntries(instanceId)) === 0)
-      if (lost) log.warn('this instance\'s presence was missing from Redis; re-asserting it')
-      this.lastBeat = now
-      if (this.reassertDue || lost) {
-        this.reassertDue = false
-        await presence.reassert()
-      }
-      if (Date.now() >= this.reapAfter) await this.reap()
+      await presence.renew(Date.now() >= this.expireAfter, this.periodMs)
     } catch (err) {
       log.debug({ err }, 'presence heartbeat failed')
     } finally {
@@ -103,28 +95,5 @@ export class Heartbeat {
     }
     // Redis came back while this beat ran: beat again now rather than a period later.
     if (this.restored !== restored && this.timer !== null) this.beat()
-  }
-
-  private async reap (): Promise<void> {
-    const { presence, layout, instanceId, log } = this.opts
-    const client = presence.client
-    const dead = await client.chatInstancesSince(layout.instances, Heartbeat.deadAfterMs(this.opts.ttlSec), 'dead')
-    for (let i = 0; i < dead.length; i += 2) {
-      const id = dead[i]
-      if (id === instanceId || await client.zrem(layout.instances, id) !== 1) continue
-      try {
-        const entries = await client.smembers(layout.instanceEntries(id))
-        await Promise.all(entries.map(entry => {
-          const parts = splitEntry(entry)
-          return parts === null ? undefined : presence.erase(id, parts[0], parts[1])
-        }))
-        await client.del(layout.instanceEntries(id), layout.instanceInfo(id))
-        log.info({ instanceId: id, entries: entries.length }, 'cleaned up the presence of a dead instance')
-      } catch (err) {
-        // Listed again with its old beat, so that the next beat of any instance retries.
-        client.zadd(layout.instances, dead[i + 1], id).catch(() => {})
-        log.warn({ err, instanceId: id }, 'cleaning up after a dead instance failed; retrying')
-      }
-    }
   }
 }

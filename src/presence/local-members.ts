@@ -30,6 +30,11 @@ export class LocalMembers {
     return member
   }
 
+  /** Whether any local connection is a member of the room. */
+  hasRoom (room: string): boolean {
+    return this.rooms.has(room)
+  }
+
   has (room: string, connectionId: string): boolean {
     return this.rooms.get(room)?.has(connectionId) ?? false
   }
@@ -51,9 +56,8 @@ export class LocalMembers {
     return { count: entries.size, members }
   }
 
-  * entries (): IterableIterator<[room: string, connectionId: string, member: string]> {
-    for (const [room, entries] of this.rooms) {
-      for (const [connectionId, member] of entries) yield [room, connectionId, member]
-    }
+  /** Each room with its entries (connectionId -> member JSON). */
+  byRoom (): IterableIterator<[room: string, entries: ReadonlyMap<string, string>]> {
+    return this.rooms.entries()
   }
 }

@@ -1,7 +1,7 @@
 /** Presence of a single instance (no Redis): its own connections are everyone. */
 import type { Connection } from '../hub/connection.js'
 import { LocalMembers } from './local-members.js'
-import { memberEvent, memberJson, type InstanceCounts, type InstanceInfo, type Presence, type PresenceList } from './presence.js'
+import { memberEvent, memberJson, type InstanceCounts, type InstanceInfo, type Presence, type PresenceList, type PresenceStats } from './presence.js'
 
 export interface LocalPresenceOptions {
   instanceId: string
@@ -33,6 +33,10 @@ export class LocalPresence implements Presence {
   async instances (): Promise<InstanceInfo[]> {
     const { instanceId, startedAt } = this.opts
     return [{ instanceId, ...this.opts.counts(), startedAt, lastSeen: Date.now() }]
+  }
+
+  stats (): PresenceStats {
+    return { members: this.members.size, expired: 0, reasserted: 0 }
   }
 
   close (): void {}

@@ -36,8 +36,19 @@ export interface Presence {
   list (room: string): Promise<PresenceList | null>
   /** Every live instance; null while Redis is unreachable. */
   instances (): Promise<InstanceInfo[] | null>
+  /** What this instance's presence holds and did, for the metrics. */
+  stats (): PresenceStats
   /** Removes this instance's presence at shutdown, without waiting for Redis. */
   close (): void
+}
+
+export interface PresenceStats {
+  /** Presence entries of this instance's connections now: one per connection and room. */
+  members: number
+  /** Expired leases (of dead instances) this instance removed, each announced with one `member_left`; since start. */
+  expired: number
+  /** Leases of this instance found missing from Redis and written again; since start. */
+  reasserted: number
 }
 
 /** What this instance counts, for `/cluster`. */

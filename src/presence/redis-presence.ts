@@ -1,13 +1,16 @@
 /**
- * Presence shared by every instance through Redis. Each entry lives twice: in the room's presence
- * hash (what lists read; its scripts publish the member events on the room's channel) and in the
- * instance's own entries set (what a cleaner reads when this instance dies). The two sit on
- * different slots of a Redis Cluster, so they are written by separate commands, never one script:
- * the set first on a join and last on a leave, so that the set always covers the hash.
+ * Presence shared by every instance through Redis, as leases. Each member of a room is a lease in
+ * that room's keys (presence-assert.lua): its JSON in the room's hash, its expiry in the room's
+ * leases zset, both on the room's slot. The instance holding the connection renews its leases at
+ * every heartbeat (`renew`); a lease nobody renews (its instance was killed, wedged or cut off)
+ * drops out of every list when it expires, and the next renewal of any live instance in that room
+ * removes it with one `member_left`. Nothing depends on one instance noticing another's death and
+ * surviving the clean-up: time alone makes the lists converge.
  *
- * Joins and leaves cost one script and one set command each; messages cost nothing here. While
- * Redis is unreachable nothing is written: when it is back (`ready`), or when a heartbeat finds
- * this instance's keys gone, `reassert` writes the local entries again and removes the stale ones.
+ * Joins and leaves cost one script each; messages cost nothing here; each heartbeat costs one
+ * script per room with a local member. While Redis is unreachable nothing is written: the next
+ * renewal writes every local lease again (telling the rooms of those that were missing), and the
+ * leaves Redis missed are written then.
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
@@ -16,23 +19,21 @@ import type { RedisLayout } from '../redis/layout.js'
 import { defineScripts, type ScriptedRedis } from '../redis/scripts.js'
 import { LocalMembers } from './local-members.js'
 import { PRESENCE_MEMBERS_MAX } from '../schemas/frames.js'
-import { memberJson, type InstanceInfo, type Presence, type PresenceList } from './presence.js'
+import { memberJson, type InstanceInfo, type Presence, type PresenceList, type PresenceStats } from './presence.js'
 
 export interface RedisPresenceOptions {
   client: Redis | Cluster
   layout: RedisLayout
   instanceId: string
   log: FastifyBaseLogger
-  /** An instance whose heartbeat is older than this is dead. */
-  deadAfterMs: number
+  /** How long a lease lives unless renewed; also the age of a heartbeat that means dead. */
+  leaseMs: number
 }
 
-/** An entry of an instance's set: room names hold no space, so the first one splits it. */
-export const entryOf = (room: string, connectionId: string): string => `${room} ${connectionId}`
-export function splitEntry (entry: string): [room: string, connectionId: string] | null {
-  const space = entry.indexOf(' ')
-  return space > 0 ? [entry.slice(0, space), entry.slice(space + 1)] : null
-}
+/** Leases renewed by one script at most: a huge room is renewed in several, none long for Redis. */
+const RENEW_BATCH = 256
+/** How long past a lease's expiry its room is looked at again. */
+const EXPIRY_MARGIN_MS = 20
 
 export class RedisPresence implements Presence {
   readonly members = new LocalMembers()
@@ -40,16 +41,22 @@ export class RedisPresence implements Presence {
   private readonly layout: RedisLayout
   private readonly instanceId: string
   private readonly log: FastifyBaseLogger
-  private readonly deadAfterMs: number
-  private readonly ownEntries: string
+  private readonly leaseMs: number
+  /** Leaves Redis did not get (unreachable, or the write failed), by `room connectionId`: written by the next renewal. */
+  private readonly unsentLeaves = new Map<string, [room: string, connectionId: string]>()
+  private expired = 0
+  private reasserted = 0
+  /** Rooms with a lease (another instance's) expiring before the next renewal: expired then, by room. */
+  private readonly expiryTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  /** How long until the next renewal, as the last one said; rooms whose earliest lease expires sooner get a timer. */
+  private horizonMs = 0
 
   constructor (opts: RedisPresenceOptions) {
     this.client = defineScripts(opts.client)
     this.layout = opts.layout
     this.instanceId = opts.instanceId
     this.log = opts.log
-    this.deadAfterMs = opts.deadAfterMs
-    this.ownEntries = opts.layout.instanceEntries(opts.instanceId)
+    this.leaseMs = opts.leaseMs
   }
 
   get available (): boolean {
@@ -58,19 +65,29 @@ export class RedisPresence implements Presence {
 
   joined (conn: Connection, room: string): void {
     const member = memberJson(conn)
-    if (this.members.add(room, conn.id, member) && this.available) this.write(room, conn.id, member)
+    if (!this.members.add(room, conn.id, member)) return
+    this.unsentLeaves.delete(`${room} ${conn.id}`)
+    // Not written now: the next renewal writes it (and tells the room then).
+    if (!this.available) return
+    this.assert(room, [conn.id, member], false).catch(this.onWriteError)
   }
 
   left (conn: Connection, room: string): void {
-    if (this.members.delete(room, conn.id) !== undefined && this.available) {
-      this.erase(this.instanceId, room, conn.id).catch(this.onWriteError)
+    if (this.members.delete(room, conn.id) === undefined) return
+    if (!this.available) {
+      this.unsentLeaves.set(`${room} ${conn.id}`, [room, conn.id])
+      return
     }
+    this.leave(room, conn.id).catch((err: Error) => {
+      this.unsentLeaves.set(`${room} ${conn.id}`, [room, conn.id])
+      this.onWriteError(err)
+    })
   }
 
   async list (room: string): Promise<PresenceList | null> {
     if (!this.available) return null
     try {
-      const [count, ...members] = await this.client.chatPresenceList(this.layout.presence(room), PRESENCE_MEMBERS_MAX)
+      const [count, ...members] = await this.client.chatPresenceList(this.layout.presence(room), this.layout.presenceLeases(room), PRESENCE_MEMBERS_MAX)
       return { count, members }
     } catch (err) {
       this.log.warn({ err, room }, 'reading presence failed')
@@ -81,7 +98,7 @@ export class RedisPresence implements Presence {
   async instances (): Promise<InstanceInfo[] | null> {
     if (!this.available) return null
     try {
-      const live = await this.client.chatInstancesSince(this.layout.instances, this.deadAfterMs, 'live')
+      const live = await this.client.chatInstancesSince(this.layout.instances, this.leaseMs, 'live')
       const ids = live.filter((_, i) => i % 2 === 0)
       const infos = await Promise.all(ids.map(id => this.client.hmget(this.layout.instanceInfo(id), 'connections', 'rooms', 'startedAt')))
       return ids.map((instanceId, i) => {
@@ -94,58 +111,100 @@ export class RedisPresence implements Presence {
     }
   }
 
+  stats (): PresenceStats {
+    return { members: this.members.size, expired: this.expired, reasserted: this.reasserted }
+  }
+
   /**
-   * Writes every local entry again (a Redis restarted without its data, or this instance claimed
-   * as dead after a long stall) and removes those of its set that are no longer local (left while
-   * Redis was unreachable). The join script tells the rooms only of entries that were missing, so
-   * after a short outage members hear exactly what changed meanwhile.
+   * One heartbeat's work: the leaves Redis missed, then every local lease renewed, room by room;
+   * with `expire`, each of those rooms also loses its expired leases (one `member_left` each).
+   * Leases that were missing (Redis lost them, or they expired in a stall longer than a lease) are
+   * written again and announced. Rejects if a write failed; the next heartbeat does it all again.
    */
-  async reassert (): Promise<void> {
+  async renew (expire: boolean, nextRenewalMs: number): Promise<void> {
     if (!this.available) return
+    this.horizonMs = expire ? nextRenewalMs : 0
     // Issued in one go, before anything is awaited: a leave that follows reaches Redis after them.
-    for (const [room, connectionId, member] of this.members.entries()) this.write(room, connectionId, member)
-    const stored = await this.client.smembers(this.ownEntries)
-    for (const entry of stored) {
-      const parts = splitEntry(entry)
-      if (parts !== null && !this.members.has(parts[0], parts[1])) this.erase(this.instanceId, parts[0], parts[1]).catch(this.onWriteError)
+    const writes: Array<Promise<unknown>> = []
+    for (const [key, [room, connectionId]] of this.unsentLeaves) {
+      this.unsentLeaves.delete(key)
+      writes.push(this.leave(room, connectionId).catch((err: Error) => {
+        if (!this.members.has(room, connectionId)) this.unsentLeaves.set(key, [room, connectionId])
+        throw err
+      }))
     }
+    for (const [room, entries] of this.members.byRoom()) {
+      let batch: string[] = []
+      for (const [connectionId, member] of entries) {
+        batch.push(connectionId, member)
+        if (batch.length === 2 * RENEW_BATCH) {
+          writes.push(this.assert(room, batch, expire, true))
+          batch = []
+        }
+      }
+      if (batch.length > 0) writes.push(this.assert(room, batch, expire, true))
+    }
+    const outcomes = await Promise.allSettled(writes)
+    const failed = outcomes.find(outcome => outcome.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
   }
 
   /**
-   * Removes an entry of `instanceId` from its room and from the instance's set; the room hears
-   * `member_left` only if the entry was there. Resolves once Redis ran both; rejects if it did not.
-   */
-  erase (instanceId: string, room: string, connectionId: string): Promise<unknown> {
-    const { layout } = this
-    // The room first: if this instance dies in between, its cleaner still finds the entry.
-    return Promise.all([
-      this.client.chatPresenceLeave(layout.presence(room), connectionId, room, layout.room(room), layout.roomPublish),
-      this.client.srem(layout.instanceEntries(instanceId), entryOf(room, connectionId))
-    ])
-  }
-
-  /**
-   * Clears this instance from Redis at shutdown (its sockets have left their rooms already).
-   * Not awaited: the commands go out before the connection's QUIT, which Redis runs after them,
-   * and a frozen or lost Redis must not hold the shutdown (the others clean up, as after a crash).
+   * Clears this instance from the instance list at shutdown (its sockets have left their rooms
+   * already, which removed their leases). Not awaited: the commands go out before the connection's
+   * QUIT, which Redis runs after them, and a frozen or lost Redis must not hold the shutdown (the
+   * leases then expire, as after a crash).
    */
   close (): void {
+    for (const timer of this.expiryTimers.values()) clearTimeout(timer)
+    this.expiryTimers.clear()
+    this.horizonMs = 0
     if (!this.available) return
     // Explicit one-command pipelines go out now whatever the client's auto-pipelining (which would
     // hold commands to the next tick), ahead of the QUIT; one pipeline per slot, for a cluster.
     this.client.pipeline().zrem(this.layout.instances, this.instanceId).exec().catch(this.onWriteError)
-    this.client.pipeline().del(this.ownEntries, this.layout.instanceInfo(this.instanceId)).exec().catch(this.onWriteError)
+    this.client.pipeline().del(this.layout.instanceInfo(this.instanceId)).exec().catch(this.onWriteError)
   }
 
-  private write (room: string, connectionId: string, member: string): void {
+  /** Puts leases (`pairs`: connectionId, member JSON, ...) into a room; counts what it found. */
+  private async assert (room: string, pairs: string[], expire: boolean, renewal = false): Promise<void> {
     const { layout } = this
-    // The set first: if this instance dies in between, its cleaner still finds the entry.
-    this.client.sadd(this.ownEntries, entryOf(room, connectionId)).catch(this.onWriteError)
-    this.client.chatPresenceJoin(layout.presence(room), connectionId, member, room, layout.room(room), layout.roomPublish)
-      .catch(this.onWriteError)
+    const [added, expired, untilEarliestMs] = await this.client.chatPresenceAssert(
+      layout.presence(room), layout.presenceLeases(room), this.leaseMs, expire ? '1' : '0', room, layout.room(room), layout.roomPublish, ...pairs
+    )
+    this.expired += expired
+    if (untilEarliestMs >= 0 && untilEarliestMs < this.horizonMs) this.expireAt(room, untilEarliestMs)
+    if (renewal && added > 0) {
+      this.reasserted += added
+      // Joined while Redis was unreachable, lost by Redis, or expired while this instance stalled.
+      this.log.info({ room, leases: added }, 'presence leases missing from Redis were written again')
+    }
   }
 
-  // A write lost with the link is redone by the reassert that follows the link's return.
+  /**
+   * Removes a room's expired leases once the earliest has run out: a dead instance's members are
+   * announced when their leases expire, not up to a heartbeat later. Only while renewals may
+   * expire leases (`horizonMs` > 0), and once per room at a time.
+   */
+  private expireAt (room: string, inMs: number): void {
+    if (this.expiryTimers.has(room)) return
+    // A little past the expiry: Redis's clock decides, and a lease is expired only once its time has passed.
+    const timer = setTimeout(() => {
+      this.expiryTimers.delete(room)
+      if (this.horizonMs === 0 || !this.available || !this.members.hasRoom(room)) return
+      this.assert(room, [], true).catch(this.onWriteError)
+    }, inMs + EXPIRY_MARGIN_MS)
+    timer.unref()
+    this.expiryTimers.set(room, timer)
+  }
+
+  /** Removes a connection's lease from a room; the room hears `member_left` only if it was there. */
+  private leave (room: string, connectionId: string): Promise<number> {
+    const { layout } = this
+    return this.client.chatPresenceLeave(layout.presence(room), layout.presenceLeases(room), connectionId, room, layout.room(room), layout.roomPublish)
+  }
+
+  // A write lost with the link is redone by the renewal that follows.
   private readonly onWriteError = (err: Error): void => {
     this.log.debug({ err }, 'a presence write failed')
   }

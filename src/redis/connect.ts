@@ -26,7 +26,7 @@ export interface RedisConnection {
  * Shutdown bound against a frozen Redis: ioredis's wait for the peer to close a dropped socket.
  */
 const DISCONNECT_TIMEOUT_MS = 500
-const RETRY_MAX_DELAY_MS = 2000
+export const RETRY_MAX_DELAY_MS = 2000
 /**
  * A command caught by a failover is failed after this many reconnects instead of ioredis's 20
  * (some 40 s), so a sender hears `unavailable` and resends while the new master takes over. One

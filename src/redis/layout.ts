@@ -10,9 +10,9 @@
  *   `${prefix}:{R}:key:K`             string: what an idempotency key K of R was first stored as
  *   `${prefix}:{R}:id:M`              string: the same for the key the service made for message M (no key given)
  *   `${prefix}:{R}:presence`          hash: connectionId -> member JSON, every member of R on every instance
- *   `${prefix}:instances`             zset: instanceId -> last heartbeat (Redis time, ms)
+ *   `${prefix}:{R}:leases`            zset: connectionId -> when its presence lease expires (Redis time, ms)
+ *   `${prefix}:instances`             zset: instanceId -> last heartbeat (Redis time, ms); expires unless beaten
  *   `${prefix}:instance:{I}:info`     hash: instance I's counts and start time; expires unless refreshed
- *   `${prefix}:instance:{I}:entries`  set: `room connectionId` of each presence entry instance I holds
  *
  * The room name sits inside `{...}`: on a Redis Cluster everything of one room hashes to one
  * slot (so the history script may touch all of it atomically), and rooms spread over the shards.
@@ -50,9 +50,9 @@ export interface RedisLayout {
   /** The Redis Cluster hash slot of a key or channel: where a cluster keeps it. */
   slot (name: string): number
   presence (room: string): string
+  presenceLeases (room: string): string
   readonly instances: string
   instanceInfo (instanceId: string): string
-  instanceEntries (instanceId: string): string
 }
 
 export function redisLayout (prefix: string, roomPublish: RoomPublishCommand = 'PUBLISH'): RedisLayout {
@@ -74,8 +74,8 @@ export function redisLayout (prefix: string, roomPublish: RoomPublishCommand = '
     sharded: (channel) => roomPublish === 'SPUBLISH' && (channel.startsWith(roomPrefix) || channel === all || channel === control),
     slot: calculateSlot,
     presence: (room) => `${prefix}:{${room}}:presence`,
+    presenceLeases: (room) => `${prefix}:{${room}}:leases`,
     instances: `${prefix}:instances`,
-    instanceInfo: (instanceId) => `${prefix}:instance:{${instanceId}}:info`,
-    instanceEntries: (instanceId) => `${prefix}:instance:{${instanceId}}:entries`
+    instanceInfo: (instanceId) => `${prefix}:instance:{${instanceId}}:info`
   }
 }

@@ -20,9 +20,9 @@ const SCRIPTS = {
   chatFence: { lua: HISTORY_EPOCH + lua('fence'), numberOfKeys: 2 },
   chatSince: { lua: HISTORY_EPOCH + lua('since'), numberOfKeys: 2 },
   chatPage: { lua: HISTORY_EPOCH + lua('page'), numberOfKeys: 2 },
-  chatPresenceJoin: { lua: lua('presence-join'), numberOfKeys: 1 },
-  chatPresenceLeave: { lua: lua('presence-leave'), numberOfKeys: 1 },
-  chatPresenceList: { lua: lua('presence-list'), numberOfKeys: 1 },
+  chatPresenceAssert: { lua: lua('presence-assert'), numberOfKeys: 2 },
+  chatPresenceLeave: { lua: lua('presence-leave'), numberOfKeys: 2 },
+  chatPresenceList: { lua: lua('presence-list'), numberOfKeys: 2 },
   chatInstanceBeat: { lua: lua('instance-beat'), numberOfKeys: 1 },
   chatInstancesSince: { lua: lua('instances-since'), numberOfKeys: 1 }
 }
@@ -35,9 +35,9 @@ export interface HistoryScripts {
   chatFence (meta: string, log: string, ...args: Array<string | number>): Promise<number>
   chatSinceBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
   chatPageBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
-  chatPresenceJoin (presence: string, ...args: Array<string | number>): Promise<number>
-  chatPresenceLeave (presence: string, ...args: Array<string | number>): Promise<number>
-  chatPresenceList (presence: string, ...args: Array<string | number>): Promise<[number, ...string[]]>
+  chatPresenceAssert (presence: string, leases: string, ...args: Array<string | number>): Promise<[added: number, expired: number, untilEarliestMs: number]>
+  chatPresenceLeave (presence: string, leases: string, ...args: Array<string | number>): Promise<number>
+  chatPresenceList (presence: string, leases: string, ...args: Array<string | number>): Promise<[number, ...string[]]>
   chatInstanceBeat (instances: string, ...args: Array<string | number>): Promise<[string | null, number]>
   chatInstancesSince (instances: string, ...args: Array<string | number>): Promise<string[]>
 }

@@ -3,10 +3,11 @@
  * holding a socket. Messages take the sockets' own path (`hub.sendToRoom` / `hub.sendToAll`: history,
  * offsets, keys, fan-out); disconnects reach every instance through the control channel.
  */
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { TypeBoxValidatorCompiler, type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { applyControl, decodeControl, encodeControl, type ControlMessage } from '../hub/control.js'
-import { ErrorCode } from '../protocol.js'
+import { ANONYMOUS, mayApiBroadcast, mayPublishTo } from '../hub/principal.js'
+import { BROADCAST_SCOPE, ErrorCode } from '../protocol.js'
 import { serialiseData, TOO_DEEP } from '../serialise-data.js'
 import { RoomParamsSchema } from '../schemas/http.js'
 import {
@@ -22,6 +23,13 @@ const refusals = {
   403: Type.Ref('ErrorResponse', { description: 'A token without the chat:publish scope (`forbidden`)' })
 }
 
+const publishRefusals = {
+  ...refusals,
+  403: Type.Ref('ErrorResponse', {
+    description: 'A token without the chat:publish scope, or whose `rooms` claim does not hold the room; a broadcast by a token with a `rooms` claim but without chat:broadcast (`forbidden`)'
+  })
+}
+
 /** A close reason within the 123 bytes WebSocket allows, cut on a character boundary. */
 function closeReason (reason: string | undefined): string {
   let text = reason === undefined || reason === '' ? DEFAULT_REASON : reason
@@ -32,7 +40,9 @@ function closeReason (reason: string | undefined): string {
 const serverApiRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { hub, admission, apiAuth, config } = fastify
   const security = apiAuth.schemes.length === 0 ? undefined : apiAuth.schemes.map(name => ({ [name]: [] }))
-  const common = { preHandler: apiAuth.publisher }
+  // Bodies are checked as sent: Fastify's Ajv would coerce `{"key":7}` into "7". TypeBox's
+  // compiler converts the params (strings here anyway) and never the body.
+  const common = { preHandler: apiAuth.publisher, validatorCompiler: TypeBoxValidatorCompiler }
   // A disconnect's body is optional; without one there is nothing for the schema to look at.
   const optionalBody = async (request: { body: unknown }) => { request.body ??= {} }
 
@@ -54,7 +64,7 @@ const serverApiRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: {
         201: PublishedResponseSchema,
         400: Type.Ref('ErrorResponse', { description: 'Invalid room name (`invalid_room`) or body (`bad_request`)' }),
-        ...refusals,
+        ...publishRefusals,
         413: Type.Ref('ErrorResponse', { description: 'Body larger than WS_MAX_MESSAGE_BYTES (`too_large`)' }),
         503: Type.Ref('ErrorResponse', { description: 'Redis is down and history is on: nothing was published (`unavailable`)' })
       }
@@ -63,6 +73,9 @@ const serverApiRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     ...common
   }, async (request, reply) => {
     const { room } = request.params
+    if (!mayPublishTo(request.principal ?? ANONYMOUS, room)) {
+      return reply.code(403).send({ error: ErrorCode.FORBIDDEN, message: `the token's rooms claim does not allow publishing to "${room}"` })
+    }
     const { data, key, transient } = request.body
     const dataJson = serialiseData(data)
     if (dataJson === null) return reply.code(400).send(badRequest)
@@ -82,13 +95,16 @@ const serverApiRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: {
         201: BroadcastedResponseSchema,
         400: Type.Ref('ErrorResponse', { description: 'Body of the wrong shape (`bad_request`)' }),
-        ...refusals,
+        ...publishRefusals,
         413: Type.Ref('ErrorResponse', { description: 'Body larger than WS_MAX_MESSAGE_BYTES (`too_large`)' })
       }
     },
     bodyLimit: config.WS_MAX_MESSAGE_BYTES,
     ...common
   }, async (request, reply) => {
+    if (!mayApiBroadcast(request.principal ?? ANONYMOUS)) {
+      return reply.code(403).send({ error: ErrorCode.FORBIDDEN, message: `a token with a rooms claim needs the ${BROADCAST_SCOPE} scope to broadcast` })
+    }
     const dataJson = serialiseData(request.body.data)
     if (dataJson === null) return reply.code(400).send(badRequest)
     const fromJson = JSON.stringify({ connectionId: null, user: request.principal?.user ?? null })

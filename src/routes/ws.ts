@@ -13,6 +13,7 @@ import { ANONYMOUS, mayJoin } from '../hub/principal.js'
 import { ErrorCode, SHUTTING_DOWN } from '../protocol.js'
 import { RoomParamsSchema, WsQuerySchema } from '../schemas/http.js'
 import { releaseUpgrade } from '../ws/release-upgrade.js'
+import { wsCloseCode } from '../ws/ws-close-code.js'
 import { Session, type SessionLimits } from '../ws/session.js'
 import { TokenExpiry } from '../ws/token-refresh.js'
 
@@ -87,11 +88,16 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     socket.on('pong', () => { conn.alive = true })
     socket.on('close', () => leaveHub(conn))
     releaseUpgrade(socket, request.log)
+    // After releaseUpgrade, which replaces the error listeners: ws's own closes count as ours.
+    socket.on('error', (err) => {
+      const code = wsCloseCode(err)
+      if (code !== null) hub.observer?.closed(code)
+    })
     hub.add(conn)
     admission.index.add(conn)
 
     const rooms = urlRooms(request)
-    const welcome = { type: 'welcome', connectionId: conn.id, instanceId: hub.instanceId, rooms, user: principal.user }
+    const welcome = { type: 'welcome', connectionId: conn.id, instanceId: hub.instanceId, rooms, user: principal.user, rateLimitPerSec: limits.ratePerSec }
     session.holdUntil(Promise.all(rooms.map(room => hub.join(conn, room, null, noReply))).then(() => conn.welcome(welcome)))
     expiry.watch(conn) // last: a token that expired during the upgrade closes the socket at once
   }

@@ -112,7 +112,11 @@ export const WelcomeFrameSchema = Type.Object({
   connectionId: Type.String(),
   instanceId: Type.String(),
   rooms: Type.Array(RoomNameSchema),
-  user: Type.Union([Type.String(), Type.Null()])
+  user: Type.Union([Type.String(), Type.Null()]),
+  rateLimitPerSec: Type.Optional(Type.Integer({
+    minimum: 0,
+    description: 'Frames per second this socket may send (WS_RATE_LIMIT_PER_SEC; the bucket holds twice as many); 0: no limit. Clients pace their writes within it'
+  }))
 }, { $id: 'WelcomeFrame', description: 'First frame after the upgrade, once the URL rooms receive every instance\'s messages' })
 
 export const MessageFrameSchema = Type.Object({

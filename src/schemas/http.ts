@@ -70,5 +70,5 @@ export const ClusterResponseSchema = Type.Object({
     rooms: Type.Integer({ minimum: 0, description: 'Rooms with a member on the instance at its last heartbeat' }),
     startedAt: Type.Integer({ description: 'When the instance started, ms since the epoch' }),
     lastSeen: Type.Integer({ description: 'Its last heartbeat, ms since the epoch (Redis time)' })
-  }), { description: 'Every live instance: those whose heartbeat is younger than PRESENCE_TTL_SEC/2; just this one without Redis' })
+  }), { description: 'Every live instance: those whose heartbeat is younger than 3/5 of PRESENCE_TTL_SEC; just this one without Redis' })
 }, { $id: 'ClusterResponse' })
