@@ -13,6 +13,7 @@ import configPlugin, { type ConfigInput } from './plugins/config.js'
 import docsPlugin from './plugins/docs.js'
 import hubPlugin from './plugins/hub.js'
 import metricsPlugin from './plugins/metrics.js'
+import postGuardPlugin from './plugins/post-guard.js'
 import presencePlugin from './plugins/presence.js'
 import redisPlugin from './plugins/redis.js'
 import websocketPlugin from './plugins/websocket.js'
@@ -57,6 +58,7 @@ const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts)
   await fastify.register(metricsPlugin)
   await fastify.register(admissionPlugin)
   await fastify.register(apiAuthPlugin)
+  await fastify.register(postGuardPlugin)
   await fastify.register(docsPlugin) // before the routes: swagger collects them as they are added
   await fastify.register(wsRoutes)
   await fastify.register(statsRoutes)
