@@ -56,6 +56,9 @@ export const PUBLISH_SCOPE = 'chat:publish'
 /** The scope a token needs to disconnect users and connections, and to see every room in stats. */
 export const ADMIN_SCOPE = 'chat:admin'
 
+/** The one WebSocket subprotocol the server selects, and only when the client offers it. */
+export const SUBPROTOCOL = 'chat-api'
+
 export const DEFAULT_PREFIX = '/api/chat-api'
 
 /** The body of every 503 while the instance shuts down (/ready and refused upgrades). */
