@@ -33,6 +33,11 @@ export interface ApiAuth {
   reader: Hook
   /** Which schemes the OpenAPI document lists on the server API: `apiKey`, `bearerAuth`, both, or none (open). */
   schemes: Array<'apiKey' | 'bearerAuth'>
+  /**
+   * Who is calling, for the HTTP rate limit: the API key, a verified token's `sub`, else the
+   * address. Only a verified token counts: unverified ones would let a caller pick any bucket.
+   */
+  callerKey: (request: FastifyRequest) => string
   /** The OpenAPI `security` of a read route; undefined while it is open (auth off). */
   readSecurity: Array<Record<string, never[]>> | undefined
 }
@@ -107,10 +112,22 @@ const apiAuthPlugin: FastifyPluginAsync = async (fastify) => {
     return auth.authenticate(request, reply)
   }
 
+  function callerKey (request: FastifyRequest): string {
+    if (keyAccepted(request) === true) return 'api-key'
+    if (AUTH_ENABLED) {
+      const extracted = extractToken(request)
+      if ('token' in extracted) {
+        const verified = auth.verify(extracted.token)
+        if ('principal' in verified) return `sub:${verified.principal.user ?? ''}`
+      }
+    }
+    return `address:${request.ip}`
+  }
+
   const readSecurity = AUTH_ENABLED
     ? ['bearerAuth', 'accessToken', ...(expected !== null ? ['apiKey'] : [])].map(name => ({ [name]: [] }))
     : undefined
-  fastify.decorate('apiAuth', { publisher, admin, reader, schemes, readSecurity } satisfies ApiAuth)
+  fastify.decorate('apiAuth', { publisher, admin, reader, callerKey, schemes, readSecurity } satisfies ApiAuth)
 }
 
 export default fp(apiAuthPlugin, { name: 'chat-api-api-auth', fastify: '5.x', dependencies: ['chat-api-config', 'chat-api-auth'] })
