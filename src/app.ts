@@ -17,6 +17,7 @@ import metricsPlugin from './plugins/metrics.js'
 import postGuardPlugin from './plugins/post-guard.js'
 import presencePlugin from './plugins/presence.js'
 import redisPlugin from './plugins/redis.js'
+import securityHeadersPlugin from './plugins/security-headers.js'
 import websocketPlugin from './plugins/websocket.js'
 import demoRoutes from './routes/demo.js'
 import healthRoutes from './routes/health.js'
@@ -61,6 +62,7 @@ const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts)
   await fastify.register(apiAuthPlugin)
   await fastify.register(httpRateLimitPlugin) // first of the request hooks: every caller is counted
   await fastify.register(postGuardPlugin)
+  await fastify.register(securityHeadersPlugin)
   await fastify.register(docsPlugin) // before the routes: swagger collects them as they are added
   await fastify.register(wsRoutes)
   await fastify.register(statsRoutes)
