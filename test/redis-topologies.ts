@@ -15,6 +15,10 @@ interface Teardown { teardown: (fn: () => unknown) => void }
 
 const LIGHT = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
 
+/** Credentials of a topology: `password` on every data node (and between them), `sentinelPassword` on the sentinels. */
+export interface TopologyAuth { password?: string, sentinelPassword?: string }
+const authArgs = (password?: string): string[] => password === undefined ? [] : ['--requirepass', password, '--masterauth', password]
+
 /** Spawns a redis-server (or redis-sentinel) and waits for the log line that says it serves. */
 async function spawnRedis (binary: string, args: string[], readyLine: RegExp): Promise<ChildProcess> {
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -59,7 +63,7 @@ class Processes {
   readonly dir = mkdtempSync(join(tmpdir(), 'chat-api-redis-'))
   private readonly clients = new Set<Redis>()
 
-  constructor (t: Teardown) {
+  constructor (t: Teardown, private readonly auth: TopologyAuth = {}) {
     t.teardown(() => this.stopAll())
     // A test process that exits before its teardown ran (a crash, a timeout) must not leave
     // orphaned servers behind: kill is synchronous, so it works in an `exit` listener.
@@ -71,9 +75,10 @@ class Processes {
     rmSync(this.dir, { recursive: true, force: true })
   }
 
-  /** A client to one node, disconnected at teardown. */
-  client (port: number): Redis {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => null })
+  /** A client to one node (a sentinel when `sentinel`), disconnected at teardown. */
+  client (port: number, sentinel = false): Redis {
+    const password = sentinel ? this.auth.sentinelPassword : this.auth.password
+    const client = new Redis({ port, host: '127.0.0.1', password, lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => null })
     client.on('error', () => {})
     this.clients.add(client)
     return client
@@ -108,8 +113,8 @@ export class RedisClusterSet {
   }
 
   /** 3 masters with one replica each, slots spread evenly, every node agreeing the cluster is ok. */
-  static async start (t: Teardown): Promise<RedisClusterSet> {
-    const procs = new Processes(t)
+  static async start (t: Teardown, auth: TopologyAuth = {}): Promise<RedisClusterSet> {
+    const procs = new Processes(t, auth)
     const ports: number[] = []
     for (let i = 0; i < 6; i++) {
       const [port, child] = await spawnOnFreePort('redis-server', async (port) => [
@@ -117,12 +122,13 @@ export class RedisClusterSet {
         // The bus port on a free port of its own: port + 10000 may be taken, or past 65535.
         '--cluster-enabled', 'yes', '--cluster-port', String(await freePort()), '--cluster-config-file', `nodes-${port}.conf`,
         // Failures are noticed within 2 s, and any replica may take over however far behind.
-        '--cluster-node-timeout', '2000', '--cluster-replica-validity-factor', '0'
+        '--cluster-node-timeout', '2000', '--cluster-replica-validity-factor', '0',
+        ...authArgs(auth.password)
       ], /Ready to accept connections/)
       procs.byPort.set(port, child)
       ports.push(port)
     }
-    const created = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map(p => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8' })
+    const created = spawnSync('redis-cli', [...(auth.password === undefined ? [] : ['--no-auth-warning', '-a', auth.password]), '--cluster', 'create', ...ports.map(p => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'], { encoding: 'utf8' })
     if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stdout}${created.stderr}`)
     const set = new RedisClusterSet(procs, ports)
     await eventually(async () => {
@@ -178,11 +184,11 @@ export class SentinelSet {
     return this.sentinelPorts.map(port => `127.0.0.1:${port}`).join(',')
   }
 
-  static async start (t: Teardown, name = 'mymaster'): Promise<SentinelSet> {
-    const procs = new Processes(t)
-    const [master, masterProcess] = await spawnOnFreePort('redis-server', (port) => ['--port', String(port), ...LIGHT, '--dir', procs.dir], /Ready to accept connections/)
+  static async start (t: Teardown, name = 'mymaster', auth: TopologyAuth = {}): Promise<SentinelSet> {
+    const procs = new Processes(t, auth)
+    const [master, masterProcess] = await spawnOnFreePort('redis-server', (port) => ['--port', String(port), ...LIGHT, '--dir', procs.dir, ...authArgs(auth.password)], /Ready to accept connections/)
     procs.byPort.set(master, masterProcess)
-    const [replica, replicaProcess] = await spawnOnFreePort('redis-server', (port) => ['--port', String(port), ...LIGHT, '--dir', procs.dir, '--replicaof', '127.0.0.1', String(master)], /Ready to accept connections/)
+    const [replica, replicaProcess] = await spawnOnFreePort('redis-server', (port) => ['--port', String(port), ...LIGHT, '--dir', procs.dir, '--replicaof', '127.0.0.1', String(master), ...authArgs(auth.password)], /Ready to accept connections/)
     procs.byPort.set(replica, replicaProcess)
     const sentinelPorts: number[] = []
     for (let i = 0; i < 3; i++) {
@@ -194,7 +200,10 @@ export class SentinelSet {
           `sentinel monitor ${name} 127.0.0.1 ${master} 2`,
           `sentinel down-after-milliseconds ${name} 1000`,
           `sentinel failover-timeout ${name} 5000`,
-          `sentinel parallel-syncs ${name} 1`, ''
+          `sentinel parallel-syncs ${name} 1`,
+          ...(auth.password === undefined ? [] : [`sentinel auth-pass ${name} ${auth.password}`]),
+          // A sentinel with a password: the others need it to talk to it.
+          ...(auth.sentinelPassword === undefined ? [] : [`requirepass ${auth.sentinelPassword}`, `sentinel sentinel-pass ${auth.sentinelPassword}`]), ''
         ].join('\n'))
         return [conf]
       }, /\+monitor master/)
@@ -207,7 +216,7 @@ export class SentinelSet {
       const info = await procs.client(replica).info('replication')
       if (!info.includes('master_link_status:up')) return false
       for (const port of sentinelPorts) {
-        const sentinel = procs.client(port)
+        const sentinel = procs.client(port, true)
         const replicas = await sentinel.call('SENTINEL', 'REPLICAS', name) as unknown[]
         const others = await sentinel.call('SENTINEL', 'SENTINELS', name) as unknown[]
         if (replicas.length !== 1 || others.length !== 2) return false
@@ -219,7 +228,7 @@ export class SentinelSet {
 
   /** The master's port as the first sentinel names it. */
   async currentMaster (): Promise<number> {
-    const [, port] = await this.procs.client(this.sentinelPorts[0]).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name) as [string, string]
+    const [, port] = await this.procs.client(this.sentinelPorts[0], true).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name) as [string, string]
     return Number(port)
   }
 

@@ -133,5 +133,5 @@ t.test('HTTP time-outs: a stalled request and an idle connection are closed', as
   const defaults = await buildApp()
   t.teardown(() => defaults.close())
   t.equal(defaults.initialConfig.connectionTimeout, 30_000)
-  t.equal(defaults.initialConfig.requestTimeout, 30_000)
+  t.equal(defaults.server.requestTimeout, 30_000)
 })
