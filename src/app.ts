@@ -12,9 +12,12 @@ import authPlugin from './plugins/auth.js'
 import configPlugin, { type ConfigInput } from './plugins/config.js'
 import docsPlugin from './plugins/docs.js'
 import hubPlugin from './plugins/hub.js'
+import httpRateLimitPlugin from './plugins/http-rate-limit.js'
 import metricsPlugin from './plugins/metrics.js'
+import postGuardPlugin from './plugins/post-guard.js'
 import presencePlugin from './plugins/presence.js'
 import redisPlugin from './plugins/redis.js'
+import securityHeadersPlugin from './plugins/security-headers.js'
 import websocketPlugin from './plugins/websocket.js'
 import demoRoutes from './routes/demo.js'
 import healthRoutes from './routes/health.js'
@@ -57,6 +60,9 @@ const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts)
   await fastify.register(metricsPlugin)
   await fastify.register(admissionPlugin)
   await fastify.register(apiAuthPlugin)
+  await fastify.register(httpRateLimitPlugin) // first of the request hooks: every caller is counted
+  await fastify.register(postGuardPlugin)
+  await fastify.register(securityHeadersPlugin)
   await fastify.register(docsPlugin) // before the routes: swagger collects them as they are added
   await fastify.register(wsRoutes)
   await fastify.register(statsRoutes)
@@ -98,10 +104,35 @@ export interface BuildAppOptions {
   dotenv?: boolean
   prefix?: string
   logger?: FastifyServerOptions['logger']
+  /** The HTTP server's time-outs; defaults in HTTP_TIMEOUTS. */
+  timeouts?: Partial<HttpTimeouts>
 }
 
+export interface HttpTimeouts {
+  /** A socket with no traffic for this long is closed: a client that sends nothing, or never reads its answer. */
+  idleMs: number
+  /** A request's headers and body must have arrived within this. */
+  requestMs: number
+  /** An idle keep-alive connection is closed after this; above nginx's 60 s upstream keepalive, as Fastify's default is. */
+  keepAliveMs: number
+  /** How often Node looks for requests past `requestMs` (its default is 30 s, which would double the bound). */
+  checkEveryMs: number
+}
+
+/**
+ * Fastify's connectionTimeout and requestTimeout are 0 (none): a client that stalls mid-request,
+ * or never reads a large answer, would hold its socket and the answer's memory for ever.
+ * WebSockets are not touched: ws clears the socket's time-out when it takes the socket.
+ */
+export const HTTP_TIMEOUTS: HttpTimeouts = Object.freeze({ idleMs: 30_000, requestMs: 30_000, keepAliveMs: 72_000, checkEveryMs: 5_000 })
+
 export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const timeouts = { ...HTTP_TIMEOUTS, ...opts.timeouts }
   const app = Fastify({
+    connectionTimeout: timeouts.idleMs,
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    http: { connectionsCheckingInterval: timeouts.checkEveryMs },
     // The token-redacting serializer sits inside the logger options: Fastify has no top-level one.
     logger: redactedLogger(opts.logger),
     // /ready reports shutdown with our own error code; Fastify's fixed 503 would hide it.

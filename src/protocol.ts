@@ -53,6 +53,11 @@ export function isValidRoom (room: string): boolean {
 export const BROADCAST_SCOPE = 'chat:broadcast'
 /** The scope a token needs to call the server API (publish, broadcast, disconnect). */
 export const PUBLISH_SCOPE = 'chat:publish'
+/** The scope a token needs to disconnect users and connections, and to see every room in stats. */
+export const ADMIN_SCOPE = 'chat:admin'
+
+/** The one WebSocket subprotocol the server selects, and only when the client offers it. */
+export const SUBPROTOCOL = 'chat-api'
 
 export const DEFAULT_PREFIX = '/api/chat-api'
 

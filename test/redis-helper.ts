@@ -30,8 +30,8 @@ export function adminClient (t: Teardown, url = TEST_REDIS_URL): Redis {
 
 /** One cluster member: an app listening on port 0 with fan-out through `redisUrl`. */
 export function clusterApp (t: Teardown, redisUrl: string, prefix: string, config: ConfigInput = {}): ReturnType<typeof listen> {
-  // No rate limit: some tests send bursts to check ordering.
-  return listen(t, { REDIS_URL: redisUrl, REDIS_CHANNEL_PREFIX: prefix, WS_RATE_LIMIT_PER_SEC: 0, ...config })
+  // No rate limits: some tests send bursts to check ordering, or poll stats while they wait.
+  return listen(t, { REDIS_URL: redisUrl, REDIS_CHANNEL_PREFIX: prefix, WS_RATE_LIMIT_PER_SEC: 0, WS_JOIN_RATE_PER_SEC: 0, HTTP_RATE_LIMIT_PER_MIN: 0, ...config })
 }
 
 /** The app's `/ws/stats` (instanceId, redis state...). */

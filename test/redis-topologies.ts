@@ -17,6 +17,10 @@ interface Teardown { teardown: (fn: () => unknown) => void }
 
 const LIGHT = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
 
+/** Credentials of a topology: `password` on every data node (and between them), `sentinelPassword` on the sentinels. */
+export interface TopologyAuth { password?: string, sentinelPassword?: string }
+const authArgs = (password?: string): string[] => password === undefined ? [] : ['--requirepass', password, '--masterauth', password]
+
 /** Spawns a redis-server (or redis-sentinel) and waits for the log line that says it serves. */
 async function spawnRedis (binary: string, args: string[], readyLine: RegExp): Promise<ChildProcess> {
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -61,7 +65,7 @@ class Processes {
   readonly dir = mkdtempSync(join(tmpdir(), 'chat-api-redis-'))
   private readonly clients = new Set<Redis>()
 
-  constructor (t: Teardown) {
+  constructor (t: Teardown, private readonly auth: TopologyAuth = {}) {
     t.teardown(() => this.stopAll())
     // A test process that exits before its teardown ran (a crash, a timeout) must not leave
     // orphaned servers behind: kill is synchronous, so it works in an `exit` listener.
@@ -73,9 +77,10 @@ class Processes {
     rmSync(this.dir, { recursive: true, force: true })
   }
 
-  /** A client to one node, disconnected at teardown. */
-  client (port: number): Redis {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => null })
+  /** A client to one node (a sentinel when `sentinel`), disconnected at teardown. */
+  client (port: number, sentinel = false): Redis {
+    const password = sentinel ? this.auth.sentinelPassword : this.auth.password
+    const client = new Redis({ port, host: '127.0.0.1', password, lazyConnect: false, maxRetriesPerRequest: 1, retryStrategy: () => null })
     client.on('error', () => {})
     this.clients.add(client)
     return client
@@ -144,7 +149,7 @@ class BusProxy {
   }
 }
 
-export interface ClusterOptions {
+export interface ClusterOptions extends TopologyAuth {
   /** Each node's cluster bus behind a BusProxy, for `cutBus`. */
   busProxies?: boolean
 }
@@ -162,7 +167,7 @@ export class RedisClusterSet {
 
   /** 3 masters with one replica each, slots spread evenly, every node agreeing the cluster is ok. */
   static async start (t: Teardown, options: ClusterOptions = {}): Promise<RedisClusterSet> {
-    const procs = new Processes(t)
+    const procs = new Processes(t, options)
     const ports: number[] = []
     const buses: BusProxy[] = []
     t.teardown(() => { for (const bus of buses) bus.close() })
@@ -180,14 +185,15 @@ export class RedisClusterSet {
           '--port', String(port), ...LIGHT, '--dir', procs.dir,
           '--cluster-enabled', 'yes', '--cluster-port', String(bus), ...announce, '--cluster-config-file', `nodes-${port}.conf`,
           // Failures are noticed within 2 s, and any replica may take over however far behind.
-          '--cluster-node-timeout', '2000', '--cluster-replica-validity-factor', '0'
+          '--cluster-node-timeout', '2000', '--cluster-replica-validity-factor', '0',
+          ...authArgs(options.password)
         ]
       }, /Ready to accept connections/)
       procs.byPort.set(port, child)
       ports.push(port)
     }
     // Not spawnSync: the bus proxies live on this event loop, and the nodes meet through them.
-    const create = spawn('redis-cli', ['--cluster', 'create', ...ports.map(p => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'])
+    const create = spawn('redis-cli', [...(options.password === undefined ? [] : ['--no-auth-warning', '-a', options.password]), '--cluster', 'create', ...ports.map(p => `127.0.0.1:${p}`), '--cluster-replicas', '1', '--cluster-yes'])
     let output = ''
     create.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
     create.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
@@ -256,11 +262,11 @@ export class SentinelSet {
     return this.sentinelPorts.map(port => `127.0.0.1:${port}`).join(',')
   }
 
-  static async start (t: Teardown, name = 'mymaster'): Promise<SentinelSet> {
-    const procs = new Processes(t)
-    const [master, masterProcess] = await spawnOnFreePort('redis-server', (port) => ['--port', String(port), ...LIGHT, '--dir', procs.dir], /Ready to accept connections/)
+  static async start (t: Teardown, name = 'mymaster', auth: TopologyAuth = {}): Promise<SentinelSet> {
+    const procs = new Processes(t, auth)
+    const [master, masterProcess] = await spawnOnFreePort('redis-server', (port) => ['--port', String(port), ...LIGHT, '--dir', procs.dir, ...authArgs(auth.password)], /Ready to accept connections/)
     procs.byPort.set(master, masterProcess)
-    const [replica, replicaProcess] = await spawnOnFreePort('redis-server', (port) => ['--port', String(port), ...LIGHT, '--dir', procs.dir, '--replicaof', '127.0.0.1', String(master)], /Ready to accept connections/)
+    const [replica, replicaProcess] = await spawnOnFreePort('redis-server', (port) => ['--port', String(port), ...LIGHT, '--dir', procs.dir, '--replicaof', '127.0.0.1', String(master), ...authArgs(auth.password)], /Ready to accept connections/)
     procs.byPort.set(replica, replicaProcess)
     const sentinelPorts: number[] = []
     for (let i = 0; i < 3; i++) {
@@ -272,7 +278,10 @@ export class SentinelSet {
           `sentinel monitor ${name} 127.0.0.1 ${master} 2`,
           `sentinel down-after-milliseconds ${name} 1000`,
           `sentinel failover-timeout ${name} 5000`,
-          `sentinel parallel-syncs ${name} 1`, ''
+          `sentinel parallel-syncs ${name} 1`,
+          ...(auth.password === undefined ? [] : [`sentinel auth-pass ${name} ${auth.password}`]),
+          // A sentinel with a password: the others need it to talk to it.
+          ...(auth.sentinelPassword === undefined ? [] : [`requirepass ${auth.sentinelPassword}`, `sentinel sentinel-pass ${auth.sentinelPassword}`]), ''
         ].join('\n'))
         return [conf]
       }, /\+monitor master/)
@@ -285,7 +294,7 @@ export class SentinelSet {
       const info = await procs.client(replica).info('replication')
       if (!info.includes('master_link_status:up')) return false
       for (const port of sentinelPorts) {
-        const sentinel = procs.client(port)
+        const sentinel = procs.client(port, true)
         const replicas = await sentinel.call('SENTINEL', 'REPLICAS', name) as unknown[]
         const others = await sentinel.call('SENTINEL', 'SENTINELS', name) as unknown[]
         if (replicas.length !== 1 || others.length !== 2) return false
@@ -297,7 +306,7 @@ export class SentinelSet {
 
   /** The master's port as the first sentinel names it. */
   async currentMaster (): Promise<number> {
-    const [, port] = await this.procs.client(this.sentinelPorts[0]).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name) as [string, string]
+    const [, port] = await this.procs.client(this.sentinelPorts[0], true).call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name) as [string, string]
     return Number(port)
   }
 

@@ -4,7 +4,7 @@
  * A claim of the wrong type refuses the token: guessing what it meant could grant too much.
  */
 import type { Principal } from '../hub/principal.js'
-import { BROADCAST_SCOPE, PUBLISH_SCOPE } from '../protocol.js'
+import { ADMIN_SCOPE, BROADCAST_SCOPE, PUBLISH_SCOPE } from '../protocol.js'
 
 export type ClaimsResult = { principal: Principal } | { problem: string }
 
@@ -27,6 +27,7 @@ export function principalFromClaims (claims: unknown): ClaimsResult {
       rooms: rooms === undefined ? null : new Set(rooms as string[]),
       canBroadcast: scopes.includes(BROADCAST_SCOPE),
       canPublish: scopes.includes(PUBLISH_SCOPE),
+      isAdmin: scopes.includes(ADMIN_SCOPE),
       // The verifier already refused a non-numeric `exp`; only a token without one lives forever.
       exp: typeof exp === 'number' ? exp : null
     })

@@ -22,7 +22,8 @@ const REASONS: Record<string, string> = {
   FAST_JWT_MISSING_SIGNATURE: 'the token is not signed',
   FAST_JWT_INVALID_ALGORITHM: 'the token must be signed with HS256',
   FAST_JWT_INVALID_CLAIM_TYPE: 'the token has a claim of the wrong type',
-  FAST_JWT_INVALID_CLAIM_VALUE: 'the token has an invalid claim value'
+  FAST_JWT_INVALID_CLAIM_VALUE: 'the token has an invalid claim value (aud and iss must be the ones this service expects)',
+  FAST_JWT_MISSING_REQUIRED_CLAIM: 'the token lacks a claim this service requires (aud or iss)'
 }
 
 /** Whatever the verifier threw: the token is unusable, and the message says why if it can. */

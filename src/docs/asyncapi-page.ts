@@ -8,6 +8,7 @@
 import { createReadStream } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { FastifyInstance } from 'fastify'
+import { securityHeaders } from '../plugins/security-headers.js'
 
 const require = createRequire(import.meta.url)
 
@@ -30,25 +31,32 @@ const PAGE = `<!doctype html>
 <body>
   <div id="asyncapi"></div>
   <script src="asyncapi/standalone.js"></script>
-  <script>
-    AsyncApiStandalone.render({
-      schema: { url: 'asyncapi.json', options: { method: 'GET' } },
-      config: { show: { sidebar: true, errors: true } }
-    }, document.getElementById('asyncapi'))
-  </script>
+  <script src="asyncapi/render.js"></script>
 </body>
 </html>
 `
 
-/** Registers `GET /docs/asyncapi` and its two assets in `fastify` (under its prefix). */
+/** Renders the document into the page: a file of its own, since the page's CSP runs no inline script. */
+const RENDER = `AsyncApiStandalone.render({
+  schema: { url: 'asyncapi.json', options: { method: 'GET' } },
+  config: { show: { sidebar: true, errors: true } }
+}, document.getElementById('asyncapi'))
+`
+
+/** Registers `GET /docs/asyncapi` and its assets in `fastify` (under its prefix). */
 export function registerAsyncApiPage (fastify: FastifyInstance): void {
   const root = require.resolve('@asyncapi/react-component/package.json').replace(/package\.json$/, '')
 
   // A page for people, not an API endpoint: hidden from OpenAPI, as Swagger UI's /docs is.
   fastify.get('/docs/asyncapi', {
-    schema: { hide: true }
+    schema: { hide: true },
+    // The component validates the document with Ajv, which compiles its checks with `new Function`:
+    // this page, which shows nothing but the service's own document, is the one that allows eval.
+    helmet: securityHeaders({ scriptSrc: ["'unsafe-eval'"] })
   }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(PAGE))
 
+  fastify.get('/docs/asyncapi/render.js', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').send(RENDER))
   for (const [name, { file, type }] of Object.entries(ASYNCAPI_ASSETS)) {
     fastify.get(`/docs/asyncapi/${name}`, { schema: { hide: true } }, async (_request, reply) =>
       reply.type(type).header('cache-control', 'public, max-age=3600').send(createReadStream(root + file)))

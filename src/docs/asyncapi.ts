@@ -117,7 +117,7 @@ export function buildAsyncApi (opts: AsyncApiOptions): Json {
         host: opts.host,
         pathname: opts.prefix,
         protocol: opts.secure ? 'wss' : 'ws',
-        description: 'This instance; several instances behind one address share rooms through Redis',
+        description: 'The service as PUBLIC_URL names it (unset: localhost and this instance\'s port); several instances behind one address share rooms through Redis',
         ...(opts.authEnabled ? { security: Object.keys(schemes).map(name => ref(`components/securitySchemes/${name}`)) } : {})
       }
     },

@@ -48,9 +48,14 @@ export class Admission {
     return this.opts.maxConnections > 0 && this.hub.connections.size >= this.opts.maxConnections
   }
 
-  /** Why an upgrade must be refused, or null. Requests without `Origin` (servers, apps) pass the origin check. */
+  /** Requests without `Origin` (servers, apps) pass: only browsers send it, and they cannot forge it. */
+  originAllowed (origin: string | undefined): boolean {
+    return this.origins === null || origin === undefined || this.origins.has(normaliseOrigin(origin))
+  }
+
+  /** Why an upgrade must be refused, or null. */
   check (origin: string | undefined, user: string | null): Refusal | null {
-    if (this.origins !== null && origin !== undefined && !this.origins.has(normaliseOrigin(origin))) {
+    if (!this.originAllowed(origin)) {
       return { status: 403, body: { error: FORBIDDEN_ORIGIN, message: 'this origin may not open a socket' } }
     }
     if (this.full) {

@@ -8,11 +8,13 @@ export interface Principal {
   canBroadcast: boolean
   /** True when the token has the `chat:publish` scope (the server API), or auth is off. */
   canPublish: boolean
+  /** True when the token has the `chat:admin` scope (disconnects, every room in stats), or auth is off. */
+  isAdmin: boolean
   /** The token's `exp` in seconds since the epoch; null when it has none, or auth is off. */
   exp: number | null
 }
 
-export const ANONYMOUS: Principal = Object.freeze({ user: null, rooms: null, canBroadcast: true, canPublish: true, exp: null })
+export const ANONYMOUS: Principal = Object.freeze({ user: null, rooms: null, canBroadcast: true, canPublish: true, isAdmin: true, exp: null })
 
 export function mayJoin (principal: Principal, room: string): boolean {
   return principal.rooms === null || principal.rooms.has(room)

@@ -1,6 +1,6 @@
 /**
- * Per-connection rate limit: a bucket holding `2 x ratePerSec` tokens, refilled continuously at
- * `ratePerSec`. Refill is computed lazily from the clock on each take, so an idle connection costs
+ * Per-connection rate limit: a bucket holding `capacity` tokens (default `2 x ratePerSec`), refilled
+ * continuously at `ratePerSec`. Refill is computed lazily from the clock on each take, so an idle connection costs
  * no timer.
  */
 export class TokenBucket {
@@ -8,8 +8,8 @@ export class TokenBucket {
   private last: number
   private readonly capacity: number
 
-  constructor (private readonly ratePerSec: number, now = performance.now()) {
-    this.capacity = ratePerSec * 2
+  constructor (private readonly ratePerSec: number, now = performance.now(), capacity = ratePerSec * 2) {
+    this.capacity = capacity
     this.tokens = this.capacity
     this.last = now
   }

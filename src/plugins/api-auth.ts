@@ -2,7 +2,8 @@
  * The `apiAuth` decorator: who may call the server API, and the read routes' extra way in.
  *
  * - `X-API-Key: <API_KEY>`, compared in constant time, acts for no user (`from.user` null).
- * - With auth on, a JWT whose `scope` has `chat:publish` acts as its `sub`.
+ * - With auth on, a JWT whose `scope` has `chat:publish` acts as its `sub`; disconnects need
+ *   `chat:admin` instead.
  * - With auth off and no API_KEY the server API is open, like the sockets; the start-up log says so.
  *
  * Read routes (stats, and history, presence and cluster) take the key as well as a token.
@@ -13,7 +14,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import { extractToken } from '../auth/extract-token.js'
 import { UNAUTHORIZED } from '../auth/unauthorized.js'
 import type { Principal } from '../hub/principal.js'
-import { ErrorCode, PUBLISH_SCOPE } from '../protocol.js'
+import { ADMIN_SCOPE, ErrorCode, PUBLISH_SCOPE } from '../protocol.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -24,12 +25,19 @@ declare module 'fastify' {
 type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>
 
 export interface ApiAuth {
-  /** The server API's hook (preHandler, so a bad room or body is answered 400 first). */
+  /** The publishing routes' hook (onRequest: credentials are checked before a body is read). */
   publisher: Hook
+  /** The disconnect routes' hook (onRequest): the API key or a `chat:admin` token. */
+  admin: Hook
   /** A read route's hook (preValidation): the API key, else the token rules of the sockets. */
   reader: Hook
   /** Which schemes the OpenAPI document lists on the server API: `apiKey`, `bearerAuth`, both, or none (open). */
   schemes: Array<'apiKey' | 'bearerAuth'>
+  /**
+   * Who is calling, for the HTTP rate limit: the API key, a verified token's `sub`, else the
+   * address. Only a verified token counts: unverified ones would let a caller pick any bucket.
+   */
+  callerKey: (request: FastifyRequest) => string
   /** The OpenAPI `security` of a read route; undefined while it is open (auth off). */
   readSecurity: Array<Record<string, never[]>> | undefined
 }
@@ -37,7 +45,7 @@ export interface ApiAuth {
 export const API_KEY_HEADER = 'x-api-key'
 
 /** What a caller with the API key, or any caller of an open server API, may do. */
-export const API_PRINCIPAL: Principal = Object.freeze({ user: null, rooms: null, canBroadcast: true, canPublish: true, exp: null })
+export const API_PRINCIPAL: Principal = Object.freeze({ user: null, rooms: null, canBroadcast: true, canPublish: true, isAdmin: true, exp: null })
 
 /** Digests have one length whatever was sent, so timingSafeEqual neither throws nor leaks the key's length. */
 const digest = (value: string) => createHash('sha256').update(value).digest()
@@ -68,26 +76,31 @@ const apiAuthPlugin: FastifyPluginAsync = async (fastify) => {
     return typeof sent === 'string' && timingSafeEqual(digest(sent), expected)
   }
 
-  const publisher: Hook = async (request, reply) => {
-    const key = keyAccepted(request)
-    if (key === false) return refuse(reply, 'the API key is not valid')
-    if (key === true || schemes.length === 0) {
-      request.principal = API_PRINCIPAL
+  /** The server API's check: the key, or a token whose scope grants `right`. */
+  function serverApiHook (scope: string, right: (principal: Principal) => boolean): Hook {
+    return async (request, reply) => {
+      const key = keyAccepted(request)
+      if (key === false) return refuse(reply, 'the API key is not valid')
+      if (key === true || schemes.length === 0) {
+        request.principal = API_PRINCIPAL
+        return undefined
+      }
+      const extracted = extractToken(request)
+      if (!AUTH_ENABLED || ('problem' in extracted && extracted.problem === 'missing')) {
+        return refuse(reply, AUTH_ENABLED
+          ? `an API key (X-API-Key) or a token with the ${scope} scope is required`
+          : 'an API key (X-API-Key) is required')
+      }
+      const refused = await auth.authenticate(request, reply)
+      if (refused !== undefined) return refused
+      if (request.principal === null || !right(request.principal)) {
+        return reply.code(403).send({ error: ErrorCode.FORBIDDEN, message: `this needs the ${scope} scope` })
+      }
       return undefined
     }
-    const extracted = extractToken(request)
-    if (!AUTH_ENABLED || ('problem' in extracted && extracted.problem === 'missing')) {
-      return refuse(reply, AUTH_ENABLED
-        ? `an API key (X-API-Key) or a token with the ${PUBLISH_SCOPE} scope is required`
-        : 'an API key (X-API-Key) is required')
-    }
-    const refused = await auth.authenticate(request, reply)
-    if (refused !== undefined) return refused
-    if (request.principal?.canPublish !== true) {
-      return reply.code(403).send({ error: ErrorCode.FORBIDDEN, message: `the server API needs the ${PUBLISH_SCOPE} scope` })
-    }
-    return undefined
   }
+  const publisher = serverApiHook(PUBLISH_SCOPE, principal => principal.canPublish)
+  const admin = serverApiHook(ADMIN_SCOPE, principal => principal.isAdmin)
 
   const reader: Hook = async (request, reply) => {
     const key = keyAccepted(request)
@@ -99,10 +112,22 @@ const apiAuthPlugin: FastifyPluginAsync = async (fastify) => {
     return auth.authenticate(request, reply)
   }
 
+  function callerKey (request: FastifyRequest): string {
+    if (keyAccepted(request) === true) return 'api-key'
+    if (AUTH_ENABLED) {
+      const extracted = extractToken(request)
+      if ('token' in extracted) {
+        const verified = auth.verify(extracted.token)
+        if ('principal' in verified) return `sub:${verified.principal.user ?? ''}`
+      }
+    }
+    return `address:${request.ip}`
+  }
+
   const readSecurity = AUTH_ENABLED
     ? ['bearerAuth', 'accessToken', ...(expected !== null ? ['apiKey'] : [])].map(name => ({ [name]: [] }))
     : undefined
-  fastify.decorate('apiAuth', { publisher, reader, schemes, readSecurity } satisfies ApiAuth)
+  fastify.decorate('apiAuth', { publisher, admin, reader, callerKey, schemes, readSecurity } satisfies ApiAuth)
 }
 
 export default fp(apiAuthPlugin, { name: 'chat-api-api-auth', fastify: '5.x', dependencies: ['chat-api-config', 'chat-api-auth'] })

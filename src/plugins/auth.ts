@@ -45,15 +45,29 @@ function refuse (reply: FastifyReply, message: string, tokenGiven: boolean): Fas
     .send({ error: UNAUTHORIZED, message })
 }
 
-async function registerVerifier (fastify: Parameters<FastifyPluginAsync>[0], secret: string): Promise<JWT> {
+/** What a token must carry besides a good HS256 signature: JWT_AUDIENCE / JWT_ISSUER when set. */
+export interface Binding {
+  audience?: string
+  issuer?: string
+}
+
+async function registerVerifier (fastify: Parameters<FastifyPluginAsync>[0], secret: string, binding: Binding): Promise<JWT> {
   const hostHasJwt = fastify.hasDecorator('jwt')
+  // fast-jwt checks `aud` / `iss` only when the token has them: each one asked for is also required.
+  const requiredClaims = [...(binding.audience !== undefined ? ['aud'] : []), ...(binding.issuer !== undefined ? ['iss'] : [])]
   await fastify.register(fastifyJwt, {
     secret,
     namespace: JWT_NAMESPACE,
     decoratorName: 'chatApiClaims',
-    // The contract is HS256: refusing the other HMACs keeps a token minted elsewhere with the
-    // same secret (for another audience) from being taken at a weaker or unexpected algorithm.
-    verify: { algorithms: ['HS256'] }
+    verify: {
+      // The contract is HS256: no other algorithm is taken, whatever the token's header says.
+      algorithms: ['HS256'],
+      // A secret shared with other services signs their tokens too; only the audience and the
+      // issuer tell a token minted for chat-api from one minted for billing (JWT_AUDIENCE / JWT_ISSUER).
+      ...(binding.audience !== undefined ? { allowedAud: binding.audience } : {}),
+      ...(binding.issuer !== undefined ? { allowedIss: binding.issuer } : {}),
+      ...(requiredClaims.length > 0 ? { requiredClaims } : {})
+    }
   })
   // Typed as a map only here: declaring the namespace on FastifyJWT would retype a host's `jwt`.
   const namespaces = fastify.jwt as unknown as Record<string, JWT>
@@ -67,7 +81,7 @@ async function registerVerifier (fastify: Parameters<FastifyPluginAsync>[0], sec
 
 const authPlugin: FastifyPluginAsync = async (fastify) => {
   fastify.decorateRequest('principal', null)
-  const { AUTH_ENABLED, JWT_SECRET } = fastify.config
+  const { AUTH_ENABLED, JWT_SECRET, JWT_AUDIENCE, JWT_ISSUER } = fastify.config
   if (!AUTH_ENABLED) {
     fastify.decorate('auth', {
       enabled: false,
@@ -85,7 +99,7 @@ const authPlugin: FastifyPluginAsync = async (fastify) => {
   if (Buffer.byteLength(JWT_SECRET) < MIN_SECRET_BYTES) {
     fastify.log.warn(`JWT_SECRET is shorter than ${MIN_SECRET_BYTES} bytes: use a longer random secret for HS256`)
   }
-  const jwt = await registerVerifier(fastify, JWT_SECRET)
+  const jwt = await registerVerifier(fastify, JWT_SECRET, { audience: JWT_AUDIENCE, issuer: JWT_ISSUER })
   function verify (token: string): ClaimsResult {
     let claims: unknown
     try {

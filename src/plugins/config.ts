@@ -57,7 +57,24 @@ export const ConfigSchema = Type.Object({
   // Presence: who is in each room on every instance, and which instances live.
   PRESENCE_ENABLED: Type.Boolean({ default: true }),
   /** A killed instance's connections leave every presence list within this many seconds. */
-  PRESENCE_TTL_SEC: Type.Integer({ minimum: 1, maximum: 86400, default: 30 })
+  PRESENCE_TTL_SEC: Type.Integer({ minimum: 1, maximum: 86400, default: 30 }),
+  // Secure by default (version 3).
+  /** When set, every token must carry this `aud` (a string, or a list holding it). */
+  JWT_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  /** When set, every token must carry this `iss`. */
+  JWT_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  /** HTTP requests per minute per caller (API key, token `sub`, else address); 0 turns the limit off. */
+  HTTP_RATE_LIMIT_PER_MIN: Type.Integer({ minimum: 0, default: 600 }),
+  /** `join` and `leave` frames per second per socket; 0 turns the limit off. */
+  WS_JOIN_RATE_PER_SEC: Type.Integer({ minimum: 0, default: 10 }),
+  /** The service's public address (`https://chat.example.com`), named by the AsyncAPI document. */
+  PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#]+' })),
+  // Credentials of REDIS_CLUSTER_NODES and REDIS_SENTINELS (REDIS_URL carries its own).
+  REDIS_USERNAME: Type.Optional(Type.String({ minLength: 1 })),
+  REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  REDIS_TLS: Type.Boolean({ default: false }),
+  /** The sentinels' own password (`requirepass` of the sentinels), when they have one. */
+  REDIS_SENTINEL_PASSWORD: Type.Optional(Type.String({ minLength: 1 }))
 }, {
   // AUTH_ENABLED=true without a secret must not start: the error names JWT_SECRET. `type` makes
   // Ajv coerce "true" inside the `if` too, which it checks before the properties.
@@ -89,11 +106,25 @@ export function loadConfig (opts: ConfigPluginOptions = {}): Config {
 /** The variables that each pick a way to reach Redis; at most one may be set. */
 export const REDIS_MODE_VARIABLES = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'] as const
 
+/** Credentials for the modes whose variable is a list of nodes. */
+const REDIS_CREDENTIAL_VARIABLES = ['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS', 'REDIS_SENTINEL_PASSWORD'] as const
+
 /** JSON Schema cannot say which two conflict in words an operator reads, so this check does. */
 function checkRedisMode (config: Config): Config {
   const set = REDIS_MODE_VARIABLES.filter(name => config[name] !== undefined)
   if (set.length > 1) {
     throw new Error(`env: ${set.join(' and ')} are set together; set at most one of ${REDIS_MODE_VARIABLES.join(', ')}`)
+  }
+  // A URL carries its own credentials (redis://user:pass@host, rediss:// for TLS): two places
+  // for one password would leave an operator guessing which one is used.
+  if (config.REDIS_URL !== undefined) {
+    const credential = REDIS_CREDENTIAL_VARIABLES.find(name => name === 'REDIS_TLS' ? config.REDIS_TLS : config[name] !== undefined)
+    if (credential !== undefined) {
+      throw new Error(`env: ${credential} applies to REDIS_CLUSTER_NODES and REDIS_SENTINELS; with REDIS_URL put the credentials in the URL (redis://user:password@host, rediss:// for TLS)`)
+    }
+  }
+  if (config.REDIS_SENTINEL_PASSWORD !== undefined && config.REDIS_SENTINELS === undefined) {
+    throw new Error('env: REDIS_SENTINEL_PASSWORD is set without REDIS_SENTINELS')
   }
   return config
 }

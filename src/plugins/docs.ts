@@ -21,6 +21,7 @@ import { buildAsyncApi, nameOf } from '../docs/asyncapi.js'
 import { registerAsyncApiPage } from '../docs/asyncapi-page.js'
 import { openapiOptions } from '../docs/openapi.js'
 import { CLIENT_FRAME_SCHEMAS, SERVER_FRAME_SCHEMAS } from '../schemas/frames.js'
+import { SWAGGER_UI_STYLE_HASH } from './security-headers.js'
 
 // Two levels up from both src/plugins and dist/plugins.
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -32,6 +33,16 @@ const AsyncApiDocumentSchema = Type.Object({
   description: 'AsyncAPI 3.0.0 document: channels `/ws` and `/ws/{room}`, one message per frame, close and error codes'
 })
 
+/**
+ * Where clients reach the WebSocket endpoints: PUBLIC_URL (its path, if any, before the prefix),
+ * else this instance's port on localhost, for a developer's machine.
+ */
+export function publicServer (publicUrl: string | undefined, port: number, prefix: string): { host: string, prefix: string, secure: boolean } {
+  if (publicUrl === undefined) return { host: `localhost:${port}`, prefix, secure: false }
+  const url = new URL(publicUrl)
+  return { host: url.host, prefix: url.pathname.replace(/\/+$/, '') + prefix, secure: url.protocol === 'https:' }
+}
+
 const docsPlugin: FastifyPluginAsync = async (fastify) => {
   const authEnabled = fastify.config.AUTH_ENABLED
   for (const schema of [...CLIENT_FRAME_SCHEMAS, ...SERVER_FRAME_SCHEMAS]) {
@@ -39,11 +50,18 @@ const docsPlugin: FastifyPluginAsync = async (fastify) => {
   }
 
   const prefix = fastify.prefix
+  // Built once: the server it names comes from the configuration, never from a request's Host
+  // header, which any client sets (a cached or shared copy would point readers elsewhere).
+  const asyncApiDocument = buildAsyncApi({ ...publicServer(fastify.config.PUBLIC_URL, fastify.config.PORT, prefix), authEnabled, version })
   if (!fastify.hasPlugin('@fastify/swagger')) {
     await fastify.register(fastifySwagger, openapiOptions({ prefix, version, authEnabled }))
     // The UI's asset links are absolute and know nothing of our context's prefix: without
     // indexPrefix the page at /api/chat-api/docs would load /docs/static/... and stay blank.
-    await fastify.register(fastifySwaggerUi, { routePrefix: '/docs', indexPrefix: prefix })
+    await fastify.register(fastifySwaggerUi, {
+      routePrefix: '/docs',
+      indexPrefix: prefix,
+      transformStaticCSP: (header) => header.replace("style-src 'self'", `style-src 'self' ${SWAGGER_UI_STYLE_HASH}`)
+    })
   }
 
   fastify.get('/docs/asyncapi.json', {
@@ -52,14 +70,7 @@ const docsPlugin: FastifyPluginAsync = async (fastify) => {
       summary: 'AsyncAPI 3.0 document of the WebSocket channel and its frames',
       response: { 200: AsyncApiDocumentSchema }
     }
-  }, async (request) => buildAsyncApi({
-    prefix,
-    // The address the client used, so the document's server is one it can reach.
-    host: request.host,
-    secure: request.protocol === 'https',
-    authEnabled,
-    version
-  }))
+  }, async () => asyncApiDocument)
   registerAsyncApiPage(fastify)
 }
 

@@ -7,7 +7,17 @@
 import fp from 'fastify-plugin'
 import fastifyWebsocket from '@fastify/websocket'
 import type { FastifyPluginAsync } from 'fastify'
+import { SUBPROTOCOL } from '../protocol.js'
 import { refuseStrayUpgrades } from '../ws/refuse-stray-upgrades.js'
+
+/**
+ * ws's default answers the first subprotocol a client offers, whatever it is: a token put there
+ * (a trick some clients use to pass credentials) would come back in the 101, where proxies log it.
+ * Only our own name is ever selected; any other offer gets no subprotocol.
+ */
+function selectProtocol (offered: Set<string>): string | false {
+  return offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false
+}
 
 const websocketPlugin: FastifyPluginAsync = async (fastify) => {
   // Whoever's WebSocket server it is, an upgrade on a route that takes none (stats, health, docs)
@@ -17,7 +27,8 @@ const websocketPlugin: FastifyPluginAsync = async (fastify) => {
   await fastify.register(fastifyWebsocket, {
     options: {
       maxPayload: fastify.config.WS_MAX_MESSAGE_BYTES, // ws closes with 1009 by itself
-      perMessageDeflate: false
+      perMessageDeflate: false,
+      handleProtocols: selectProtocol
     },
     // Sockets are closed with 1001 by the hub's preClose; here the server only stops accepting.
     // It must not wait for its clients: that would block the hub's hook that closes them.

@@ -56,10 +56,21 @@ function addLine (className, parts, before = null) {
   return li
 }
 
-/** The name a message carries (`data.name`), else its sender's user; remembered for the member list. */
+/** Auth is on when the server named this connection's user (`welcome.user`). */
+function authOn () {
+  return typeof client?.welcome?.user === 'string'
+}
+
+/**
+ * Who sent a message. With auth on it is the token's `sub` (`from.user`), which the server vouches
+ * for: a name in `data` is the sender's to choose, and anyone could post as "admin". With auth off
+ * there is nothing better than that name. Remembered for the member list.
+ */
 function nameOf (frame) {
   const data = frame.data !== null && typeof frame.data === 'object' ? frame.data : {}
-  const name = typeof data.name === 'string' && data.name !== '' ? data.name.slice(0, MAX_NAME_CHARS) : (frame.from.user ?? 'anonymous')
+  const chosen = typeof data.name === 'string' && data.name !== '' ? data.name.slice(0, MAX_NAME_CHARS) : null
+  // A server API message sent with the API key has no user.
+  const name = authOn() ? (frame.from.user ?? 'server') : (chosen ?? frame.from.user ?? 'anonymous')
   if (names.get(frame.from.connectionId) !== name) {
     names.set(frame.from.connectionId, name)
     if (people !== null) renderPeople(people.members)
@@ -73,7 +84,8 @@ function renderPeople (members) {
   const items = [...members.values()].map(m => {
     const li = document.createElement('li')
     const name = names.get(m.connectionId) ?? m.user ?? `guest ${m.connectionId.slice(0, 4)}`
-    li.textContent = m.connectionId === own ? `${$('name').value.trim() || name} (you)` : name
+    const ownName = authOn() ? client.welcome.user : ($('name').value.trim() || name)
+    li.textContent = m.connectionId === own ? `${ownName} (you)` : name
     li.className = m.connectionId === own ? 'me' : ''
     return li
   })
@@ -238,8 +250,13 @@ $('send-form').addEventListener('submit', async (event) => {
 
 async function pollStats () {
   const token = $('token').value.trim()
+  // Before a join without a token the page cannot tell whether auth is on: no request that would
+  // only be refused.
+  if (client === null && token === '') return
   try {
-    const res = await fetch(token === '' ? 'ws/stats' : `ws/stats?access_token=${encodeURIComponent(token)}`)
+    // In a header: a query string ends up in proxy logs and browser history. (The socket itself
+    // must use the query: browsers cannot set headers on a WebSocket.)
+    const res = await fetch('ws/stats', token === '' ? {} : { headers: { authorization: `Bearer ${token}` } })
     if (!res.ok) throw new Error(`HTTP ${res.status}`)
     const stats = await res.json()
     $('connections').textContent = String(stats.connections)

@@ -64,6 +64,19 @@ function nodes (list: string): Array<{ host: string, port: number }> {
   })
 }
 
+/**
+ * REDIS_USERNAME, REDIS_PASSWORD and REDIS_TLS, for every connection to a data node (cluster
+ * nodes, the master Sentinel names): what `redis://user:password@` and `rediss://` give REDIS_URL.
+ * TLS checks the server's certificate against Node's CAs (NODE_EXTRA_CA_CERTS adds a private CA).
+ */
+function credentials (config: Config): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
+  return {
+    ...(config.REDIS_USERNAME !== undefined ? { username: config.REDIS_USERNAME } : {}),
+    ...(config.REDIS_PASSWORD !== undefined ? { password: config.REDIS_PASSWORD } : {}),
+    ...(config.REDIS_TLS ? { tls: {} } : {})
+  }
+}
+
 /** Null when no Redis is configured (one instance, in-process hub). `name` prefixes connection names. */
 export function connectRedis (config: Config, name: string): RedisConnection | null {
   const { REDIS_URL, REDIS_SENTINELS, REDIS_SENTINEL_NAME, REDIS_CLUSTER_NODES, REDIS_CHANNEL_PREFIX, REDIS_COMMAND_TIMEOUT_MS } = config
@@ -93,9 +106,15 @@ export function connectRedis (config: Config, name: string): RedisConnection | n
   })
 
   if (REDIS_URL !== undefined) return single('REDIS_URL', bounded(new Redis(REDIS_URL, common)))
+  const auth = credentials(config)
   if (REDIS_SENTINELS !== undefined) {
     return single('REDIS_SENTINELS', bounded(endWholly(new Redis({
       ...common,
+      ...auth,
+      // The master and replicas over TLS when REDIS_TLS is set, and the sentinels too: one
+      // deployment, one transport.
+      ...(config.REDIS_TLS ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+      ...(config.REDIS_SENTINEL_PASSWORD !== undefined ? { sentinelPassword: config.REDIS_SENTINEL_PASSWORD } : {}),
       sentinels: nodes(REDIS_SENTINELS),
       name: REDIS_SENTINEL_NAME,
       sentinelRetryStrategy: retryStrategy,
@@ -108,6 +127,7 @@ export function connectRedis (config: Config, name: string): RedisConnection | n
   if (REDIS_CLUSTER_NODES !== undefined) {
     const cluster = bounded(new Cluster(nodes(REDIS_CLUSTER_NODES), {
       redisOptions: {
+        ...auth,
         connectionName: common.connectionName,
         disconnectTimeout: DISCONNECT_TIMEOUT_MS,
         maxRetriesPerRequest: FAILOVER_MAX_RETRIES,
@@ -133,6 +153,7 @@ export function connectRedis (config: Config, name: string): RedisConnection | n
         events,
         connect: (host, port) => new Redis({
           ...SUBSCRIBER,
+          ...auth,
           host,
           port,
           connectionName: `${name}:sub`,

@@ -8,11 +8,15 @@ import { TOO_MANY_CONNECTIONS } from '../hub/admission.js'
 import { SHUTTING_DOWN } from '../protocol.js'
 import { HealthResponseSchema, ReadyResponseSchema } from '../schemas/http.js'
 
+/** Probes are never rate limited (http-rate-limit.ts): a load balancer must always get an answer. */
+const NOT_COUNTED = { rateLimit: false } as const
+
 const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { hub, admission } = fastify
 
   fastify.get('/health', {
-    schema: { tags: ['health'], summary: 'Liveness: 200 while the process serves', response: { 200: HealthResponseSchema } }
+    schema: { tags: ['health'], summary: 'Liveness: 200 while the process serves', response: { 200: HealthResponseSchema } },
+    config: NOT_COUNTED
   }, async () => ({ status: 'ok' as const }))
 
   fastify.get('/ready', {
@@ -23,7 +27,8 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         200: ReadyResponseSchema,
         503: Type.Ref('ErrorResponse', { description: '`shutting_down`, `redis_unavailable` or `too_many_connections`' })
       }
-    }
+    },
+    config: NOT_COUNTED
   }, async (_request, reply) => {
     if (hub.closing) return reply.code(503).send(SHUTTING_DOWN)
     if (hub.brokerStatus === 'reconnecting') {

@@ -14,7 +14,9 @@ const metricsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       tags: ['metrics'],
       summary: 'Prometheus metrics of this instance (text exposition format)',
       response: { 200: Type.String({ description: 'Prometheus text format 0.0.4' }) }
-    }
+    },
+    // Scrapers are not rate limited (http-rate-limit.ts): a gap in the metrics hides what happened.
+    config: { rateLimit: false }
   }, async (_request, reply) => {
     const body = await metrics.registry.metrics()
     return reply.type(metrics.registry.contentType).send(body)

@@ -15,12 +15,20 @@ import {
   DisconnectedResponseSchema, MAX_REASON_BYTES, PublishBodySchema, PublishedResponseSchema, UserParamsSchema
 } from '../schemas/server-api.js'
 
+/** A disconnect's body is at most a reason of 123 bytes: a few escapes fit, a large body does not. */
+const DISCONNECT_BODY_LIMIT_BYTES = 1024
 const DEFAULT_REASON = 'disconnected by the server'
 const UNREACHABLE = 'Redis is unreachable: the other instances could not be reached'
 
 const refusals = {
   401: Type.Ref('ErrorResponse', { description: 'No or a wrong API key or token (`unauthorized`)' }),
-  403: Type.Ref('ErrorResponse', { description: 'A token without the chat:publish scope (`forbidden`)' })
+  403: Type.Ref('ErrorResponse', { description: 'A token without the chat:publish scope (`forbidden`), or an `Origin` not in WS_ALLOWED_ORIGINS (`forbidden_origin`)' }),
+  415: Type.Ref('ErrorResponse', { description: 'No `Content-Type: application/json` (`unsupported_media_type`)' })
+}
+const adminRefusals = {
+  ...refusals,
+  403: Type.Ref('ErrorResponse', { description: 'A token without the chat:admin scope (`forbidden`), or an `Origin` not in WS_ALLOWED_ORIGINS (`forbidden_origin`)' }),
+  413: Type.Ref('ErrorResponse', { description: `Body larger than ${DISCONNECT_BODY_LIMIT_BYTES} bytes (\`too_large\`)` })
 }
 
 const publishRefusals = {
@@ -40,9 +48,19 @@ function closeReason (reason: string | undefined): string {
 const serverApiRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const { hub, admission, apiAuth, config } = fastify
   const security = apiAuth.schemes.length === 0 ? undefined : apiAuth.schemes.map(name => ({ [name]: [] }))
+  // onRequest: the caller is known before its body is read (a body may be up to WS_MAX_MESSAGE_BYTES).
   // Bodies are checked as sent: Fastify's Ajv would coerce `{"key":7}` into "7". TypeBox's
   // compiler converts the params (strings here anyway) and never the body.
-  const common = { preHandler: apiAuth.publisher, validatorCompiler: TypeBoxValidatorCompiler }
+  const common = { onRequest: apiAuth.publisher, validatorCompiler: TypeBoxValidatorCompiler }
+  const adminOnly = { onRequest: apiAuth.admin, bodyLimit: DISCONNECT_BODY_LIMIT_BYTES, validatorCompiler: TypeBoxValidatorCompiler }
+  // Every POST is `application/json` (post-guard.ts), yet a disconnect has nothing to say but an
+  // optional reason: an empty body is taken as none rather than refused as broken JSON.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error')
+  fastify.removeContentTypeParser('application/json')
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined)
+    parseJson(request, body as string, done)
+  })
   // A disconnect's body is optional; without one there is nothing for the schema to look at.
   const optionalBody = async (request: { body: unknown }) => { request.body ??= {} }
 
@@ -116,7 +134,7 @@ const serverApiRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const disconnectResponses = {
     202: DisconnectedResponseSchema,
     400: Type.Ref('ErrorResponse', { description: 'Body of the wrong shape (`bad_request`)' }),
-    ...refusals,
+    ...adminRefusals,
     503: Type.Ref('ErrorResponse', { description: 'Redis is down: other instances were not reached (`unavailable`)' })
   }
 
@@ -130,7 +148,7 @@ const serverApiRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: disconnectResponses
     },
     preValidation: optionalBody,
-    ...common
+    ...adminOnly
   }, async (request, reply) => {
     const message: ControlMessage = { op: 'disconnect', user: request.params.user, reason: closeReason(request.body?.reason) }
     // This instance's sockets close at once, reached or not.
@@ -150,7 +168,7 @@ const serverApiRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       response: disconnectResponses
     },
     preValidation: optionalBody,
-    ...common
+    ...adminOnly
   }, async (request, reply) => {
     const message: ControlMessage = { op: 'disconnect', connectionId: request.params.connectionId, reason: closeReason(request.body?.reason) }
     // Ours: no other instance needs telling (connection ids are unique).

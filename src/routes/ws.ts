@@ -44,7 +44,8 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   const limits: SessionLimits = {
     maxMessageBytes: config.WS_MAX_MESSAGE_BYTES,
     maxRooms: config.WS_MAX_ROOMS_PER_CONNECTION,
-    ratePerSec: config.WS_RATE_LIMIT_PER_SEC
+    ratePerSec: config.WS_RATE_LIMIT_PER_SEC,
+    joinRatePerSec: config.WS_JOIN_RATE_PER_SEC
   }
 
   /** Refusals that need the principal or the hub state, after the schema checked the names. */
@@ -103,6 +104,8 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }
 
   const common = {
+    // Upgrades are bounded by admission control (WS_MAX_CONNECTIONS, per user), not the HTTP budget.
+    config: { rateLimit: false as const },
     preValidation: auth.authenticate,
     preHandler: admit,
     handler: upgradeRequired,

@@ -22,6 +22,8 @@ export interface SessionLimits {
   maxRooms: number
   /** 0 turns the limit off. */
   ratePerSec: number
+  /** Joins and leaves a second (WS_JOIN_RATE_PER_SEC); 0 turns the limit off. */
+  joinRatePerSec: number
 }
 
 /**
@@ -37,6 +39,12 @@ export class Session {
   private held: Buffer[] | null = null
   private heldBytes = 0
   private readonly bucket: TokenBucket | null
+  /**
+   * Joins and leaves that change membership: each one sends a member event to every member of the
+   * room, so one socket must not make them at will. It holds a whole connection's rooms at least,
+   * so a client that reconnects can rejoin all of them at once.
+   */
+  private readonly joinBudget: TokenBucket | null
   private rejectedInWindow = 0
   private windowStart = 0
   /** The `from` of every message this connection sends, serialised once for its lifetime. */
@@ -52,6 +60,8 @@ export class Session {
     private readonly tokens: TokenExpiry | null = null
   ) {
     this.bucket = limits.ratePerSec > 0 ? new TokenBucket(limits.ratePerSec) : null
+    const joinRate = limits.joinRatePerSec
+    this.joinBudget = joinRate > 0 ? new TokenBucket(joinRate, performance.now(), Math.max(2 * joinRate, limits.maxRooms)) : null
     this.fromJson = JSON.stringify({ connectionId: conn.id, user: conn.principal.user })
   }
 
@@ -162,12 +172,14 @@ export class Session {
     if (!conn.rooms.has(room) && conn.rooms.size >= this.limits.maxRooms) {
       return this.error(ErrorCode.TOO_MANY_ROOMS, `a connection may be in at most ${this.limits.maxRooms} rooms`, id)
     }
+    if (!conn.rooms.has(room) && !this.mayChangeRooms()) return this.joinsLimited(id)
     return this.hub.join(conn, room, since, (start, recovered) => {
       conn.sendJson({ type: 'joined', room, id, offset: start?.offset, epoch: start?.epoch, recovered })
     })
   }
 
   private leave (room: string, id: FrameId | undefined): void {
+    if (this.conn.rooms.has(room) && !this.mayChangeRooms()) return this.joinsLimited(id)
     if (!this.hub.leave(this.conn, room)) return this.error(ErrorCode.NOT_IN_ROOM, `not in room "${room}"`, id)
     this.conn.sendJson({ type: 'left', room, id })
   }
@@ -229,6 +241,14 @@ export class Session {
       return this.conn.close(CloseCode.POLICY_VIOLATION, 'rate limit abuse')
     }
     this.error(ErrorCode.RATE_LIMITED, `more than ${this.limits.ratePerSec} frames per second`, id)
+  }
+
+  private mayChangeRooms (): boolean {
+    return this.joinBudget === null || this.joinBudget.take()
+  }
+
+  private joinsLimited (id: FrameId | undefined): void {
+    this.error(ErrorCode.RATE_LIMITED, `more than ${this.limits.joinRatePerSec} joins and leaves per second`, id)
   }
 
   private refresh (token: string, id: FrameId | undefined): void {

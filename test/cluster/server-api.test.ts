@@ -58,7 +58,7 @@ test('a user\'s sockets on both instances close with 4003; one connection on the
 
   // One connection, held by B, disconnected through A.
   const bobId = bobB.frames[0].connectionId
-  const one = await a.app.inject({ method: 'POST', url: `${PREFIX}/connections/${bobId}/disconnect`, headers: key })
+  const one = await a.app.inject({ method: 'POST', url: `${PREFIX}/connections/${bobId}/disconnect`, headers: key, payload: {} })
   t.equal(one.statusCode, 202)
   t.equal(await bobB.closed, 4003)
   t.equal((await cyB.request({ type: 'ping' })).type, 'pong', 'only that connection')
@@ -76,17 +76,17 @@ test('Redis down: a user disconnect closes this instance\'s sockets and answers 
 
   await redis.stop()
   await eventually(async () => (await statsOf(a.app)).redis === 'reconnecting')
-  const res = await a.app.inject({ method: 'POST', url: `${PREFIX}/users/ada/disconnect`, headers: key })
+  const res = await a.app.inject({ method: 'POST', url: `${PREFIX}/users/ada/disconnect`, headers: key, payload: {} })
   t.equal(res.statusCode, 503)
   t.equal(res.json().error, 'unavailable')
   t.equal(await adaA.closed, 4003, 'this instance\'s socket was closed all the same')
   t.equal(adaB.closeCode, null, 'the other instance was not reached')
 
   // A connection held here is closed (202); one held elsewhere cannot be reached (503).
-  const local = await a.app.inject({ method: 'POST', url: `${PREFIX}/connections/${bobA.frames[0].connectionId}/disconnect`, headers: key })
+  const local = await a.app.inject({ method: 'POST', url: `${PREFIX}/connections/${bobA.frames[0].connectionId}/disconnect`, headers: key, payload: {} })
   t.equal(local.statusCode, 202)
   t.equal(await bobA.closed, 4003)
-  const remote = await a.app.inject({ method: 'POST', url: `${PREFIX}/connections/${adaB.frames[0].connectionId}/disconnect`, headers: key })
+  const remote = await a.app.inject({ method: 'POST', url: `${PREFIX}/connections/${adaB.frames[0].connectionId}/disconnect`, headers: key, payload: {} })
   t.equal(remote.statusCode, 503)
   t.equal(remote.json().error, 'unavailable')
 })

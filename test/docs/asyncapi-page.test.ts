@@ -9,8 +9,12 @@ t.test('/docs/asyncapi is an HTML page that loads the component and the document
   t.match(res.headers['content-type'], /^text\/html/)
   t.match(res.body, '<script src="asyncapi/standalone.js"></script>')
   t.match(res.body, '<link rel="stylesheet" href="asyncapi/default.min.css">')
-  t.match(res.body, "url: 'asyncapi.json'")
+  t.match(res.body, '<script src="asyncapi/render.js"></script>')
+  t.notMatch(res.body, /<script>/, 'no inline script: the CSP runs none')
   t.notMatch(res.body, /https?:\/\//, 'no absolute URL: no CDN')
+  const render = await app.inject(`${PREFIX}/docs/asyncapi/render.js`)
+  t.match(render.headers['content-type'], /^text\/javascript/)
+  t.match(render.body, "url: 'asyncapi.json'")
 })
 
 t.test('its assets come from @asyncapi/react-component', async t => {

@@ -22,11 +22,11 @@ async function asyncapi (t: Test, config = {}, headers = {}) {
 }
 
 t.test('served as JSON, AsyncAPI 3.0.0, with a ws server under the prefix', async t => {
-  const doc = await asyncapi(t, {}, { host: 'chat.example:8080' })
+  const doc = await asyncapi(t, { PORT: 8080 }, { host: 'evil.example' })
   t.equal(doc.asyncapi, '3.0.0')
   t.equal(doc.defaultContentType, 'application/json')
   t.same(Object.keys(doc.servers), ['chat'])
-  t.match(doc.servers.chat, { host: 'chat.example:8080', pathname: PREFIX, protocol: 'ws' })
+  t.match(doc.servers.chat, { host: 'localhost:8080', pathname: PREFIX, protocol: 'ws' }, 'no PUBLIC_URL: localhost, never the request\'s Host')
   t.notOk(doc.servers.chat.security, 'auth off: no security on the server')
   t.match(doc.components.securitySchemes, {
     bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
@@ -38,6 +38,14 @@ t.test('auth on: the server takes either security scheme', async t => {
   const doc = await asyncapi(t, { AUTH_ENABLED: true, JWT_SECRET: 'docs-test-secret' })
   t.same(doc.servers.chat.security.map((s: any) => deref(doc, s).type), ['http', 'httpApiKey'])
   t.match(doc.info.description, /Authentication is on/)
+})
+
+t.test('the server is named from PUBLIC_URL, never from the request\'s Host', async t => {
+  const doc = await asyncapi(t, { PUBLIC_URL: 'https://chat.example.com/edge/' }, { host: 'evil.example', 'x-forwarded-host': 'evil.example' })
+  t.match(doc.servers.chat, { host: 'chat.example.com', pathname: `/edge${PREFIX}`, protocol: 'wss' })
+  t.notOk(JSON.stringify(doc).includes('evil.example'))
+  const plain = await asyncapi(t, { PUBLIC_URL: 'http://10.0.0.5:3000' }, { host: 'evil.example' })
+  t.match(plain.servers.chat, { host: '10.0.0.5:3000', pathname: PREFIX, protocol: 'ws' })
 })
 
 t.test('behind TLS the server protocol is wss', async t => {

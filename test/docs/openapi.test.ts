@@ -104,10 +104,10 @@ t.test('the server API is listed with its schemes: X-API-Key and the bearer JWT'
   const doc = (await app.inject(`${PREFIX}/docs/json`)).json()
   t.match(doc.components.securitySchemes.apiKey, { type: 'apiKey', in: 'header', name: 'X-API-Key' })
   const expected: Record<string, string[]> = {
-    '/rooms/{room}/messages': ['201', '400', '401', '403', '413', '503'],
-    '/broadcast': ['201', '400', '401', '403', '413'],
-    '/users/{user}/disconnect': ['202', '400', '401', '403', '503'],
-    '/connections/{connectionId}/disconnect': ['202', '400', '401', '403', '503']
+    '/rooms/{room}/messages': ['201', '400', '401', '403', '413', '415', '503'],
+    '/broadcast': ['201', '400', '401', '403', '413', '415'],
+    '/users/{user}/disconnect': ['202', '400', '401', '403', '413', '415', '503'],
+    '/connections/{connectionId}/disconnect': ['202', '400', '401', '403', '413', '415', '503']
   }
   for (const [path, codes] of Object.entries(expected)) {
     const op = doc.paths[PREFIX + path].post

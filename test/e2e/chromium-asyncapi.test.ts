@@ -38,11 +38,15 @@ t.test('the AsyncAPI page renders the document with the component served by the 
   const errors: string[] = []
   const elsewhere: string[] = []
   page.on('pageerror', err => errors.push(err.message))
+  // A Content-Security-Policy violation is reported as a console error.
+  // (Failed loads are reported by the response listener, which knows the favicon probe.)
+  page.on('console', msg => { if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) errors.push(msg.text()) })
   page.on('request', req => { if (!req.url().startsWith(origin + '/')) elsewhere.push(req.url()) })
   // The browser's own favicon probe at the site root is the one 404 that is not ours.
   page.on('response', res => { if (res.status() >= 400 && !res.url().endsWith('/favicon.ico')) errors.push(`${res.status()} ${res.url()}`) })
 
-  await page.goto(`${http}/docs/asyncapi`)
+  const res = await page.goto(`${http}/docs/asyncapi`)
+  t.match(res?.headers()['content-security-policy'], /script-src 'self'/, 'served with a CSP')
   const root = page.locator('#asyncapi .aui-root')
   // The sidebar (collapsed at this width) repeats titles and names: only what is shown counts.
   await root.getByText('chat-api WebSocket').filter({ visible: true }).first().waitFor()
@@ -53,6 +57,6 @@ t.test('the AsyncAPI page renders the document with the component served by the 
   for (const name of [...CLIENT_FRAME_SCHEMAS, ...SERVER_FRAME_SCHEMAS].map(nameOf)) {
     t.ok(await root.getByText(name, { exact: true }).filter({ visible: true }).count() > 0, `message ${name} is shown`)
   }
-  t.same(errors, [], 'no page error, no failed request')
+  t.same(errors, [], 'no page error, no CSP violation, no failed request')
   t.same(elsewhere, [], 'nothing loaded from anywhere but this service')
 })

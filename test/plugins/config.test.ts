@@ -28,7 +28,10 @@ t.test('defaults of every variable', async t => {
     WS_MAX_CONNECTIONS: 0,
     WS_MAX_CONNECTIONS_PER_USER: 0,
     PRESENCE_ENABLED: true,
-    PRESENCE_TTL_SEC: 30
+    PRESENCE_TTL_SEC: 30,
+    HTTP_RATE_LIMIT_PER_MIN: 600,
+    WS_JOIN_RATE_PER_SEC: 10,
+    REDIS_TLS: false
   })
 })
 

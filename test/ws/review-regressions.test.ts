@@ -76,7 +76,7 @@ t.test('frames sent right behind a join that waits on Redis are all handled (rat
 
 t.test('a join storm without waiting for replies is served in order, not cut off', async t => {
   const redis = await slowProxy(t, TEST_REDIS_URL, 5)
-  const { url } = await listen(t, { REDIS_URL: redis, REDIS_CHANNEL_PREFIX: uniquePrefix(), WS_RATE_LIMIT_PER_SEC: 0, WS_MAX_ROOMS_PER_CONNECTION: 5000 })
+  const { url } = await listen(t, { REDIS_URL: redis, REDIS_CHANNEL_PREFIX: uniquePrefix(), WS_RATE_LIMIT_PER_SEC: 0, WS_JOIN_RATE_PER_SEC: 0, WS_MAX_ROOMS_PER_CONNECTION: 5000 })
   const c = await connect(t, `${url}/ws`)
   const rooms = 1500
   for (let i = 0; i < rooms; i++) {
