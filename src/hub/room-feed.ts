@@ -132,6 +132,9 @@ export class RoomFeed {
     if (!this.opts.isCurrent(room)) return
     // The link dropped during the read: what it read may already be behind; the return reads again.
     if (!this.opts.linked()) return
+    // A joiner's read gave the feed its first position during this read from none (adopt): this
+    // answer must not replace it, so the feed reads on from there.
+    if (caught.from === null && room.epoch !== null) return this.resync(room)
     room.syncing = false
     const { from, result } = caught
     const at = result.position
@@ -215,6 +218,7 @@ export class RoomFeed {
       room.blind.add(conn)
       return this.promote(room, joiner)
     }
+    if (room.epoch === null) this.adopt(room, start)
     joiner.start = start
     let sent = replay.length
     for (const message of held) {
@@ -242,6 +246,20 @@ export class RoomFeed {
     for (const conn of blind) {
       if (room.members.has(conn)) conn.close(CloseCode.RESUME_NEEDED, 'resume needed')
     }
+  }
+
+  /**
+   * The feed has no position yet (it has not heard the room since the room opened here: the link
+   * is down) and a joiner's own read just told where the room is. The feed takes that as its
+   * position: it has delivered nothing, so nothing is skipped, and its catch-up reads on from
+   * there, so what was stored after the joiner's `joined` reaches it as it reaches every member.
+   * Learning a later position by itself instead, the feed would promote the joiner past the
+   * messages between; learning another epoch, it would leave the joiner waiting for good.
+   */
+  private adopt (room: Room, at: Position): void {
+    this.sight(room, at)
+    room.epoch = at.epoch
+    room.top = at.offset
   }
 
   private moveTo (room: Room, at: Position): void {

@@ -12,9 +12,7 @@ import { redisLayout } from '../../src/redis/layout.js'
 import { TEST_REDIS_URL, uniquePrefix } from '../redis-helper.js'
 
 let epochs = 0
-// Message ids are unique across fills: a message sent twice with one id is stored once (its
-// idempotency key is made from the id), which is not what a second fill means.
-let messageIds = 0
+let ids = 0
 
 /** A store on the shared Redis, and the frame counts of each since-script reply it got. */
 function pagedStore (t: Test, size: number, page: RedisHistoryOptions['replayPage']) {
@@ -36,10 +34,12 @@ function pagedStore (t: Test, size: number, page: RedisHistoryOptions['replayPag
   return { store, layout, client, replies, betweenPages: (fn: () => Promise<void>) => { between = fn } }
 }
 
+/** Stores `count` messages; every message id is new (a known one is a resend, stored once). */
 async function fill (store: RedisHistory, count: number, data: (i: number) => string = i => String(i)) {
   let last = { epoch: '', offset: 0 }
   for (let i = 1; i <= count; i++) {
-    const stored = await store.append({ room: 'r', messageId: `m${++messageIds}`, frameHead: `{"type":"message","room":"r","data":"${data(i)}"` })
+    const stored = await store.append({ room: 'r', messageId: `m${++ids}`, frameHead: `{"type":"message","room":"r","data":"${data(i)}"` })
+    if (!stored.stored) throw new Error(`m${ids} was taken for a resend: the fill stored nothing new`)
     last = { epoch: stored.epoch, offset: stored.offset }
   }
   return last
