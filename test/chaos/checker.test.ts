@@ -47,6 +47,12 @@ test('a gap within an epoch is flagged; after a 4010 or recovered:false it is no
   t.same(kinds([member([join(), joined(0), msg(1), close(1006), join({ offset: 1, epoch: 'E0' }), joined(3, 'E1', false), msg(4)])]), [])
   t.same(kinds([member([join(), joined(0), msg(1), close(1006), join({ offset: 1, epoch: 'E1' }), joined(3, 'E1', true), msg(4)])]), ['replay-incomplete'])
   t.same(kinds([member([join(), joined(0), msg(1), close(1006), join({ offset: 1, epoch: 'E1' }), joined(3, 'E1', false), msg(4)])]), ['recovery-refused'])
+  const refused = (): MemberLog => member([join(), joined(0), msg(1), close(1006), join({ offset: 1, epoch: 'E1' }), joined(3, 'E1', false), msg(4)])
+  t.same(kinds([refused()], undefined, [{ from: 0, to: clock + 100, instance: null, redisRestart: true }]), [],
+    'Redis unreachable (restarting): a join is answered, not recovered, as the contract says')
+  t.same(kinds([refused()], undefined, [{ from: 0, to: 0, instance: null, redisRestart: true }]), ['recovery-refused'], 'but not after it')
+  t.same(kinds([closedThenNewEpoch()], [history([1], 'E2')], [{ from: 0, to: clock + 100, instance: null, redisRestart: true }]), ['closed-on-history-loss'],
+    'a Redis restart never excuses a 4010')
 })
 
 test('a duplicate is flagged, and another message at an offset already heard', async (t) => {

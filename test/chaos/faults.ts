@@ -109,7 +109,9 @@ const DEADLINE_AFTER_MS = 2000 + 2000
 
 /**
  * While a fault that delays or fails an instance's commands lasts (and a deadline after), a 4010
- * may be a read that timed out. Restarts of Redis do not count: they must close no socket.
+ * may be a read that timed out, and a resume may be answered `recovered:false` (the contract's
+ * "Redis unreachable": a join is answered as usual, not recovered). A Redis restart makes Redis
+ * unreachable too, so it excuses a `recovered:false`, but never a 4010: it must close no socket.
  */
 export function deadlineWindow (fault: ScheduledFault, from: number, to: number): DeadlineWindow | null {
   const window = (instance: number | null): DeadlineWindow => ({ from, to: to + DEADLINE_AFTER_MS, instance })
@@ -117,6 +119,7 @@ export function deadlineWindow (fault: ScheduledFault, from: number, to: number)
     case 'proxy-cut': case 'proxy-stall': case 'proxy-reset': return window(fault.instance)
     case 'kill-normal': case 'kill-pubsub': return window(fault.scope === 'all' ? null : fault.scope)
     case 'pause': return window(null)
+    case 'redis-restart': return { ...window(null), redisRestart: true }
     default: return null
   }
 }

@@ -14,12 +14,19 @@ const span = (from: number, to: number): string => from === to ? String(from) : 
  * A time when commands of an instance (or of all: `null`) could legitimately miss their deadline
  * (a stall, a cut, a pause, killed connections), so a 4010 then may be a read that timed out.
  */
-export interface DeadlineWindow { from: number, to: number, instance: number | null }
+export interface DeadlineWindow {
+  from: number
+  to: number
+  instance: number | null
+  /** Redis itself was restarting: a resume may be refused recovery, but no socket closed. */
+  redisRestart?: boolean
+}
 
 /** The socket-by-socket walk of one member's frames. */
 export function checkMember (log: MemberLog, historySize: number, windows: DeadlineWindow[], out: Violation[], blind: BlindJoin[]): number {
   const { name: member, room, entries } = log
   const flag = (kind: ViolationKind, detail: string): void => { out.push({ kind, member, room, detail }) }
+  const within = (w: DeadlineWindow, at: number): boolean => w.from <= at && at <= w.to && (w.instance === null || w.instance === log.instance)
   let pos: Position | null = null
   /** A 4010 close makes the next break legitimate: the member was told to resume. */
   let told = false
@@ -39,7 +46,7 @@ export function checkMember (log: MemberLog, historySize: number, windows: Deadl
       case 'close':
         if (e.code === 4010) {
           told = true
-          const excused = windows.some(w => w.from <= e.at && e.at <= w.to && (w.instance === null || w.instance === log.instance))
+          const excused = windows.some(w => w.redisRestart !== true && within(w, e.at))
           closedAt = excused ? null : pos
         }
         return
@@ -56,7 +63,8 @@ export function checkMember (log: MemberLog, historySize: number, windows: Deadl
         if (since !== undefined && e.recovered === true && pos !== null && pos.epoch === e.epoch && pos.offset < e.offset) {
           flag('replay-incomplete', `recovered:true at ${e.epoch}/${e.offset} but the replay stopped at ${pos.offset}`)
         }
-        if (since !== undefined && e.recovered === false && since.epoch === e.epoch && e.offset >= since.offset && e.offset - since.offset <= historySize) {
+        if (since !== undefined && e.recovered === false && since.epoch === e.epoch && e.offset >= since.offset && e.offset - since.offset <= historySize &&
+          !windows.some(w => within(w, e.at))) {
           flag('recovery-refused', `recovered:false from ${since.epoch}/${since.offset}, top ${e.offset} of the same epoch`)
         }
         if (closedAt !== null && closedAt.epoch !== e.epoch) {
