@@ -173,9 +173,10 @@ export class Hub {
     }
     if (!history.available()) return UNAVAILABLE
     try {
-      // What this instance delivered of the room: a history below it rolled back (room-feed.ts).
-      const seen = this.rooms.get(room)?.position ?? undefined
-      const stored = await history.append({ room, messageId, frameHead: head, key: opts.key, seen })
+      // What this instance delivered of the room, or was acknowledged: a history below it rolled back.
+      const local = this.rooms.get(room)
+      const stored = await history.append({ room, messageId, frameHead: head, key: opts.key, seen: local?.seen ?? undefined })
+      if (stored.stored) this.rooms.get(room)?.noteAcked({ epoch: stored.epoch, offset: stored.offset })
       return { ok: true, messageId: stored.messageId, offset: stored.offset, epoch: stored.epoch }
     } catch (err) {
       // Lost with the connection, or refused: the client resends with the same key.

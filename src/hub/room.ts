@@ -50,6 +50,12 @@ export class Room {
   readonly blind = new Set<Connection>()
   /** The last few epochs the feed left, newest last: a joiner that starts in one of them is behind for good. */
   left: string[] = []
+  /**
+   * The newest position an append of this instance was acknowledged at. Redis may lose it with a
+   * master before its publish reached anyone (a SIGKILL), and then only the ack tells that the
+   * offset was handed out once already.
+   */
+  private acked: Position | null = null
 
   constructor (readonly name: string) {}
 
@@ -59,6 +65,23 @@ export class Room {
 
   get position (): Position | null {
     return this.epoch === null ? null : { epoch: this.epoch, offset: this.top }
+  }
+
+  /**
+   * The highest position this instance knows the room reached: what its feed delivered, or what
+   * its own appends were acknowledged at, whichever is further in the feed's epoch. A history
+   * below it in that epoch rolled back (room-feed.ts, append.lua).
+   */
+  get seen (): Position | null {
+    const delivered = this.position
+    const acked = this.acked
+    if (delivered === null) return acked
+    if (acked === null || acked.epoch !== delivered.epoch || acked.offset <= delivered.offset) return delivered
+    return acked
+  }
+
+  noteAcked (at: Position): void {
+    if (this.acked === null || this.acked.epoch !== at.epoch || at.offset > this.acked.offset) this.acked = at
   }
 
   has (conn: Connection): boolean {
