@@ -65,7 +65,7 @@ test('every global channel is heard from the first /ready 200, on a Redis Cluste
         const api = await a.app.inject({ method: 'POST', url: `${PREFIX}/broadcast`, headers: { 'x-api-key': API_KEY }, payload: { data: { tag, via: 'api' } } })
         t.equal(api.statusCode, 201, 'the server API takes the broadcast')
         // A control message: a disconnect asked of A for a connection B holds.
-        const res = await a.app.inject({ method: 'POST', url: `${PREFIX}/connections/${gone.frames[0].connectionId}/disconnect`, headers: { 'x-api-key': API_KEY } })
+        const res = await a.app.inject({ method: 'POST', url: `${PREFIX}/connections/${gone.frames[0].connectionId}/disconnect`, headers: { 'x-api-key': API_KEY }, payload: {} })
         t.equal(res.statusCode, 202, 'the disconnect is taken')
         for (const via of ['socket', 'api']) {
           const frame = await onB.next(f => f.type === 'broadcast' && f.data.tag === tag && f.data.via === via, DELIVERY_MS).catch(() => null)

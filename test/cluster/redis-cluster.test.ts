@@ -143,12 +143,12 @@ test('chat-api on a Redis Cluster', async (t) => {
     t.equal(Number((await cluster.client(before.replicas[0]).call('PUBSUB', 'SHARDNUMSUB', layout.room(room)) as [string, number])[1]), 2, 'both instances resubscribed there')
   })
 
-  await t.test('a master SIGKILLed: its replica takes over, delivery back within 10 s, offsets contiguous', async (t) => {
+  await t.test('a master SIGKILLed: its replica takes over, delivery back within 10 s, offsets contiguous within each epoch', async (t) => {
     const room = freshRoom(1)
     const before = await cluster.masterOf(layout.slot(layout.room(room)))
     const { reconnecting, notReady } = await acrossFailover(t, [a, b], room, async () => {
       cluster.kill(before.master)
-    })
+    }, { lossy: true })
     t.ok(reconnecting, 'stats said reconnecting while the shard was lost')
     t.ok(notReady, '/ready said 503 meanwhile')
     t.equal((await cluster.masterOf(layout.slot(layout.room(room)))).master, before.replicas[0], 'the replica is the master now')
