@@ -74,16 +74,17 @@ export class RedisHistory implements HistoryStore {
     const idem = key === undefined ? this.layout.messageIdKey(room, draft.messageId) : this.layout.messageKey(room, key)
     const keyTtl = key === undefined ? Math.min(SERVICE_KEY_TTL_SEC, this.ttlSec) : this.ttlSec
     const meta = this.layout.meta(room)
-    // Durable: the connection that runs the script, and which of its WAITs will cover it.
-    const conn = this.replicaWaits?.connectionOf(this.layout.slot(meta)) ?? null
-    const batch = conn === null ? null : this.replicaWaits?.batchOf(conn) ?? null
-    const ticket = batch?.ticket() ?? 0
     const reply = await this.client.chatAppendBuffer(meta, this.layout.log(room), idem,
       this.size, this.ttlSec, draft.messageId, draft.frameHead, this.layout.room(room), this.layout.roomPublish,
       seen?.epoch ?? '', seen?.offset ?? 0, keyTtl)
     if (this.replicaWaits !== null) {
-      if (batch === null) throw new Error('no connection to the master of the room\'s slot to WAIT on')
-      await batch.wait(ticket)
+      // Durable: a WAIT sent from now on, on the connection of the slot's master, covers the append.
+      // Both are taken once the script has run: before, a NOSCRIPT's EVAL resend or a Cluster's
+      // redirection could send the script after a WAIT that would then be taken to cover it.
+      const conn = this.replicaWaits.connectionOf(this.layout.slot(meta))
+      if (conn === null) throw new Error('no connection to the master of the room\'s slot to WAIT on')
+      const batch = this.replicaWaits.batchOf(conn)
+      await batch.wait(batch.ticket())
     }
     return {
       stored: reply[0] === 1,

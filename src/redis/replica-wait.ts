@@ -18,7 +18,7 @@ class Batch {
   constructor (private readonly conn: Redis, private readonly replicas: number, private readonly timeoutMs: number,
     private readonly commandTimeoutMs: number) {}
 
-  /** Taken just before a write is sent: a WAIT sent after this covers it. */
+  /** Taken once a write was answered: a WAIT sent after this covers it. */
   ticket (): number {
     return this.sent
   }
