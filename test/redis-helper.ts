@@ -6,6 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createServer, connect as tcpConnect, type Socket } from 'node:net'
 import { Redis } from 'ioredis'
 import type { FastifyInstance } from 'fastify'
@@ -76,6 +79,8 @@ export async function freePort (): Promise<number> {
 /** A redis-server of this test only, on a port that stays the same across stop() and start(). */
 export class ThrowAwayRedis {
   private child: ChildProcess | null = null
+  /** A folder of its own: a replica's full sync writes dump.rdb there, which any later server would load. */
+  private readonly dir = mkdtempSync(join(tmpdir(), 'chat-api-redis-'))
   private constructor (readonly port: number) {}
 
   get url (): string {
@@ -88,14 +93,17 @@ export class ThrowAwayRedis {
 
   static async start (t: Teardown): Promise<ThrowAwayRedis> {
     const redis = new ThrowAwayRedis(await freePort())
-    t.teardown(() => redis.stop())
+    t.teardown(async () => {
+      await redis.stop()
+      rmSync(redis.dir, { recursive: true, force: true })
+    })
     await redis.start()
     return redis
   }
 
   async start (): Promise<void> {
     const child = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp'
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir
     ], { stdio: ['ignore', 'pipe', 'inherit'] })
     this.child = child
     // Its log line, not a polling loop, says when it accepts connections.

@@ -7,6 +7,9 @@
 import { test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { connect, eventually, listen } from '../helper.js'
 import { clusterApp, freePort, uniquePrefix } from '../redis-helper.js'
@@ -16,7 +19,10 @@ interface Teardown { teardown: (fn: () => unknown) => void }
 
 async function redisServer (t: Teardown, args: string[] = []): Promise<{ port: number, child: ChildProcess }> {
   const port = await freePort()
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  // A folder of its own: a replica's full sync writes dump.rdb there, which a later server would load.
+  const dir = mkdtempSync(join(tmpdir(), 'chat-api-acks-'))
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
   t.teardown(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
     child.kill('SIGCONT')
