@@ -8,11 +8,15 @@
  * (Redis drops its subscribed connection, and refuses the SUBSCRIBE of the next one); the command
  * connection only reads, which the ACL still allows.
  */
-import { test } from 'tap'
+import { test, type Test } from 'tap'
 import { connect, eventually } from '../helper.js'
 import { adminClient, clientsNamed, clusterApp, statsOf, ThrowAwayRedis, uniquePrefix } from '../redis-helper.js'
 
-test('a resume answered while the subscriber is down gets what was stored before the link came back', async (t) => {
+/**
+ * Two instances on a throw-away Redis, instance A's subscriber kept off by the ACL, a message 1
+ * stored through B, and a member that resumed from it on A: answered from the history.
+ */
+async function resumedWhileUnlinked (t: Test) {
   const redis = await ThrowAwayRedis.start(t)
   const admin = adminClient(t, redis.url)
   await admin.call('ACL', 'SETUSER', 'a', 'on', '>pw', '~*', '+@all', 'allchannels')
@@ -27,14 +31,29 @@ test('a resume answered while the subscriber is down gets what was stored before
   await eventually(async () => (await statsOf(a.app)).redis === 'reconnecting', 5000)
   const member = await connect(t, `${a.url}/ws`)
   member.send({ type: 'join', room: 'r', since: { epoch: first.epoch, offset: first.offset } })
-  const joined = await member.next('joined')
-  t.match(joined, { offset: 1, epoch: first.epoch, recovered: true }, 'the resume was answered from the history')
+  t.match(await member.next('joined'), { offset: 1, epoch: first.epoch, recovered: true }, 'the resume was answered from the history')
+  return { admin, a, sender, member, first }
+}
 
-  for (let i = 2; i <= 3; i++) await sender.request({ type: 'message', room: 'r', data: i })
-  await admin.call('ACL', 'SETUSER', 'a', 'allchannels')
+type Unlinked = Awaited<ReturnType<typeof resumedWhileUnlinked>>
+
+/**
+ * A's channel rights back, then `meanwhile` (what is stored before A's subscriber returns), then its
+ * subscriber reconnected (killed, in case it waits to retry) and A linked again.
+ */
+async function relink ({ admin, a }: Unlinked, meanwhile: () => Promise<unknown> = async () => {}): Promise<void> {
+  await admin.call('ACL', 'SETUSER', 'a', 'on', '>pw', '~*', '+@all', 'allchannels')
+  await meanwhile()
   const [sub] = await clientsNamed(admin, `${(await statsOf(a.app)).instanceId}:sub`)
   if (sub !== undefined) await admin.call('CLIENT', 'KILL', 'ID', sub.id)
   await eventually(async () => (await statsOf(a.app)).redis === 'connected', 10000)
+}
+
+test('a resume answered while the subscriber is down gets what was stored before the link came back', async (t) => {
+  const unlinked = await resumedWhileUnlinked(t)
+  const { sender, member } = unlinked
+  for (let i = 2; i <= 3; i++) await sender.request({ type: 'message', room: 'r', data: i })
+  await relink(unlinked)
   await sender.request({ type: 'message', room: 'r', data: 4 })
 
   const outcome = await Promise.race([
@@ -47,28 +66,11 @@ test('a resume answered while the subscriber is down gets what was stored before
 })
 
 test('a resume answered while the subscriber is down hears the room after its history was lost', async (t) => {
-  const redis = await ThrowAwayRedis.start(t)
-  const admin = adminClient(t, redis.url)
-  await admin.call('ACL', 'SETUSER', 'a', 'on', '>pw', '~*', '+@all', 'allchannels')
-  const prefix = uniquePrefix()
-  const a = await clusterApp(t, `redis://a:pw@127.0.0.1:${redis.port}`, prefix)
-  const b = await clusterApp(t, redis.url, prefix)
-  const sender = await connect(t, `${b.url}/ws/r`)
-  const first = await sender.request({ type: 'message', room: 'r', data: 1 })
-
-  await admin.call('ACL', 'SETUSER', 'a', 'resetchannels')
-  await eventually(async () => (await statsOf(a.app)).redis === 'reconnecting', 5000)
-  const member = await connect(t, `${a.url}/ws`)
-  member.send({ type: 'join', room: 'r', since: { epoch: first.epoch, offset: first.offset } })
-  t.match(await member.next('joined'), { offset: 1, epoch: first.epoch, recovered: true })
-
+  const unlinked = await resumedWhileUnlinked(t)
+  const { admin, sender, member, first } = unlinked
   // The room's history is lost (Redis flushed, or came back empty) before A hears the room again.
   await admin.flushall()
-  await admin.call('ACL', 'SETUSER', 'a', 'on', '>pw', '~*', '+@all', 'allchannels')
-  await sender.request({ type: 'message', room: 'r', data: 2 })
-  const [sub] = await clientsNamed(admin, `${(await statsOf(a.app)).instanceId}:sub`)
-  if (sub !== undefined) await admin.call('CLIENT', 'KILL', 'ID', sub.id)
-  await eventually(async () => (await statsOf(a.app)).redis === 'connected', 10000)
+  await relink(unlinked, () => sender.request({ type: 'message', room: 'r', data: 2 }))
   const last = await sender.request({ type: 'message', room: 'r', data: 3 })
 
   const outcome = await Promise.race([
