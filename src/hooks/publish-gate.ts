@@ -7,8 +7,11 @@
 import type { Hooks } from './hooks.js'
 import type { Decision, PublishInput } from './types.js'
 
-/** Messages of one socket waiting on the publish hook, at most (the rate limit keeps it far lower). */
-export const MAX_PENDING_PUBLISHES = 128
+/**
+ * Messages of one socket waiting on the publish hook, at most. With the default rate limit a socket
+ * has about 100 + 50 x HOOK_TIMEOUT_MS/1000 in flight; the bound is for WS_RATE_LIMIT_PER_SEC=0.
+ */
+export const MAX_PENDING_PUBLISHES = 1024
 /** Their `data` as JSON, at most, in characters: what a socket may make us hold while its hook is slow. */
 export const MAX_PENDING_PUBLISH_BYTES = 4 * 1024 * 1024
 
