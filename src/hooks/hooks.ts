@@ -96,6 +96,7 @@ export class Hooks {
         ac.abort()
         reject(new Error(`no answer within ${this.opts.timeoutMs} ms (HOOK_TIMEOUT_MS)`))
       }, this.opts.timeoutMs)
+      timer.unref() // a deadline, not work: it must not keep a closing process alive
     })
     try {
       const pending = fn !== undefined
