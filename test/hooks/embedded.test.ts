@@ -2,14 +2,14 @@
  * Embedded hooks: async functions in the plugin options of chat-api registered in a host Fastify
  * app. The same decisions as HOOK_URL; a function that throws or hangs is a failed hook.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { AddressInfo } from 'node:net'
 import Fastify from 'fastify'
 import chatApi, { type HookFunctions, type PublishInput } from '../../src/app.js'
 import { connect } from '../helper.js'
 import { refusedUpgrade } from '../helpers/refused-upgrade.js'
 
-async function host (t: Tap.Test, hooks: HookFunctions, config: Record<string, unknown> = {}) {
+async function host (t: Test, hooks: HookFunctions, config: Record<string, unknown> = {}) {
   const app = Fastify()
   t.teardown(() => app.close())
   app.get('/host', async () => ({ host: true }))

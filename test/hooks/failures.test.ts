@@ -3,14 +3,14 @@
  * 503 at the upgrade), `open` allows. A hook that hangs for one room holds neither another room
  * nor another sender.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { connect, listen } from '../helper.js'
 import { refusedUpgrade } from '../helpers/refused-upgrade.js'
 import { hookSecret, hookServer, type HookHandler } from '../helpers/hook-server.js'
 
 const TIMEOUT_MS = 300
 
-async function setUp (t: Tap.Test, handler: HookHandler, config: Record<string, unknown>) {
+async function setUp (t: Test, handler: HookHandler, config: Record<string, unknown>) {
   const hooks = await hookServer(t, handler)
   const server = await listen(t, { HOOK_URL: hooks.url, HOOK_SECRET: hookSecret().secret, WS_RATE_LIMIT_PER_SEC: 0, ...config })
   return { ...server, hooks }

@@ -2,7 +2,7 @@
  * Hooks over HTTP refuse: connect (403 before the upgrade), join (a frame, and a room in the URL),
  * publish (`rejected`: nothing stored, no offset used), from a socket and from the server API.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { connect, listen } from '../helper.js'
 import { refusedUpgrade } from '../helpers/refused-upgrade.js'
 import { AUTH_CONFIG, bearer, sign } from '../helpers/auth-tokens.js'
@@ -20,7 +20,7 @@ function policy (call: HookCall) {
   return { body: { allow: true } }
 }
 
-async function setUp (t: Tap.Test, config: Record<string, unknown> = {}) {
+async function setUp (t: Test, config: Record<string, unknown> = {}) {
   const hooks = await hookServer(t, policy)
   const { secret } = hookSecret()
   const server = await listen(t, { ...AUTH_CONFIG, WS_JOIN_RATE_PER_SEC: 0, HTTP_RATE_LIMIT_PER_MIN: 0, HOOK_URL: hooks.url, HOOK_SECRET: secret, ...config })
@@ -98,7 +98,7 @@ t.test('publish: rejected with the reason, nothing stored or delivered, no offse
   t.equal(accepted.status, 201)
   t.match(await accepted.json(), { offset: 3 })
   t.match(hooks.calls.findLast(call => call.hook === 'publish')?.body, { room: 'news', user: null, connectionId: null, data: 'from the backend' })
-  const history = await (await fetch(`${http}/rooms/news/history`, { headers })).json()
+  const history = await (await fetch(`${http}/rooms/news/history`, { headers })).json() as any
   t.same(history.messages.map((m: any) => m.data), ['hello', 'third', 'from the backend'])
 })
 
