@@ -12,6 +12,7 @@ import authPlugin from './plugins/auth.js'
 import configPlugin, { type ConfigInput } from './plugins/config.js'
 import docsPlugin from './plugins/docs.js'
 import hubPlugin from './plugins/hub.js'
+import hooksPlugin from './plugins/hooks.js'
 import httpRateLimitPlugin from './plugins/http-rate-limit.js'
 import metricsPlugin from './plugins/metrics.js'
 import postGuardPlugin from './plugins/post-guard.js'
@@ -31,6 +32,7 @@ import { errorHandler, frameworkErrorHandler, notFoundHandler } from './error-ha
 import { DEFAULT_PREFIX } from './protocol.js'
 import { ErrorResponseSchema } from './schemas/http.js'
 import { redactedLogger, redactingChildLoggerFactory } from './redact.js'
+import type { HookFunctions } from './hooks/types.js'
 
 export interface ChatApiOptions extends ConfigInput {
   /** Path prefix of every route; default `/api/chat-api`. */
@@ -39,11 +41,13 @@ export interface ChatApiOptions extends ConfigInput {
   env?: boolean
   /** Read a `.env` file from the working directory; default false. */
   dotenv?: boolean
+  /** Embedded hooks (docs/hooks.md): async functions deciding connects, joins and publishes. */
+  hooks?: HookFunctions
 }
 
 /** Everything of chat-api, in one encapsulated context under the prefix. */
 const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts) => {
-  const { prefix: _prefix, env, dotenv, ...data } = opts
+  const { prefix: _prefix, env, dotenv, hooks, ...data } = opts
   // First, so that every request of this context, 404s included, logs its URL without a token.
   fastify.setChildLoggerFactory(redactingChildLoggerFactory(fastify.childLoggerFactory))
   await fastify.register(configPlugin, { data, env, dotenv })
@@ -58,6 +62,7 @@ const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts)
   await fastify.register(presencePlugin)
   await fastify.register(authPlugin)
   await fastify.register(metricsPlugin)
+  await fastify.register(hooksPlugin, { functions: hooks })
   await fastify.register(admissionPlugin)
   await fastify.register(apiAuthPlugin)
   await fastify.register(httpRateLimitPlugin) // first of the request hooks: every caller is counted
@@ -106,6 +111,8 @@ export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger']
   /** The HTTP server's time-outs; defaults in HTTP_TIMEOUTS. */
   timeouts?: Partial<HttpTimeouts>
+  /** Embedded hooks, as the plugin option. */
+  hooks?: HookFunctions
 }
 
 export interface HttpTimeouts {
@@ -141,10 +148,11 @@ export async function buildApp (opts: BuildAppOptions = {}): Promise<FastifyInst
   })
   // Fastify's own 404 logs and echoes the raw URL, `access_token` included.
   app.setNotFoundHandler(notFoundHandler)
-  await app.register(chatApi, { ...opts.config, env: opts.env ?? false, dotenv: opts.dotenv, prefix: opts.prefix })
+  await app.register(chatApi, { ...opts.config, env: opts.env ?? false, dotenv: opts.dotenv, prefix: opts.prefix, hooks: opts.hooks })
   return app
 }
 
 export { ConfigSchema, loadConfig, type Config, type ConfigInput } from './plugins/config.js'
 export type { Hub } from './hub/hub.js'
+export type { ConnectInput, HookAnswer, HookFunctions, JoinInput, PublishInput } from './hooks/types.js'
 export { redactedLogger, redactUrl } from './redact.js'

@@ -15,7 +15,9 @@ export const ErrorCode = {
   UNAVAILABLE: 'unavailable',
   HISTORY_DISABLED: 'history_disabled',
   PRESENCE_DISABLED: 'presence_disabled',
-  UNAUTHORIZED: 'unauthorized'
+  UNAUTHORIZED: 'unauthorized',
+  // Version 3: hooks
+  REJECTED: 'rejected'
 } as const
 // eslint-disable-next-line @typescript-eslint/no-redeclare -- the value and its type share a name on purpose
 export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode]

@@ -6,7 +6,8 @@
 import type { Principal } from '../hub/principal.js'
 import { ADMIN_SCOPE, BROADCAST_SCOPE, PUBLISH_SCOPE } from '../protocol.js'
 
-export type ClaimsResult = { principal: Principal } | { problem: string }
+/** `claims`: the verified token's payload, for the connect hook. */
+export type ClaimsResult = { principal: Principal, claims: Record<string, unknown> } | { problem: string }
 
 export function principalFromClaims (claims: unknown): ClaimsResult {
   if (typeof claims !== 'object' || claims === null) return { problem: 'the token payload is not a JSON object' }
@@ -22,6 +23,7 @@ export function principalFromClaims (claims: unknown): ClaimsResult {
 
   const scopes = scope === undefined ? [] : scope.split(' ')
   return {
+    claims: claims as Record<string, unknown>,
     principal: Object.freeze({
       user: sub,
       rooms: rooms === undefined ? null : new Set(rooms as string[]),

@@ -11,12 +11,13 @@ export const ERROR_CODE_DESCRIPTIONS: Record<ErrorCode, string> = {
   [ErrorCode.INVALID_ROOM]: `a string \`room\` that breaks the naming rule (${ROOM_RULE})`,
   [ErrorCode.NOT_IN_ROOM]: '`leave` or `message` for a room the socket has not joined',
   [ErrorCode.TOO_MANY_ROOMS]: 'joining one more room would pass WS_MAX_ROOMS_PER_CONNECTION',
-  [ErrorCode.FORBIDDEN]: 'the token\'s `rooms` claim does not allow the room, or `broadcast` without the chat:broadcast scope',
+  [ErrorCode.FORBIDDEN]: 'the token\'s `rooms` claim does not allow the room, the join hook refused it (with `reason`), or `broadcast` without the chat:broadcast scope',
   [ErrorCode.RATE_LIMITED]: 'more than WS_RATE_LIMIT_PER_SEC frames per second; the frame was dropped',
-  [ErrorCode.UNAVAILABLE]: 'Redis is configured but unreachable: the room message was stored nowhere and delivered to no one (resend it later with the same `key`), or a `history`/`presence` request could not be answered',
+  [ErrorCode.UNAVAILABLE]: 'Redis is configured but unreachable: the room message was stored nowhere and delivered to no one (resend it later with the same `key`), or a `history`/`presence` request could not be answered, or a hook failed with HOOK_FAILURE=closed',
   [ErrorCode.HISTORY_DISABLED]: '`history` while HISTORY_SIZE=0',
   [ErrorCode.PRESENCE_DISABLED]: '`presence` while PRESENCE_ENABLED=false',
-  [ErrorCode.UNAUTHORIZED]: 'the token of a `refresh` does not verify; the old expiry stands'
+  [ErrorCode.UNAUTHORIZED]: 'the token of a `refresh` does not verify; the old expiry stands',
+  [ErrorCode.REJECTED]: 'the publish hook refused the message (its `reason` is in the frame): nothing was stored or delivered, no offset was used'
 }
 
 export const CLOSE_CODE_DESCRIPTIONS: Record<typeof CloseCode[keyof typeof CloseCode], string> = {

@@ -17,6 +17,8 @@ export class Connection implements FlushWatcher {
   readonly rooms = new Set<string>()
   /** Cleared by each heartbeat, set by each pong; still false at the next beat means dead. */
   alive = true
+  /** What the connect hook attached (a JSON object of at most 1 KiB, as text), shown by presence; null: none. */
+  meta: string | null = null
   /** Frames held until `welcome` is sent, so that `welcome` is always the first frame. */
   private backlog: Buffer[] | null = []
 

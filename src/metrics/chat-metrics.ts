@@ -9,6 +9,11 @@ import type { Hub } from '../hub/hub.js'
 import type { HubObserver, PublishKind } from '../hub/observer.js'
 import { frameTs } from './frame-ts.js'
 import type { PresenceStats } from '../presence/presence.js'
+import type { HookObserver } from '../hooks/hooks.js'
+import type { HookName } from '../hooks/types.js'
+
+/** Hook call buckets, seconds: a local hook server answers in the first few; HOOK_TIMEOUT_MS's default is 1 s. */
+const HOOK_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
 /** Delivery lag buckets, seconds: a healthy cluster sits in the first few. */
 const LAG_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
@@ -37,12 +42,14 @@ function pendingCounter (registry: Registry, name: string, help: string, label: 
   }
 }
 
-export class ChatMetrics implements HubObserver {
+export class ChatMetrics implements HubObserver, HookObserver {
   readonly registry = new Registry()
   private deliveries = 0
   private reconnects = 0
   private epochChanges = 0
   private readonly lag: Histogram
+  private readonly hookSeconds: Histogram<'hook'>
+  private readonly hookFailures: (hook: string) => void
   readonly published: (kind: PublishKind) => void
   readonly frameReceived: (type: string) => void
   readonly errorSent: (code: string) => void
@@ -130,6 +137,16 @@ export class ChatMetrics implements HubObserver {
     presenceCounter('chat_api_presence_reasserted_total',
       'Presence leases of this instance found missing from Redis and written again (Redis lost them, or they expired in a stall)',
       stats => stats.reasserted)
+    // Hooks (version 3): one observation per call; a hook that is off is never called, so never listed.
+    this.hookSeconds = new Histogram({
+      name: 'chat_api_hook_seconds',
+      help: 'Duration of hook calls (connect, join, publish), failed ones included',
+      labelNames: ['hook'],
+      buckets: HOOK_BUCKETS_S,
+      registers: [registry]
+    })
+    this.hookFailures = pendingCounter(registry, 'chat_api_hook_failures_total',
+      'Hook calls that timed out, threw, answered non-2xx or malformed (HOOK_FAILURE decided), or rewrote data past WS_MAX_MESSAGE_BYTES', 'hook')
     this.lag = new Histogram({
       name: 'chat_api_delivery_lag_seconds',
       help: 'From a message\'s ts to its write on this instance',
@@ -143,6 +160,11 @@ export class ChatMetrics implements HubObserver {
     const ts = frameTs(frame)
     // Clocks of two instances may disagree by a little: a message is never early.
     if (ts >= 0) this.lag.observe(Math.max(0, Date.now() - ts) / 1000)
+  }
+
+  hookCalled (hook: HookName, seconds: number, failed: boolean): void {
+    this.hookSeconds.observe({ hook }, seconds)
+    if (failed) this.hookFailures(hook)
   }
 
   replayed (frames: number): void {

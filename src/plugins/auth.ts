@@ -23,6 +23,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by `auth.authenticate`; null before it ran. */
     principal: Principal | null
+    /** The verified token's claims (for the connect hook); null before `authenticate`, or with auth off. */
+    tokenClaims: Record<string, unknown> | null
   }
 }
 
@@ -81,6 +83,7 @@ async function registerVerifier (fastify: Parameters<FastifyPluginAsync>[0], sec
 
 const authPlugin: FastifyPluginAsync = async (fastify) => {
   fastify.decorateRequest('principal', null)
+  fastify.decorateRequest('tokenClaims', null)
   const { AUTH_ENABLED, JWT_SECRET, JWT_AUDIENCE, JWT_ISSUER } = fastify.config
   if (!AUTH_ENABLED) {
     fastify.decorate('auth', {
@@ -124,6 +127,7 @@ const authPlugin: FastifyPluginAsync = async (fastify) => {
       const result = verify(extracted.token)
       if ('problem' in result) return refuse(reply, result.problem, true)
       request.principal = result.principal
+      request.tokenClaims = result.claims
       return undefined
     },
     verify

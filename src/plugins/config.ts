@@ -8,6 +8,7 @@ import fastifyEnv from '@fastify/env'
 import envSchema from 'env-schema'
 import { Type, type Static } from 'typebox'
 import type { FastifyPluginAsync } from 'fastify'
+import { checkHookConfig } from '../hooks/hook-config.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -74,7 +75,18 @@ export const ConfigSchema = Type.Object({
   REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_TLS: Type.Boolean({ default: false }),
   /** The sentinels' own password (`requirepass` of the sentinels), when they have one. */
-  REDIS_SENTINEL_PASSWORD: Type.Optional(Type.String({ minLength: 1 }))
+  REDIS_SENTINEL_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  // Hooks (version 3): a backend decides before the fact (docs/hooks.md); checked by checkHookConfig too.
+  /** `POST HOOK_URL/connect`, `/join`, `/publish`; needs HOOK_SECRET. */
+  HOOK_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#]+' })),
+  /** Signs hook requests as webhooks are signed: `whsec_` + base64 of at least 24 bytes. */
+  HOOK_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  /** Which hooks HOOK_URL serves, comma-separated; default all three. */
+  HOOK_EVENTS: Type.Optional(Type.String({ pattern: '^[a-z, ]*$' })),
+  /** Deadline of every hook call. */
+  HOOK_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 1000 }),
+  /** What a hook that times out or answers badly decides: `closed` refuses (`unavailable`), `open` allows. */
+  HOOK_FAILURE: Type.Union([Type.Literal('closed'), Type.Literal('open')], { default: 'closed' })
 }, {
   // AUTH_ENABLED=true without a secret must not start: the error names JWT_SECRET. `type` makes
   // Ajv coerce "true" inside the `if` too, which it checks before the properties.
@@ -100,7 +112,9 @@ export interface ConfigPluginOptions {
  * variable) before it builds anything. Throws `env/PORT must be integer`-style errors.
  */
 export function loadConfig (opts: ConfigPluginOptions = {}): Config {
-  return checkRedisMode(envSchema<Config>(envSchemaOptions(opts)))
+  const config = checkRedisMode(envSchema<Config>(envSchemaOptions(opts)))
+  checkHookConfig(config)
+  return config
 }
 
 /** The variables that each pick a way to reach Redis; at most one may be set. */
@@ -133,6 +147,7 @@ const configPlugin: FastifyPluginAsync<ConfigPluginOptions> = async (fastify, op
   await fastify.register(fastifyEnv, envSchemaOptions(opts))
   await fastify.after()
   checkRedisMode(fastify.config)
+  checkHookConfig(fastify.config)
 }
 
 // env-schema sets `additionalProperties` on the schema it is given: each call gets its own copy.

@@ -13,7 +13,7 @@ export { PRESENCE_MEMBERS_MAX } from '../schemas/frames.js'
 
 export interface PresenceList {
   count: number
-  /** Each member as JSON `{"connectionId","user"}`, exactly as stored: joined without parsing. */
+  /** Each member as JSON `{"connectionId","user","meta"?}`, exactly as stored: joined without parsing. */
   members: string[]
 }
 
@@ -58,7 +58,9 @@ export interface InstanceCounts {
 }
 
 export function memberJson (conn: Connection): string {
-  return JSON.stringify({ connectionId: conn.id, user: conn.principal.user })
+  const member = JSON.stringify({ connectionId: conn.id, user: conn.principal.user })
+  // `meta` is the connect hook's JSON, checked and serialised once at the upgrade.
+  return conn.meta === null ? member : `${member.slice(0, -1)},"meta":${conn.meta}}`
 }
 
 /** A `member_joined` / `member_left` frame; the room passed the naming rule, so it needs no escaping. */

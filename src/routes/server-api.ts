@@ -9,6 +9,7 @@ import { applyControl, decodeControl, encodeControl, type ControlMessage } from 
 import { ANONYMOUS, mayApiBroadcast, mayPublishTo } from '../hub/principal.js'
 import { BROADCAST_SCOPE, ErrorCode } from '../protocol.js'
 import { serialiseData, TOO_DEEP } from '../serialise-data.js'
+import { publishBody } from '../hooks/publish-gate.js'
 import { RoomParamsSchema } from '../schemas/http.js'
 import {
   BroadcastBodySchema, BroadcastedResponseSchema, ConnectionParamsSchema, DisconnectBodySchema,
@@ -38,6 +39,9 @@ const publishRefusals = {
   })
 }
 
+/** Server API publishes waiting on the publish hook at once, per instance: each holds a body of up to WS_MAX_MESSAGE_BYTES. */
+const MAX_PENDING_API_PUBLISHES = 256
+
 /** A close reason within the 123 bytes WebSocket allows, cut on a character boundary. */
 function closeReason (reason: string | undefined): string {
   let text = reason === undefined || reason === '' ? DEFAULT_REASON : reason
@@ -46,7 +50,8 @@ function closeReason (reason: string | undefined): string {
 }
 
 const serverApiRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { hub, admission, apiAuth, config } = fastify
+  const { hub, admission, apiAuth, config, chatHooks: hooks } = fastify
+  let pendingPublishes = 0
   const security = apiAuth.schemes.length === 0 ? undefined : apiAuth.schemes.map(name => ({ [name]: [] }))
   // onRequest: the caller is known before its body is read (a body may be up to WS_MAX_MESSAGE_BYTES).
   // Bodies are checked as sent: Fastify's Ajv would coerce `{"key":7}` into "7". TypeBox's
@@ -83,8 +88,12 @@ const serverApiRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         201: PublishedResponseSchema,
         400: Type.Ref('ErrorResponse', { description: 'Invalid room name (`invalid_room`) or body (`bad_request`)' }),
         ...publishRefusals,
+        403: Type.Ref('ErrorResponse', {
+          description: 'A token without the chat:publish scope, or whose `rooms` claim does not hold the room (`forbidden`); the publish hook refused the message (`rejected`, with `reason`): nothing stored, no offset used'
+        }),
         413: Type.Ref('ErrorResponse', { description: 'Body larger than WS_MAX_MESSAGE_BYTES (`too_large`)' }),
-        503: Type.Ref('ErrorResponse', { description: 'Redis is down and history is on: nothing was published (`unavailable`)' })
+        429: Type.Ref('ErrorResponse', { description: 'Too many publishes of this instance wait on the publish hook (`rate_limited`)' }),
+        503: Type.Ref('ErrorResponse', { description: 'Redis is down and history is on, or the publish hook failed with HOOK_FAILURE=closed: nothing was published (`unavailable`)' })
       }
     },
     bodyLimit: config.WS_MAX_MESSAGE_BYTES,
@@ -95,9 +104,23 @@ const serverApiRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
       return reply.code(403).send({ error: ErrorCode.FORBIDDEN, message: `the token's rooms claim does not allow publishing to "${room}"` })
     }
     const { data, key, transient } = request.body
-    const dataJson = serialiseData(data)
+    let dataJson = serialiseData(data)
     if (dataJson === null) return reply.code(400).send(badRequest)
-    const fromJson = JSON.stringify({ connectionId: null, user: request.principal?.user ?? null })
+    const user = request.principal?.user ?? null
+    if (hooks.publishOn) {
+      if (pendingPublishes >= MAX_PENDING_API_PUBLISHES) {
+        return reply.code(429).header('retry-after', '1').send({ error: ErrorCode.RATE_LIMITED, message: `${MAX_PENDING_API_PUBLISHES} publishes wait on the publish hook already` })
+      }
+      pendingPublishes++
+      const input = { room, user, connectionId: null, data, transient: transient === true }
+      const decision = await hooks.decide('publish', input, publishBody(input, dataJson)).finally(() => { pendingPublishes-- })
+      if (!decision.allow) {
+        if (decision.code === 'unavailable') return reply.code(503).send({ error: ErrorCode.UNAVAILABLE, message: decision.reason })
+        return reply.code(403).send({ error: ErrorCode.REJECTED, message: 'the publish hook refused the message: nothing was stored or delivered', reason: decision.reason })
+      }
+      dataJson = decision.data ?? dataJson
+    }
+    const fromJson = JSON.stringify({ connectionId: null, user })
     const outcome = await hub.sendToRoom(room, dataJson, fromJson, { key, transient })
     if (!outcome.ok) return reply.code(503).send({ error: ErrorCode.UNAVAILABLE, message: outcome.message })
     hub.observer?.published('api')

@@ -16,15 +16,28 @@ import { releaseUpgrade } from '../ws/release-upgrade.js'
 import { wsCloseCode } from '../ws/ws-close-code.js'
 import { Session, type SessionLimits } from '../ws/session.js'
 import { TokenExpiry } from '../ws/token-refresh.js'
+import type { Decision } from '../hooks/types.js'
+
+/** What the hooks decided at the upgrade, for the socket that follows: its id (the join hook saw it) and meta. */
+interface Admitted {
+  connectionId: string
+  meta: string | null
+}
+
+/** The HTTP refusal of a hook's decision: 403 with its reason, or 503 when it failed closed. */
+function hookRefusal (reply: FastifyReply, decision: Exclude<Decision, { allow: true }>, message: string) {
+  if (decision.code === 'unavailable') return reply.code(503).send({ error: ErrorCode.UNAVAILABLE, message: decision.reason })
+  return reply.code(403).send({ error: ErrorCode.FORBIDDEN, message, reason: decision.reason })
+}
 
 const UPGRADE_RESPONSES = {
   101: Type.Null({ description: 'Switching Protocols: the socket is open; its first frame is `welcome`' }),
   400: Type.Ref('ErrorResponse', { description: 'Invalid room name (`invalid_room`) or too many rooms' }),
   401: Type.Ref('ErrorResponse', { description: 'Missing, malformed, badly signed or expired token' }),
-  403: Type.Ref('ErrorResponse', { description: 'The token\'s `rooms` claim does not allow this room (`forbidden`), or the `Origin` is not in WS_ALLOWED_ORIGINS (`forbidden_origin`)' }),
+  403: Type.Ref('ErrorResponse', { description: 'The token\'s `rooms` claim does not allow this room, or the connect or join hook refused (`forbidden`, with `reason`), or the `Origin` is not in WS_ALLOWED_ORIGINS (`forbidden_origin`)' }),
   426: Type.Ref('ErrorResponse', { description: 'A plain GET: this endpoint only takes WebSocket upgrades' }),
   429: Type.Ref('ErrorResponse', { description: 'The user has WS_MAX_CONNECTIONS_PER_USER sockets on this instance already (`too_many_connections`)' }),
-  503: Type.Ref('ErrorResponse', { description: 'The instance is shutting down (`shutting_down`), or at WS_MAX_CONNECTIONS (`too_many_connections`)' })
+  503: Type.Ref('ErrorResponse', { description: 'The instance is shutting down (`shutting_down`), or at WS_MAX_CONNECTIONS (`too_many_connections`), or a hook failed with HOOK_FAILURE=closed (`unavailable`)' })
 }
 
 /** The rooms named by the URL, path first, without repeats (both already checked by the schema). */
@@ -39,7 +52,9 @@ function urlRooms (request: FastifyRequest): string[] {
 const noReply = () => {}
 
 const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { hub, config, auth, admission } = fastify
+  const { hub, config, auth, admission, chatHooks: hooks } = fastify
+  // Keyed by the request: gone with it, whether or not the upgrade completes.
+  const admitted = new WeakMap<FastifyRequest, Admitted>()
   const expiry = new TokenExpiry(auth, hub)
   const limits: SessionLimits = {
     maxMessageBytes: config.WS_MAX_MESSAGE_BYTES,
@@ -64,6 +79,25 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (rooms.length > limits.maxRooms) {
       return reply.code(400).send({ error: ErrorCode.TOO_MANY_ROOMS, message: `at most ${limits.maxRooms} rooms per connection` })
     }
+    if (hooks.connectOn || (hooks.joinOn && rooms.length > 0)) return askHooks(request, reply, principal.user, rooms)
+  }
+
+  /** The connect hook, then the join hook for each room of the URL: all before the upgrade. */
+  async function askHooks (request: FastifyRequest, reply: FastifyReply, user: string | null, rooms: string[]) {
+    const ticket: Admitted = { connectionId: randomUUID(), meta: null }
+    if (hooks.connectOn) {
+      const headers = { origin: request.headers.origin ?? null, 'user-agent': request.headers['user-agent'] ?? null }
+      const decision = await hooks.decide('connect', { user, claims: request.tokenClaims, remoteAddress: request.ip, headers })
+      if (!decision.allow) return hookRefusal(reply, decision, 'the connect hook refused the connection')
+      ticket.meta = decision.meta ?? null
+    }
+    if (hooks.joinOn) {
+      const decisions = await Promise.all(rooms.map(room => hooks.decide('join', { room, user, connectionId: ticket.connectionId })))
+      const index = decisions.findIndex(decision => !decision.allow)
+      const refusal = decisions[index]
+      if (refusal !== undefined && !refusal.allow) return hookRefusal(reply, refusal, `not allowed to join "${rooms[index]}"`)
+    }
+    admitted.set(request, ticket)
   }
 
   function upgradeRequired (_request: FastifyRequest, reply: FastifyReply) {
@@ -81,9 +115,11 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
 
   function open (socket: WebSocket, request: FastifyRequest) {
     const principal = request.principal ?? ANONYMOUS
-    const conn = new Connection(randomUUID(), socket, principal, config.WS_MAX_BUFFERED_BYTES, leaveHub)
+    const ticket = admitted.get(request)
+    const conn = new Connection(ticket?.connectionId ?? randomUUID(), socket, principal, config.WS_MAX_BUFFERED_BYTES, leaveHub)
+    conn.meta = ticket?.meta ?? null
     const log = request.log // not `request`: the socket must not keep its HTTP exchange alive
-    const session = new Session(hub, conn, limits, (err) => log.error({ err }, 'frame handling failed'), expiry)
+    const session = new Session(hub, conn, limits, (err) => log.error({ err }, 'frame handling failed'), expiry, hooks.anyOn ? hooks : null)
     // Listeners go on synchronously: frames sent right after the upgrade must not be lost.
     socket.on('message', (data, isBinary) => session.receive(data, isBinary))
     socket.on('pong', () => { conn.alive = true })

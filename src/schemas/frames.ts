@@ -168,6 +168,7 @@ export const ErrorFrameSchema = Type.Object({
   type: Type.Literal('error'),
   code: Type.Union(Object.values(ErrorCode).map(code => Type.Literal(code))),
   message: Type.String(),
+  reason: Type.Optional(Type.String({ description: 'Why a hook refused (`forbidden` from the join hook, `rejected` from the publish hook)' })),
   id
 }, { $id: 'ErrorFrame', description: 'A refused frame; the connection stays open' })
 
@@ -190,7 +191,8 @@ export const RefreshedFrameSchema = Type.Object({
 // Inline in each frame that has it (no $id: the documents list frames only).
 const MemberSchema = Type.Object({
   connectionId: Type.String(),
-  user: Type.Union([Type.String(), Type.Null()], { description: 'The token `sub`, or null when auth is off' })
+  user: Type.Union([Type.String(), Type.Null()], { description: 'The token `sub`, or null when auth is off' }),
+  meta: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'What the connect hook attached to the connection (at most 1 KiB of JSON)' }))
 }, { description: 'One connection in a room' })
 
 export const PRESENCE_MEMBERS_MAX = 1000

@@ -4,7 +4,8 @@ import { HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX, PresenceFrameSchema, RoomName
 
 export const ErrorResponseSchema = Type.Object({
   error: Type.String({ description: 'A stable error code' }),
-  message: Type.String()
+  message: Type.String(),
+  reason: Type.Optional(Type.String({ description: 'Why a hook refused (`forbidden` from the connect or join hook, `rejected` from the publish hook)' }))
 }, { $id: 'ErrorResponse' })
 
 export const StatsResponseSchema = Type.Object({

@@ -16,6 +16,9 @@ import { HISTORY_OFF, readHistory } from '../history/read-history.js'
 import { PRESENCE_DISABLED, readPresence } from '../presence/read-presence.js'
 import type { TokenExpiry } from './token-refresh.js'
 import { serialiseData, TOO_DEEP } from '../serialise-data.js'
+import type { Hooks } from '../hooks/hooks.js'
+import { MAX_PENDING_PUBLISHES, PublishGate } from '../hooks/publish-gate.js'
+import type { Decision } from '../hooks/types.js'
 
 export interface SessionLimits {
   maxMessageBytes: number
@@ -49,6 +52,8 @@ export class Session {
   private windowStart = 0
   /** The `from` of every message this connection sends, serialised once for its lifetime. */
   private readonly fromJson: string
+  /** Null unless a publish hook is on: then every room message waits for its decision, in order per room. */
+  private readonly gate: PublishGate | null
 
   constructor (
     private readonly hub: Hub,
@@ -57,12 +62,15 @@ export class Session {
     /** Told of a frame whose handling threw: a bug, since bad input gets an error frame. */
     private readonly onUnexpected: (err: unknown) => void = () => {},
     /** Handles `refresh` frames; null: answered with `exp: null`, as with auth off. */
-    private readonly tokens: TokenExpiry | null = null
+    private readonly tokens: TokenExpiry | null = null,
+    /** The join and publish hooks; null or off: frames take their usual path, at no cost. */
+    private readonly hooks: Hooks | null = null
   ) {
     this.bucket = limits.ratePerSec > 0 ? new TokenBucket(limits.ratePerSec) : null
     const joinRate = limits.joinRatePerSec
     this.joinBudget = joinRate > 0 ? new TokenBucket(joinRate, performance.now(), Math.max(2 * joinRate, limits.maxRooms)) : null
     this.fromJson = JSON.stringify({ connectionId: conn.id, user: conn.principal.user })
+    this.gate = hooks?.publishOn === true ? new PublishGate(hooks, onUnexpected) : null
   }
 
   /** The `message` listener of the socket. */
@@ -173,6 +181,19 @@ export class Session {
       return this.error(ErrorCode.TOO_MANY_ROOMS, `a connection may be in at most ${this.limits.maxRooms} rooms`, id)
     }
     if (!conn.rooms.has(room) && !this.mayChangeRooms()) return this.joinsLimited(id)
+    // A room already joined was allowed already: only a new one asks the hook. Later frames wait
+    // behind the hook as they wait behind the join itself (at most HOOK_TIMEOUT_MS more).
+    if (this.hooks?.joinOn === true && !conn.rooms.has(room)) {
+      return this.hooks.decide('join', { room, user: conn.principal.user, connectionId: conn.id }).then(decision => {
+        if (!decision.allow) return this.refused(decision, `not allowed to join "${room}"`, id)
+        if (conn.open) return this.hubJoin(room, since, id)
+      })
+    }
+    return this.hubJoin(room, since, id)
+  }
+
+  private hubJoin (room: string, since: Position | null, id: FrameId | undefined): Promise<void> {
+    const conn = this.conn
     return this.hub.join(conn, room, since, (start, recovered) => {
       conn.sendJson({ type: 'joined', room, id, offset: start?.offset, epoch: start?.epoch, recovered })
     })
@@ -188,6 +209,21 @@ export class Session {
     if (!this.conn.rooms.has(room)) return this.error(ErrorCode.NOT_IN_ROOM, `join "${room}" before sending to it`, id)
     const dataJson = serialiseData(data)
     if (dataJson === null) return this.error(ErrorCode.BAD_FRAME, TOO_DEEP, id)
+    if (this.gate !== null) return this.gated(this.gate, room, data, dataJson, key, transient, id)
+    this.publish(room, dataJson, key, transient, id)
+  }
+
+  /** The publish hook decides first; a rewrite's `data` is what gets numbered, stored and delivered. */
+  private gated (gate: PublishGate, room: string, data: unknown, dataJson: string, key: string | undefined, transient: boolean, id: FrameId | undefined): void {
+    const input = { room, user: this.conn.principal.user, connectionId: this.conn.id, data, transient }
+    const submitted = gate.submit(input, dataJson, decision => {
+      if (!decision.allow) return this.refused(decision, 'the publish hook refused the message: nothing was stored or delivered', id)
+      this.publish(room, decision.data ?? dataJson, key, transient, id)
+    })
+    if (!submitted) this.error(ErrorCode.RATE_LIMITED, `too many messages (${MAX_PENDING_PUBLISHES}, or their bytes) wait on the publish hook; the message was dropped`, id)
+  }
+
+  private publish (room: string, dataJson: string, key: string | undefined, transient: boolean, id: FrameId | undefined): void {
     this.hub.sendToRoom(room, dataJson, this.fromJson, { key, transient }).then(outcome => {
       if (!outcome.ok) return this.error(outcome.code, outcome.message, id)
       this.hub.observer?.published(transient ? 'transient' : 'room')
@@ -257,8 +293,14 @@ export class Session {
     this.conn.sendJson({ type: 'refreshed', exp: outcome.exp, id })
   }
 
-  private error (code: ErrorCode, message: string, id: FrameId | undefined): void {
+  /** A hook's refusal: its own code and `reason`, or `unavailable` when it failed closed. */
+  private refused (decision: Exclude<Decision, { allow: true }>, message: string, id: FrameId | undefined): void {
+    if (decision.code === 'unavailable') return this.error(ErrorCode.UNAVAILABLE, decision.reason, id)
+    this.error(decision.code, message, id, decision.reason)
+  }
+
+  private error (code: ErrorCode, message: string, id: FrameId | undefined, reason?: string): void {
     this.hub.observer?.errorSent(code)
-    this.conn.sendJson({ type: 'error', code, message, id })
+    this.conn.sendJson({ type: 'error', code, message, reason, id })
   }
 }
