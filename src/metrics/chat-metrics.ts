@@ -130,6 +130,17 @@ export class ChatMetrics implements HubObserver {
     presenceCounter('chat_api_presence_reasserted_total',
       'Presence leases of this instance found missing from Redis and written again (Redis lost them, or they expired in a stall)',
       stats => stats.reasserted)
+    // Compression (version 3): what the sockets cost on the wire, after compression.
+    let sentCounted = 0
+    new Counter({ // eslint-disable-line no-new
+      name: 'chat_api_bytes_sent_total',
+      help: 'Bytes of WebSocket frames written to this instance\'s sockets, after compression, headers included (pings and closes not counted)',
+      registers: [registry],
+      collect () {
+        this.inc(hub.sent.bytes - sentCounted)
+        sentCounted = hub.sent.bytes
+      }
+    })
     this.lag = new Histogram({
       name: 'chat_api_delivery_lag_seconds',
       help: 'From a message\'s ts to its write on this instance',
