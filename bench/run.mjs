@@ -9,6 +9,7 @@
  *   npm run bench                          # 3 rounds, every scenario
  *   npm run bench -- --rounds 1 --scenarios fanout --targets floor,socketio
  *   npm run bench -- --idle 100000         # the idle scenario at 100 000 sockets
+ *   npm run bench -- --scenarios compression   # chat-api and Socket.IO with and without permessage-deflate
  *   npm run bench -- --soak                # 10 minutes of churn against chat-api: heap and fds
  *   npm run bench -- --profile --shape small-rooms   # chat-api under --cpu-prof, top functions
  *   npm run bench -- --targets floor,chat-api,chat-api-nometrics --scenarios fanout   # metrics on vs off
@@ -34,10 +35,11 @@ import { SHAPES, fanoutScenario } from './scenarios/fanout.mjs'
 import { idleScenario } from './scenarios/idle.mjs'
 import { churnScenario } from './scenarios/churn.mjs'
 import { soakScenario } from './scenarios/soak.mjs'
+import { compressionScenario } from './scenarios/compression.mjs'
 import { clusterBench } from './lib/cluster-bench.mjs'
 import { addBaseline } from './lib/baseline.mjs'
 
-const SCENARIOS = ['fanout', 'small-rooms', 'churn', 'idle']
+const SCENARIOS = ['fanout', 'small-rooms', 'churn', 'idle', 'compression']
 const { values: opts } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
@@ -49,6 +51,7 @@ const { values: opts } = parseArgs({
     'idle-cpu-s': { type: 'string', default: '35' },
     'small-rooms': { type: 'string', default: '5000' },
     'churn-ms': { type: 'string', default: '5000' },
+    'compression-listeners': { type: 'string', default: '50' },
     soak: { type: 'boolean', default: false },
     'soak-minutes': { type: 'string', default: '10' },
     shape: { type: 'string', default: 'fanout' },
@@ -177,6 +180,7 @@ async function main () {
         if (key === 'fanout') scenarios.fanout = await fanoutScenario(run, { key, ...SHAPES.fanout })
         if (key === 'small-rooms') scenarios[key] = await fanoutScenario(run, { key, ...SHAPES[key], rooms: size.smallRooms })
         if (key === 'churn') scenarios.churn = await churnScenario(run, { durationMs: Number(opts['churn-ms']) })
+        if (key === 'compression') scenarios.compression = await compressionScenario(run, { listeners: Number(opts['compression-listeners']) })
         if (key === 'idle' && size.idle > 0) scenarios.idle = await idleScenario(run, { sockets: size.idle, idleCpuS: Number(opts['idle-cpu-s']) })
       }
     }

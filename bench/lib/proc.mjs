@@ -48,7 +48,7 @@ export function portOpen (port) {
   })
 }
 
-export async function waitForPort (port, child, timeoutMs = 20000) {
+export async function waitForPort (port, child, timeoutMs = 180000) { // a loaded machine takes long to start a server
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${child.label} exited with ${child.exitCode} before listening:\n${child.stderrTail}`)

@@ -10,6 +10,7 @@ import { fmt, fmtRatio } from './stats.mjs'
 import { writeCharts } from './charts.mjs'
 import { churnRows, idleRows, summariseChurn, summariseIdle } from './report-rows.mjs'
 import { fanoutRows, summariseFanout } from './report-fanout.mjs'
+import { compressionLines } from '../scenarios/compression.mjs'
 
 /**
  * Runs before the scenarios were split kept the 10 x 100 fan-out at the top of the JSON; seen
@@ -81,6 +82,7 @@ const TITLES = {
   'small-rooms': (s) => `Small rooms: ${s.rooms} rooms x ${s.members + 1} members (2 on each instance)`,
   idle: (s) => `Idle: ${s.sockets} sockets on one instance, each in ${s.roomsPerSocket ?? 1} room(s)`,
   soak: (s) => `Soak: churn at ${s.rate} connections/s (half its peak) for ${s.minutes} min, chat-api`,
+  compression: (s) => `Compression: chat-like JSON of 1 to 4 KiB to ${s.listeners} listeners, with and without permessage-deflate`,
   churn: (s) => `Churn: connections that open, join 2 rooms, send one message and close, ${s.concurrency} at a time, while ${s.listeners} listeners receive`
 }
 
@@ -129,6 +131,8 @@ export function markdown (results) {
       out.push(...table(names, summary[key], churnRows()))
     } else if (key === 'soak') {
       out.push(...soakLines(scenario))
+    } else if (key === 'compression') {
+      out.push(...compressionLines(scenario))
     }
     out.push('')
   }

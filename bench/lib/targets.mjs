@@ -57,6 +57,19 @@ export const TARGETS = {
     protocol: 'sio',
     script: 'bench/targets/socketio.mjs',
     env: {}
+  },
+  // The `compression` scenario's two compressed targets (bench/scenarios/compression.mjs).
+  'chat-api-deflate': {
+    label: 'chat-api, WS_COMPRESSION=true',
+    protocol: 'chat',
+    script: 'dist/server.js',
+    env: { ...CHAT_API_ENV, WS_COMPRESSION: 'true' }
+  },
+  'socketio-deflate': {
+    label: 'Socket.IO 4 + redis-adapter, perMessageDeflate on',
+    protocol: 'sio',
+    script: 'bench/targets/socketio.mjs',
+    env: { SIO_DEFLATE: 'true' }
   }
 }
 

@@ -3,7 +3,8 @@
  * transport only, no compression, rooms joined with `join`, messages sent with `io.to(room).emit`
  * (the sender included, as in chat-api). The server stamps the same fields chat-api does.
  *
- * Env: PORT, REDIS_URL, REDIS_CHANNEL_PREFIX.
+ * Env: PORT, REDIS_URL, REDIS_CHANNEL_PREFIX; SIO_DEFLATE=true turns permessage-deflate on (ws's
+ * per-socket deflate, messages of 1 KiB or more), for the `compression` scenario.
  */
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
@@ -25,7 +26,7 @@ sub.on('error', () => {})
 const server = createServer()
 const io = new Server(server, {
   transports: ['websocket'],
-  perMessageDeflate: false,
+  perMessageDeflate: process.env.SIO_DEFLATE === 'true' ? { threshold: 1024 } : false,
   httpCompression: false,
   serveClient: false,
   adapter: createAdapter(pub, sub, { key: PREFIX })

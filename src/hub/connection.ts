@@ -1,17 +1,28 @@
 /**
  * One client socket as the hub sees it: who it is, which rooms it is in, and a `send` that enforces
  * the slow-consumer bound. Outgoing frames are Buffers serialised once per message by the caller;
- * a fan-out also frames them once (`sendFramed`), so a recipient costs a buffered write.
+ * a fan-out also frames them once (`sendFramed`, compressed once too), so a recipient costs a
+ * buffered write.
  */
 import type { WebSocket } from 'ws'
 import { CloseCode } from '../protocol.js'
 import type { Writable } from 'node:stream'
-import { rawStream, textFrame, writeBatch, type FlushWatcher } from './frame-writer.js'
+import { frameHeadLength, rawStream, writeBatch, type FlushWatcher } from './frame-writer.js'
+import { OutgoingFrame } from './outgoing-frame.js'
 import type { Principal } from './principal.js'
 
-// Text frame, no compression: the fallback when ws's Sender is busy (see frame-writer.ts).
+// Text frame, no compression: the fallback when ws's Sender is busy (see frame-writer.ts). A plain
+// frame is valid on a socket that negotiated permessage-deflate too.
 const SEND_OPTS = { binary: false, compress: false } as const
 const OPEN = 1
+
+/** How a connection's frames leave: which get compressed, and where the bytes written are counted. */
+export interface SocketOutput {
+  /** Payloads of at least this many bytes go out compressed; Infinity: never (not negotiated, or off). */
+  deflateMinBytes: number
+  /** Bytes written to sockets, frame headers included (the hub's, read by the metrics). */
+  sent: { bytes: number }
+}
 
 export class Connection implements FlushWatcher {
   readonly rooms = new Set<string>()
@@ -32,7 +43,8 @@ export class Connection implements FlushWatcher {
      * Called when the server closes the socket. The close handshake may take long (a slow consumer
      * reads its backlog first; ws waits up to 30 s), but the connection is over for the hub now.
      */
-    private readonly onServerClose: (conn: Connection, code: number) => void = () => {}
+    private readonly onServerClose: (conn: Connection, code: number) => void = () => {},
+    private readonly output: SocketOutput = { deflateMinBytes: Infinity, sent: { bytes: 0 } }
   ) {}
 
   get open (): boolean {
@@ -40,14 +52,16 @@ export class Connection implements FlushWatcher {
   }
 
   send (frame: Buffer): void {
-    this.sendFramed(frame, null)
+    this.sendFramed(new OutgoingFrame(frame))
   }
 
   /**
-   * Sends `frame`, whose WebSocket frame bytes `wire` (from `textFrame`) the caller may have built
-   * once for all recipients. The write is batched until the end of the event-loop turn.
+   * Sends a message whose WebSocket frames `out` builds once for all its recipients: the plain one,
+   * or the compressed one if this socket negotiated compression and the message is big enough.
+   * The write is batched until the end of the event-loop turn.
    */
-  sendFramed (frame: Buffer, wire: Buffer | null): void {
+  sendFramed (out: OutgoingFrame): void {
+    const frame = out.payload
     if (this.backlog !== null) {
       this.backlog.push(frame)
       return
@@ -57,10 +71,13 @@ export class Connection implements FlushWatcher {
     if (stream !== null) {
       // What earlier turns left unsent is judged now; this turn's frames, at its end (`flushed`).
       const unsent = stream.writableCorked === 0 ? stream.writableLength : 0
-      writeBatch.write(stream, wire ?? textFrame(frame), this)
+      const bytes = frame.length >= this.output.deflateMinBytes ? out.compressed() : out.plain()
+      this.output.sent.bytes += bytes.length
+      writeBatch.write(stream, bytes, this)
       if (unsent > this.maxBufferedBytes) this.slow()
     } else if (socket.readyState === OPEN) {
       socket.send(frame, SEND_OPTS)
+      this.output.sent.bytes += frameHeadLength(frame.length) + frame.length
       if (socket.bufferedAmount > this.maxBufferedBytes) this.slow()
     }
   }

@@ -12,14 +12,24 @@ import type { Duplex, Writable } from 'node:stream'
 import type { WebSocket } from 'ws'
 
 const FIN_TEXT = 0x81
+/** RSV1 marks a frame whose payload is compressed (RFC 7692, permessage-deflate). */
+const FIN_TEXT_RSV1 = 0xc1
 const OPEN = 1
 
-/** The bytes of an unmasked, final text frame carrying `payload` (server frames are never masked). */
-export function textFrame (payload: Buffer): Buffer {
+/** Length of a server frame's header for a payload of `length` bytes. */
+export function frameHeadLength (length: number): number {
+  return length < 126 ? 2 : length < 65536 ? 4 : 10
+}
+
+/**
+ * The bytes of an unmasked, final text frame carrying `payload` (server frames are never masked);
+ * `deflated` says the payload is permessage-deflate data (RSV1 set).
+ */
+export function textFrame (payload: Buffer, deflated = false): Buffer {
   const length = payload.length
-  const head = length < 126 ? 2 : length < 65536 ? 4 : 10
+  const head = frameHeadLength(length)
   const frame = Buffer.allocUnsafe(head + length)
-  frame[0] = FIN_TEXT
+  frame[0] = deflated ? FIN_TEXT_RSV1 : FIN_TEXT
   if (length < 126) {
     frame[1] = length
   } else if (length < 65536) {

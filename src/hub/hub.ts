@@ -14,7 +14,7 @@ import type { HistoryStore, Position } from '../history/history-store.js'
 import { ErrorCode } from '../protocol.js'
 import { LocalBroker, type Broker, type BrokerStatus } from './broker.js'
 import type { Connection } from './connection.js'
-import { textFrame } from './frame-writer.js'
+import { OutgoingFrame } from './outgoing-frame.js'
 import { RoomFeed } from './room-feed.js'
 import { Room } from './room.js'
 import type { HubObserver } from './observer.js'
@@ -57,6 +57,8 @@ export class Hub {
   /** Set when the app starts closing: no new sockets, /ready answers 503. */
   closing = false
   readonly connections = new Set<Connection>()
+  /** Bytes written to this instance's sockets after compression, headers included (each connection adds its own). */
+  readonly sent = { bytes: 0 }
   /** Set by the metrics plugin; told once per message, never per recipient. */
   observer: HubObserver | null = null
   /** Set by the server API: a control payload (a disconnect) published by any instance, this one included. */
@@ -207,8 +209,8 @@ export class Hub {
   deliverRoom (room: string, frame: Buffer): void {
     const members = this.rooms.get(room)?.members
     if (members === undefined || members.size === 0) return
-    const wire = textFrame(frame) // once per message, whatever the number of members
-    for (const conn of members) conn.sendFramed(frame, wire)
+    const out = new OutgoingFrame(frame) // framed (and compressed) once, whatever the number of members
+    for (const conn of members) conn.sendFramed(out)
     this.observer?.delivered(members.size, frame)
   }
 
@@ -216,11 +218,9 @@ export class Hub {
   deliverMember (room: string, frame: Buffer, except: string): void {
     const members = this.rooms.get(room)?.members
     if (members === undefined) return
-    let wire: Buffer | null = null // framed once, and only if someone gets it
+    const out = new OutgoingFrame(frame) // framed once, and only if someone gets it
     for (const conn of members) {
-      if (conn.id === except) continue
-      wire ??= textFrame(frame)
-      conn.sendFramed(frame, wire)
+      if (conn.id !== except) conn.sendFramed(out)
     }
   }
 
@@ -232,8 +232,8 @@ export class Hub {
 
   deliverAll (frame: Buffer): void {
     if (this.connections.size === 0) return
-    const wire = textFrame(frame)
-    for (const conn of this.connections) conn.sendFramed(frame, wire)
+    const out = new OutgoingFrame(frame)
+    for (const conn of this.connections) conn.sendFramed(out)
     this.observer?.delivered(this.connections.size, frame)
   }
 
@@ -299,8 +299,8 @@ export class Hub {
 
   private fanOut (room: Room, frame: Buffer): void {
     if (room.members.size === 0) return
-    const wire = textFrame(frame)
-    for (const conn of room.members) conn.sendFramed(frame, wire)
+    const out = new OutgoingFrame(frame)
+    for (const conn of room.members) conn.sendFramed(out)
     this.observer?.delivered(room.members.size, frame)
   }
 }

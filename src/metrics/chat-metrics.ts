@@ -147,6 +147,17 @@ export class ChatMetrics implements HubObserver, HookObserver {
     })
     this.hookFailures = pendingCounter(registry, 'chat_api_hook_failures_total',
       'Hook calls that timed out, threw, answered non-2xx or malformed (HOOK_FAILURE decided), or rewrote data past WS_MAX_MESSAGE_BYTES', 'hook')
+    // Compression (version 3): what the sockets cost on the wire, after compression.
+    let sentCounted = 0
+    new Counter({ // eslint-disable-line no-new
+      name: 'chat_api_bytes_sent_total',
+      help: 'Bytes of WebSocket frames written to this instance\'s sockets, after compression, headers included (pings and closes not counted)',
+      registers: [registry],
+      collect () {
+        this.inc(hub.sent.bytes - sentCounted)
+        sentCounted = hub.sent.bytes
+      }
+    })
     this.lag = new Histogram({
       name: 'chat_api_delivery_lag_seconds',
       help: 'From a message\'s ts to its write on this instance',

@@ -68,6 +68,11 @@ export const ConfigSchema = Type.Object({
   HTTP_RATE_LIMIT_PER_MIN: Type.Integer({ minimum: 0, default: 600 }),
   /** `join` and `leave` frames per second per socket; 0 turns the limit off. */
   WS_JOIN_RATE_PER_SEC: Type.Integer({ minimum: 0, default: 10 }),
+  // Compression (version 3): permessage-deflate, each message compressed once for all its sockets.
+  /** Negotiate permessage-deflate with clients that offer it. */
+  WS_COMPRESSION: Type.Boolean({ default: false }),
+  /** Frames smaller than this go out plain: compressing them costs more CPU than it saves bytes. */
+  WS_COMPRESSION_MIN_BYTES: Type.Integer({ minimum: 0, default: 1024 }),
   /** The service's public address (`https://chat.example.com`), named by the AsyncAPI document. */
   PUBLIC_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#]+' })),
   // Credentials of REDIS_CLUSTER_NODES and REDIS_SENTINELS (REDIS_URL carries its own).

@@ -8,6 +8,7 @@ import fp from 'fastify-plugin'
 import fastifyWebsocket from '@fastify/websocket'
 import type { FastifyPluginAsync } from 'fastify'
 import { SUBPROTOCOL } from '../protocol.js'
+import { PER_MESSAGE_DEFLATE_OPTIONS } from '../hub/deflate-frame.js'
 import { refuseStrayUpgrades } from '../ws/refuse-stray-upgrades.js'
 
 /**
@@ -27,7 +28,9 @@ const websocketPlugin: FastifyPluginAsync = async (fastify) => {
   await fastify.register(fastifyWebsocket, {
     options: {
       maxPayload: fastify.config.WS_MAX_MESSAGE_BYTES, // ws closes with 1009 by itself
-      perMessageDeflate: false,
+      // ws negotiates permessage-deflate and inflates what clients send (bounded by maxPayload,
+      // decompressed size); chat-api compresses its own frames (hub/deflate-frame.ts).
+      perMessageDeflate: fastify.config.WS_COMPRESSION ? { ...PER_MESSAGE_DEFLATE_OPTIONS } : false,
       handleProtocols: selectProtocol
     },
     // Sockets are closed with 1001 by the hub's preClose; here the server only stops accepting.

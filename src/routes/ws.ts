@@ -8,7 +8,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type { WebSocket } from 'ws'
-import { Connection } from '../hub/connection.js'
+import { Connection, type SocketOutput } from '../hub/connection.js'
+import { takesOurDeflate } from '../hub/deflate-frame.js'
 import { ANONYMOUS, mayJoin } from '../hub/principal.js'
 import { ErrorCode, SHUTTING_DOWN } from '../protocol.js'
 import { RoomParamsSchema, WsQuerySchema } from '../schemas/http.js'
@@ -116,7 +117,11 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   function open (socket: WebSocket, request: FastifyRequest) {
     const principal = request.principal ?? ANONYMOUS
     const ticket = admitted.get(request)
-    const conn = new Connection(ticket?.connectionId ?? randomUUID(), socket, principal, config.WS_MAX_BUFFERED_BYTES, leaveHub)
+    const output: SocketOutput = {
+      deflateMinBytes: config.WS_COMPRESSION && takesOurDeflate(socket) ? config.WS_COMPRESSION_MIN_BYTES : Infinity,
+      sent: hub.sent
+    }
+    const conn = new Connection(ticket?.connectionId ?? randomUUID(), socket, principal, config.WS_MAX_BUFFERED_BYTES, leaveHub, output)
     conn.meta = ticket?.meta ?? null
     const log = request.log // not `request`: the socket must not keep its HTTP exchange alive
     const session = new Session(hub, conn, limits, (err) => log.error({ err }, 'frame handling failed'), expiry, hooks.anyOn ? hooks : null)

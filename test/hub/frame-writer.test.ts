@@ -6,6 +6,7 @@ import { Writable } from 'node:stream'
 import WebSocket, { WebSocketServer } from 'ws'
 import { Connection } from '../../src/hub/connection.js'
 import { rawStream, textFrame, WriteBatch } from '../../src/hub/frame-writer.js'
+import { OutgoingFrame } from '../../src/hub/outgoing-frame.js'
 import { ANONYMOUS } from '../../src/hub/principal.js'
 
 /** A stream that records each write call it receives: single chunks and writev batches. */
@@ -115,7 +116,7 @@ t.test('a Connection delivers framed and plain sends in order, welcome first', a
   const shared = Buffer.from('{"n":2}')
   conn.send(Buffer.from('{"n":1}')) // held until welcome
   conn.welcome({ type: 'welcome' })
-  conn.sendFramed(shared, textFrame(shared))
+  conn.sendFramed(new OutgoingFrame(shared))
   server.send('{"n":3}') // ws's own path, e.g. a close or ping, lands in the same order
   conn.sendJson({ n: 4 })
   while (received.length < 5) await once(client, 'message')
@@ -130,7 +131,7 @@ t.test('while ws is compressing a frame, sends go through ws and keep their orde
   server.send(big, { compress: true }) // the Sender is DEFLATING until zlib calls back
   t.equal(rawStream(server), null, 'no direct write while compressing')
   const frame = Buffer.from('{"after":"compressed"}')
-  conn.sendFramed(frame, textFrame(frame))
+  conn.sendFramed(new OutgoingFrame(frame))
   while (received.length < 3) await once(client, 'message')
   t.same(received, ['{"type":"welcome"}', big, '{"after":"compressed"}'])
 })
@@ -140,15 +141,15 @@ t.test('the slow-consumer bound: each write counts what earlier turns left unsen
   const conn = new Connection('c1', server, ANONYMOUS, 64 * 1024)
   conn.welcome({ type: 'welcome' })
   const frame = Buffer.alloc(16 * 1024, 'a')
-  const wire = textFrame(frame)
-  for (let i = 0; i < 16; i++) conn.sendFramed(frame, wire) // 256 KiB in one turn, read promptly
+  const wire = new OutgoingFrame(frame)
+  for (let i = 0; i < 16; i++) conn.sendFramed(wire) // 256 KiB in one turn, read promptly
   t.equal(server.readyState, WebSocket.OPEN, 'a burst within one turn is not judged at its writes (its end judges it)')
 
   ;(client as any)._socket.pause() // stop reading: the kernel buffers fill, then ours
   const closed = once(client, 'close')
   let turns = 0
   while (server.readyState === WebSocket.OPEN && turns++ < 10_000) {
-    for (let i = 0; i < 16; i++) conn.sendFramed(frame, wire)
+    for (let i = 0; i < 16; i++) conn.sendFramed(wire)
     await nextTurn()
   }
   ;(client as any)._socket.resume()
@@ -165,8 +166,8 @@ t.test('the slow-consumer bound judges a turn\'s own frames once they are uncork
   const closed = once(client, 'close')
   // 8 MiB in one turn and nothing after it: no later write would ever look at it.
   const frame = Buffer.alloc(64 * 1024, 'a')
-  const wire = textFrame(frame)
-  for (let i = 0; i < 128; i++) conn.sendFramed(frame, wire)
+  const wire = new OutgoingFrame(frame)
+  for (let i = 0; i < 128; i++) conn.sendFramed(wire)
   t.equal(server.readyState, WebSocket.OPEN, 'still open within the turn')
   await nextTurn()
   t.equal(server.readyState, WebSocket.CLOSING, 'closed at the end of the turn')

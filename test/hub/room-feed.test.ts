@@ -19,7 +19,7 @@ function fakeConnection (): Connection & { got: number[], closedWith: number | n
     got: [] as number[],
     closedWith: null as number | null,
     send (f: Buffer) { conn.got.push(JSON.parse(f.toString()).offset) },
-    sendFramed (f: Buffer) { conn.send(f) },
+    sendFramed (out: { payload: Buffer }) { conn.send(out.payload) },
     sendJson () {},
     close (code: number) { conn.closedWith = code }
   }

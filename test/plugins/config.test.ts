@@ -31,6 +31,8 @@ t.test('defaults of every variable', async t => {
     PRESENCE_TTL_SEC: 30,
     HTTP_RATE_LIMIT_PER_MIN: 600,
     WS_JOIN_RATE_PER_SEC: 10,
+    WS_COMPRESSION: false,
+    WS_COMPRESSION_MIN_BYTES: 1024,
     REDIS_TLS: false
   })
 })
