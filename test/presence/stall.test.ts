@@ -8,10 +8,10 @@
  * The bounds come from PRESENCE_TTL_SEC and the heartbeat's timing (heartbeat.ts): a beat every
  * T/5, a lease lives 3T/5 from its last renewal; the contract lets presence converge within T.
  *
- * This test can fail: without `added = added + 1` in src/redis/lua/presence-assert.lua (so a
- * renewal no longer counts what it wrote again, and the heartbeat's log and metric stay silent)
- * the counter check fails; without the `member_joined` PUBLISH of that loop the re-join is never
- * announced and `next('member_joined')` times out. Both were tried.
+ * This test can fail, and was seen failing: with `added = added + 1` removed from the renewal loop
+ * of src/redis/lua/presence-assert.lua (a lease written again is no longer counted) only the
+ * `chat_api_presence_reasserted_total` check fails; with that loop's `member_joined` PUBLISH
+ * commented out the test fails already at the first join, and would at the re-join.
  */
 import { test } from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
