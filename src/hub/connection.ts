@@ -37,6 +37,16 @@ export class Connection implements FlushWatcher {
     return this.socket.readyState === OPEN
   }
 
+  /** WS_MAX_BUFFERED_BYTES: past it (at a turn's end) the socket is a slow consumer. */
+  get maxBuffered (): number {
+    return this.maxBufferedBytes
+  }
+
+  /** Bytes written to the socket that the reader has not taken yet (this turn's corked ones included). */
+  get buffered (): number {
+    return this.socket.bufferedAmount
+  }
+
   send (frame: Buffer): void {
     this.sendFramed(frame, null)
   }
@@ -73,7 +83,7 @@ export class Connection implements FlushWatcher {
   }
 
   /** A client that reads slower than its rooms talk would grow our memory without bound. */
-  private slow (): void {
+  slow (): void {
     this.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer')
   }
 
