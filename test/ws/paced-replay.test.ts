@@ -15,8 +15,8 @@ import { clusterApp, TEST_REDIS_URL, uniquePrefix } from '../redis-helper.js'
 import { JOINER_HELD_BYTES, REPLAY_STALL_MS } from '../../src/hub/paced-replay.js'
 
 const BOUND = 128 * 1024
-/** 120 messages of 50 KB: a 6 MB replay, 47 times the bound, 12 pages of Redis's 512 KiB. */
-const MESSAGES = 120
+/** 240 messages of 50 KB: a 12 MB replay, 94 times the bound and far past what loopback's kernel buffers take, 24 pages of Redis's 512 KiB. */
+const MESSAGES = 240
 const DATA = 'x'.repeat(50 * 1024)
 /** Sent while the slow reader's replay runs: past JOINER_HELD_BYTES, so those held are dropped and read back. */
 const LIVE = Math.ceil(JOINER_HELD_BYTES / DATA.length) + 4
@@ -61,9 +61,9 @@ t.test('a slow reader gets a replay far past the bound, in order, then live mess
   const buffered = watchBuffered(app)
   const { client: reader, raw } = await pausedClient(t, url)
   reader.send({ type: 'join', room: 'big', since: { epoch, offset: 0 }, id: 'j' })
-  // Reads a little now and then: a few ms of reading every 40 ms.
+  // Reads a little now and then: 2 ms of reading every 50 ms.
   let slow = true
-  const reading = setInterval(() => { raw.resume(); setTimeout(() => { if (slow) raw.pause() }, 3) }, 40)
+  const reading = setInterval(() => { raw.resume(); setTimeout(() => { if (slow) raw.pause() }, 2) }, 50)
   t.teardown(() => clearInterval(reading))
   // While the replay runs, the room goes on: more than a joiner may hold meanwhile.
   await reader.next(f => f.type === 'message' && f.offset === 1, 60_000)
