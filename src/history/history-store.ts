@@ -55,6 +55,12 @@ export interface HistoryStore {
   /** The room's position, and with `from` the messages after it. Rejects when the store cannot be read. */
   since (room: string, from: Position | null): Promise<SinceResult>
   /**
+   * The room's position and the first page of the messages after `from`, up to offset `last`
+   * (null: the top); `recovered` as for `since`, for that page. A paced replay reads on from the
+   * page's end, one page at a time (hub/paced-replay.ts).
+   */
+  sincePage (room: string, from: Position, last: number | null): Promise<SinceResult>
+  /**
    * `seen` was delivered, but the store's room is in that epoch below it: it lost messages (a
    * failover, an older snapshot). Moves the room to a new epoch, unless that happened already.
    */

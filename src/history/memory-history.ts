@@ -88,6 +88,13 @@ export class MemoryHistory implements HistoryStore {
     return { position, recovered: true, messages: this.range(log, from.offset + 1, log.top) }
   }
 
+  /** Everything in one page: the frames are in this process's memory already. */
+  async sincePage (room: string, from: Position, last: number | null): Promise<SinceResult> {
+    const result = await this.since(room, from)
+    if (last === null || !result.recovered) return result
+    return { ...result, messages: result.messages.slice(0, Math.max(0, last - from.offset)) }
+  }
+
   async page (room: string, limit: number, before: number | null): Promise<PageResult> {
     const log = this.logOf(room, this.now())
     const last = Math.min(log.top, before === null ? log.top : before - 1)

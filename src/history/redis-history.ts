@@ -129,7 +129,7 @@ export class RedisHistory implements HistoryStore {
   close (): void {}
 
   /** One call of the since script: the position, and up to a page after `from` (up to `last`). */
-  private async sincePage (room: string, from: Position | null, last: number | null): Promise<SinceResult> {
+  async sincePage (room: string, from: Position | null, last: number | null): Promise<SinceResult> {
     const reply = await this.client.chatSinceBuffer(this.layout.meta(room), this.layout.log(room),
       this.newEpoch(), this.ttlSec, from === null ? '' : from.offset, from === null ? '' : from.epoch,
       last ?? '', this.replayPage.messages, this.replayPage.bytes)

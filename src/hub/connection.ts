@@ -51,6 +51,16 @@ export class Connection implements FlushWatcher {
     return this.socket.readyState === OPEN
   }
 
+  /** WS_MAX_BUFFERED_BYTES: past it (at a turn's end) the socket is a slow consumer. */
+  get maxBuffered (): number {
+    return this.maxBufferedBytes
+  }
+
+  /** Bytes written to the socket that the reader has not taken yet (this turn's corked ones included). */
+  get buffered (): number {
+    return this.socket.bufferedAmount
+  }
+
   send (frame: Buffer): void {
     this.sendFramed(new OutgoingFrame(frame))
   }
@@ -92,7 +102,7 @@ export class Connection implements FlushWatcher {
   }
 
   /** A client that reads slower than its rooms talk would grow our memory without bound. */
-  private slow (): void {
+  slow (): void {
     this.close(CloseCode.TRY_AGAIN_LATER, 'slow consumer')
   }
 

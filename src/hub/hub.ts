@@ -16,7 +16,7 @@ import { LocalBroker, type Broker, type BrokerStatus } from './broker.js'
 import type { Connection } from './connection.js'
 import { OutgoingFrame } from './outgoing-frame.js'
 import { RoomFeed } from './room-feed.js'
-import { Room } from './room.js'
+import { newJoiner, Room } from './room.js'
 import type { HubObserver } from './observer.js'
 import type { Presence } from '../presence/presence.js'
 
@@ -132,7 +132,7 @@ export class Hub {
       return Promise.resolve()
     }
     conn.rooms.add(name)
-    const joiner = { conn, start: null, held: [] }
+    const joiner = newJoiner(conn)
     room.joiners.push(joiner)
     const opened = room
     return room.ready.then(() => this.feed.admit(opened, joiner, since, (start, recovered) => {

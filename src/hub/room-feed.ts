@@ -24,6 +24,7 @@ import type { HistoryStore, Position, SinceResult } from '../history/history-sto
 import { CloseCode } from '../protocol.js'
 import type { HubLog, JoinReply } from './hub.js'
 import type { Joiner, Room } from './room.js'
+import { JOINER_HELD_BYTES, pacedReplay } from './paced-replay.js'
 
 /** Retry delay of a history read that failed while the store looked available. */
 const RESYNC_RETRY_MS = 1000
@@ -163,23 +164,23 @@ export class RoomFeed {
       this.promote(room, joiner)
       return reply(null, since === null ? undefined : false) // history off: nothing to replay
     }
-    if (since === null) return this.start(room, joiner, room.position, undefined, [], reply)
+    if (since === null) return this.start(room, joiner, room.position, undefined, reply)
     let start = room.position
     let recovered = false
-    let replay: Buffer[] = []
     if (history.available()) {
       try {
-        const result = await history.since(room.name, since)
-        start = result.position
-        recovered = result.recovered
-        replay = result.messages
+        const outcome = await pacedReplay(history, room, joiner, since)
+        if (outcome === null) return // closed, or gone: no `joined` after a partial replay
+        start = outcome.start
+        recovered = outcome.recovered
+        this.opts.replayed(outcome.frames)
       } catch (err) {
-        // Never a partial replay presented as recovered: the client learns it must reload.
+        // Nothing was written: the client learns it must reload.
         this.opts.log.warn({ err, room: room.name }, 'reading the history for a join failed')
       }
     }
     if (!room.joiners.includes(joiner)) return
-    this.start(room, joiner, start, recovered, replay, reply)
+    this.start(room, joiner, start, recovered, reply)
   }
 
   /**
@@ -203,24 +204,24 @@ export class RoomFeed {
     }
   }
 
-  private start (room: Room, joiner: Joiner, start: Position | null, recovered: boolean | undefined,
-    replay: Buffer[], reply: JoinReply): void {
+  /** Sends `joined` (after the replay, if any, was written), then the frames held meanwhile. */
+  private start (room: Room, joiner: Joiner, start: Position | null, recovered: boolean | undefined, reply: JoinReply): void {
     const conn = joiner.conn
-    for (const frame of replay) conn.send(frame)
     reply(start, recovered)
     const held = joiner.held
     joiner.held = []
+    joiner.heldBytes = 0
     if (start === null) {
       // Redis is out of reach and the room's position unknown: it receives whatever comes from
       // now on, and once the position is known, whether anything came before is checked (sight).
       for (const message of held) conn.send(message.frame)
-      this.opts.replayed(replay.length + held.length)
+      this.opts.replayed(held.length)
       room.blind.add(conn)
       return this.promote(room, joiner)
     }
     if (room.epoch === null) this.adopt(room, start)
     joiner.start = start
-    let sent = replay.length
+    let sent = 0
     for (const message of held) {
       if (message.epoch === start.epoch && message.offset > start.offset) {
         conn.send(message.frame)
@@ -287,6 +288,13 @@ export class RoomFeed {
       const start = joiner.start
       if (start === null) {
         joiner.held.push({ offset, epoch, frame })
+        joiner.heldBytes += frame.length
+        if (joiner.replaying && joiner.heldBytes > JOINER_HELD_BYTES) {
+          // A long replay: the history holds these too, and the replay reads them (paced-replay.ts).
+          joiner.held = []
+          joiner.heldBytes = 0
+          joiner.overflowed = true
+        }
       } else if (room.reached(start)) {
         if (epoch === start.epoch && offset > start.offset) {
           joiner.conn.send(frame)

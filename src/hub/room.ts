@@ -26,6 +26,16 @@ export interface Joiner {
   start: Position | null
   /** Messages the feed delivered since it registered, while `start` was still unknown. */
   held: StoredMessage[]
+  /** Their bytes: bounded while a replay runs (paced-replay.ts). */
+  heldBytes: number
+  /** A paced replay is under way: held frames past JOINER_HELD_BYTES are dropped and read from the history. */
+  replaying: boolean
+  /** Held frames were dropped since the replay last looked. */
+  overflowed: boolean
+}
+
+export function newJoiner (conn: Connection): Joiner {
+  return { conn, start: null, held: [], heldBytes: 0, replaying: false, overflowed: false }
 }
 
 export class Room {

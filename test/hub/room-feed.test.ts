@@ -21,7 +21,11 @@ function fakeConnection (): Connection & { got: number[], closedWith: number | n
     send (f: Buffer) { conn.got.push(JSON.parse(f.toString()).offset) },
     sendFramed (out: { payload: Buffer }) { conn.send(out.payload) },
     sendJson () {},
-    close (code: number) { conn.closedWith = code }
+    close (code: number) { conn.closedWith = code },
+    // Takes everything at once: a replay is never paced here.
+    open: true,
+    buffered: 0,
+    maxBuffered: 1024 * 1024
   }
   return conn as unknown as Connection & { got: number[], closedWith: number | null }
 }
@@ -38,6 +42,8 @@ function historyAt (top: number): HistoryStore {
       for (let o = from.offset + 1; o <= top; o++) messages.push(frame(o))
       return { position, recovered: true, messages }
     },
+    // One page holds the whole replay here; a test may replace `since`, which this follows.
+    sincePage (room: string, from: Position) { return this.since(room, from) },
     page: async () => { throw new Error('not used') },
     fence: async () => {},
     close: () => {}
@@ -125,6 +131,8 @@ function gatedHistory (state: { top: number, gate: Promise<void> }): HistoryStor
       for (let o = (from?.offset ?? seen) + 1; o <= seen; o++) messages.push(frame(o))
       return { position: { epoch: 'E', offset: seen }, recovered: from !== null, messages }
     },
+    // One page holds the whole replay here; a test may replace `since`, which this follows.
+    sincePage (room: string, from: Position) { return this.since(room, from) },
     page: async () => { throw new Error('not used') },
     fence: async () => {},
     close: () => {}

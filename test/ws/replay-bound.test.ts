@@ -7,6 +7,7 @@
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import { Client, connect, eventually, listen, PREFIX } from '../helper.js'
+import { REPLAY_STALL_MS } from '../../src/hub/paced-replay.js'
 
 const BOUND = 256 * 1024
 /** 100 messages of 60 KB: a 6 MB replay, far past the bound plus what loopback's kernel buffers take. */
@@ -50,7 +51,8 @@ t.test('a since replay to a socket that does not read is closed with 1013, the r
   const quiet = await nonReader(t, url)
   quiet.client.send({ type: 'join', room: 'big', since: { epoch: big, offset: 0 }, id: 'j' })
   // Nothing else is sent to that socket: only the replay can put it past the bound.
-  await eventually(async () => await connections() === 2, 10000)
+  // The replay is paced (paced-replay.ts): the non-reader is closed once it took nothing for REPLAY_STALL_MS.
+  await eventually(async () => await connections() === 2, REPLAY_STALL_MS + 20_000)
   quiet.resume()
   t.equal(await quiet.client.closed, 1013, 'the non-reader is closed as a slow consumer')
   t.match(await reader.request({ type: 'ping' }), { type: 'pong' }, 'the reader is still served')
