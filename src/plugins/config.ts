@@ -74,7 +74,10 @@ export const ConfigSchema = Type.Object({
   REDIS_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
   REDIS_TLS: Type.Boolean({ default: false }),
   /** The sentinels' own password (`requirepass` of the sentinels), when they have one. */
-  REDIS_SENTINEL_PASSWORD: Type.Optional(Type.String({ minLength: 1 }))
+  REDIS_SENTINEL_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
+  // Read state (version 3): read cursors and last seen.
+  /** How long a user's read cursors and last seen are kept after their last change (30 days). */
+  READ_STATE_TTL_SEC: Type.Integer({ minimum: 1, default: 2592000 })
 }, {
   // AUTH_ENABLED=true without a secret must not start: the error names JWT_SECRET. `type` makes
   // Ajv coerce "true" inside the `if` too, which it checks before the properties.

@@ -39,7 +39,7 @@ function urlRooms (request: FastifyRequest): string[] {
 const noReply = () => {}
 
 const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { hub, config, auth, admission } = fastify
+  const { hub, config, auth, admission, readState } = fastify
   const expiry = new TokenExpiry(auth, hub)
   const limits: SessionLimits = {
     maxMessageBytes: config.WS_MAX_MESSAGE_BYTES,
@@ -76,6 +76,7 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (code !== undefined) hub.observer?.closed(code)
     expiry.unwatch(conn)
     admission.index.remove(conn)
+    readState.status.disconnected(conn)
     hub.remove(conn)
   }
 
@@ -83,7 +84,7 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const principal = request.principal ?? ANONYMOUS
     const conn = new Connection(randomUUID(), socket, principal, config.WS_MAX_BUFFERED_BYTES, leaveHub)
     const log = request.log // not `request`: the socket must not keep its HTTP exchange alive
-    const session = new Session(hub, conn, limits, (err) => log.error({ err }, 'frame handling failed'), expiry)
+    const session = new Session(hub, conn, limits, (err) => log.error({ err }, 'frame handling failed'), expiry, readState.frames)
     // Listeners go on synchronously: frames sent right after the upgrade must not be lost.
     socket.on('message', (data, isBinary) => session.receive(data, isBinary))
     socket.on('pong', () => { conn.alive = true })
@@ -96,6 +97,7 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     })
     hub.add(conn)
     admission.index.add(conn)
+    readState.status.connected(conn)
 
     const rooms = urlRooms(request)
     const welcome = { type: 'welcome', connectionId: conn.id, instanceId: hub.instanceId, rooms, user: principal.user, rateLimitPerSec: limits.ratePerSec }

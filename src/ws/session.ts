@@ -15,6 +15,7 @@ import { checkFrame, isFrameType } from './frame-validators.js'
 import { HISTORY_OFF, readHistory } from '../history/read-history.js'
 import { PRESENCE_DISABLED, readPresence } from '../presence/read-presence.js'
 import type { TokenExpiry } from './token-refresh.js'
+import type { ReadFrames } from '../read-state/read-frames.js'
 import { serialiseData, TOO_DEEP } from '../serialise-data.js'
 
 export interface SessionLimits {
@@ -57,7 +58,9 @@ export class Session {
     /** Told of a frame whose handling threw: a bug, since bad input gets an error frame. */
     private readonly onUnexpected: (err: unknown) => void = () => {},
     /** Handles `refresh` frames; null: answered with `exp: null`, as with auth off. */
-    private readonly tokens: TokenExpiry | null = null
+    private readonly tokens: TokenExpiry | null = null,
+    /** Handles `read` and `unread` frames (src/read-state/); null: refused as with auth off. */
+    private readonly reads: ReadFrames | null = null
   ) {
     this.bucket = limits.ratePerSec > 0 ? new TokenBucket(limits.ratePerSec) : null
     const joinRate = limits.joinRatePerSec
@@ -163,6 +166,8 @@ export class Session {
       case 'history': return this.history(valid.room, valid.limit, valid.before, id)
       case 'refresh': return this.refresh(valid.token, id)
       case 'presence': return this.presence(valid.room, id)
+      case 'read': return this.reads === null ? this.error(ErrorCode.UNAUTHORIZED, 'read state is off', id) : this.reads.read(this.conn, valid, id, this.refuse)
+      case 'unread': return this.reads === null ? this.error(ErrorCode.UNAUTHORIZED, 'read state is off', id) : this.reads.unread(this.conn, valid, id, this.refuse)
     }
   }
 
@@ -191,6 +196,7 @@ export class Session {
     this.hub.sendToRoom(room, dataJson, this.fromJson, { key, transient }).then(outcome => {
       if (!outcome.ok) return this.error(outcome.code, outcome.message, id)
       this.hub.observer?.published(transient ? 'transient' : 'room')
+      if (outcome.offset !== undefined && outcome.epoch !== undefined) this.reads?.stored(this.conn, room, { offset: outcome.offset, epoch: outcome.epoch })
       if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId: outcome.messageId, offset: outcome.offset, epoch: outcome.epoch })
     })
   }
@@ -256,6 +262,8 @@ export class Session {
     if (!outcome.ok) return this.error(outcome.code, outcome.message, id)
     this.conn.sendJson({ type: 'refreshed', exp: outcome.exp, id })
   }
+
+  private readonly refuse = (code: ErrorCode, message: string, id: FrameId | undefined): void => this.error(code, message, id)
 
   private error (code: ErrorCode, message: string, id: FrameId | undefined): void {
     this.hub.observer?.errorSent(code)
