@@ -25,7 +25,7 @@ test('SIGKILL of an instance: its users go offline within PRESENCE_TTL_SEC, last
     client.ws.on('error', () => {})
     return client
   }
-  const status = async (user: string) => (await fetch(`${survivor.http}/users/${user}/status`, {
+  const status = async (user: string): Promise<any> => (await fetch(`${survivor.http}/users/${user}/status`, {
     headers: bearer(sign({ sub: 'observer' })), signal: AbortSignal.timeout(5000)
   })).json()
 
