@@ -16,10 +16,8 @@ const TTL_SEC = 4
 const TTL_MS = TTL_SEC * 1000
 
 test('SIGKILL of an instance: its users go offline within PRESENCE_TTL_SEC, lastSeen about the kill', async (t) => {
-  const [survivor, doomed] = await startInstances(t, 2, {
-    REDIS_URL: TEST_REDIS_URL, REDIS_CHANNEL_PREFIX: uniquePrefix(), PRESENCE_TTL_SEC: TTL_SEC,
-    AUTH_ENABLED: true, JWT_SECRET: SECRET, WS_RATE_LIMIT_PER_SEC: 0, HTTP_RATE_LIMIT_PER_MIN: 0
-  })
+  const env = { REDIS_URL: TEST_REDIS_URL, REDIS_CHANNEL_PREFIX: uniquePrefix(), PRESENCE_TTL_SEC: TTL_SEC }
+  const [survivor, doomed] = await startInstances(t, 2, { ...env, AUTH_ENABLED: true, JWT_SECRET: SECRET, WS_RATE_LIMIT_PER_SEC: 0, HTTP_RATE_LIMIT_PER_MIN: 0 })
   const open = async (base: string, user: string) => {
     const client = await connect(t, `${base}/ws`, bearer(sign({ sub: user })))
     client.ws.on('error', () => {})
