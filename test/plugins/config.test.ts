@@ -31,7 +31,8 @@ t.test('defaults of every variable', async t => {
     PRESENCE_TTL_SEC: 30,
     HTTP_RATE_LIMIT_PER_MIN: 600,
     WS_JOIN_RATE_PER_SEC: 10,
-    REDIS_TLS: false
+    REDIS_TLS: false,
+    READ_STATE_TTL_SEC: 2592000
   })
 })
 
@@ -62,7 +63,8 @@ t.test('an invalid value stops the start with a message naming the variable', as
     [{ API_KEY: 'short-key' }, 'env/API_KEY must NOT have fewer than 32 characters'],
     [{ METRICS_ENABLED: 'sometimes' }, 'env/METRICS_ENABLED must be boolean'],
     [{ WS_MAX_CONNECTIONS: '-1' }, 'env/WS_MAX_CONNECTIONS must be >= 0'],
-    [{ WS_MAX_CONNECTIONS_PER_USER: 'many' }, 'env/WS_MAX_CONNECTIONS_PER_USER must be integer']
+    [{ WS_MAX_CONNECTIONS_PER_USER: 'many' }, 'env/WS_MAX_CONNECTIONS_PER_USER must be integer'],
+    [{ READ_STATE_TTL_SEC: '0' }, 'env/READ_STATE_TTL_SEC must be >= 1']
   ]
   for (const [data, message] of cases) {
     t.throws(() => loadConfig({ env: false, data }), { message: new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }, message)
