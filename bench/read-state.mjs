@@ -16,7 +16,6 @@
  *
  *   npm run build && node bench/read-state.mjs [--rooms 250] [--rate 500] [--seconds 10]
  */
-import { once } from 'node:events'
 import { parseArgs } from 'node:util'
 import { setTimeout as sleep } from 'node:timers/promises'
 import WebSocket from 'ws'
@@ -42,8 +41,15 @@ const log = (...args) => console.error(`[read-state ${new Date().toISOString().s
 
 async function instances (redisUrl, mode) {
   const env = {
-    REDIS_URL: redisUrl, REDIS_CHANNEL_PREFIX: `rsbench-${mode}`, WS_RATE_LIMIT_PER_SEC: '0', WS_JOIN_RATE_PER_SEC: '0',
-    HTTP_RATE_LIMIT_PER_MIN: '0', LOG_LEVEL: 'warn', HOST: '127.0.0.1', NODE_ENV: 'production', DEMO_ENABLED: 'false',
+    REDIS_URL: redisUrl,
+    REDIS_CHANNEL_PREFIX: `rsbench-${mode}`,
+    WS_RATE_LIMIT_PER_SEC: '0',
+    WS_JOIN_RATE_PER_SEC: '0',
+    HTTP_RATE_LIMIT_PER_MIN: '0',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    NODE_ENV: 'production',
+    DEMO_ENABLED: 'false',
     ...(mode === 'auth-off' ? {} : { AUTH_ENABLED: 'true', JWT_SECRET: SECRET })
   }
   const out = []
@@ -117,6 +123,8 @@ async function run (mode) {
   }
   const expected = total * 3
   const deadline = Date.now() + 30_000
+  // `delivered` grows in the sockets' listeners, between these sleeps.
+  // eslint-disable-next-line no-unmodified-loop-condition
   while (delivered < expected && Date.now() < deadline) await sleep(50)
   for (const { marker } of listeners) marker.flushAll()
   await sleep(1500) // the last reads reach Redis
