@@ -17,6 +17,7 @@ import httpRateLimitPlugin from './plugins/http-rate-limit.js'
 import metricsPlugin from './plugins/metrics.js'
 import postGuardPlugin from './plugins/post-guard.js'
 import presencePlugin from './plugins/presence.js'
+import readStatePlugin from './plugins/read-state.js'
 import redisPlugin from './plugins/redis.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
 import websocketPlugin from './plugins/websocket.js'
@@ -24,6 +25,7 @@ import demoRoutes from './routes/demo.js'
 import healthRoutes from './routes/health.js'
 import historyRoutes from './routes/history.js'
 import presenceRoutes from './routes/presence.js'
+import readStateRoutes from './routes/read-state.js'
 import metricsRoutes from './routes/metrics.js'
 import serverApiRoutes from './routes/server-api.js'
 import statsRoutes from './routes/stats.js'
@@ -60,6 +62,7 @@ const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts)
   await fastify.register(hubPlugin)
   await fastify.register(redisPlugin)
   await fastify.register(presencePlugin)
+  await fastify.register(readStatePlugin)
   await fastify.register(authPlugin)
   await fastify.register(metricsPlugin)
   await fastify.register(hooksPlugin, { functions: hooks })
@@ -74,6 +77,7 @@ const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts)
   await fastify.register(healthRoutes)
   await fastify.register(historyRoutes)
   await fastify.register(presenceRoutes)
+  await fastify.register(readStateRoutes)
   await fastify.register(metricsRoutes)
   await fastify.register(serverApiRoutes)
   await fastify.register(demoRoutes)

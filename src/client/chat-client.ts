@@ -8,12 +8,13 @@ import { TypedEmitter } from './emitter.js'
 import { ChatError } from './errors.js'
 import { Requests, type RequestFrame } from './requests.js'
 import { Pacer } from './pacer.js'
+import { ReadMarker } from './read-marker.js'
 import { randomKey } from './random-key.js'
 import { OPEN, resolveWebSocket, type SocketLike } from './socket.js'
 import { TokenKeeper } from './token.js'
 import type {
   AckFrame, ChatClientEvents, ChatClientOptions, ClientState, HistoryFrame, HistoryOptions, JoinedFrame, LeftFrame,
-  PongFrame, PresenceFrame, RefreshedFrame, RoomPosition, SendOptions, ServerFrame, WelcomeFrame
+  PongFrame, PresenceFrame, ReadFrame, RefreshedFrame, RoomPosition, SendOptions, ServerFrame, UnreadFrame, WelcomeFrame
 } from './types.js'
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
@@ -57,6 +58,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   private paceTimer: ReturnType<typeof setTimeout> | null = null
   /** Joins asked for while disconnected, by room: they stand for the room's rejoin at the next `welcome`. */
   private readonly queuedJoins = new Map<string, Promise<unknown>>()
+  private readonly reads: ReadMarker
 
   constructor (private readonly opts: ChatClientOptions) {
     super()
@@ -64,6 +66,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.tokens = new TokenKeeper(opts.token)
     this.rooms = new Set(opts.rooms ?? [])
     this.requests = new Requests(opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
+    this.reads = new ReadMarker((room, offset) => this.request({ type: 'read', room, offset }) as Promise<ReadFrame>, opts.readDelayMs)
   }
 
   get state (): ClientState {
@@ -160,6 +163,20 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     return await this.request({ type: 'presence', room }) as PresenceFrame
   }
 
+  /**
+   * Records that this user (auth on) has read `room` up to `offset`. Marks of a room are sent at most
+   * once per `readDelayMs`, the highest of them: call it for every message shown. Settles with the
+   * server's answer (the cursor now; it only moves forward).
+   */
+  markRead (room: string, offset: number): Promise<ReadFrame> {
+    return this.reads.mark(room, offset)
+  }
+
+  /** This user's unread counts: in `rooms`, or every room it has read in. See unread-counts.ts to keep them live. */
+  async unread (rooms?: string[]): Promise<UnreadFrame> {
+    return await this.request(rooms === undefined ? { type: 'unread' } : { type: 'unread', rooms }) as UnreadFrame
+  }
+
   /** Sends to every connected client (scope `chat:broadcast` when auth is on). */
   async broadcast (data: unknown): Promise<AckFrame> {
     return await this.request({ type: 'broadcast', data }) as AckFrame
@@ -186,6 +203,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     if (this.closed !== null) return this.closed
     this.status = 'closed'
     this.tokens.cancel()
+    this.reads.cancel(err)
     this.stopPacing()
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
     this.reconnectTimer = null
@@ -301,6 +319,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
       case 'broadcast': return this.emit('broadcast', frame)
       case 'member_joined': return this.emit('member_joined', frame)
       case 'member_left': return this.emit('member_left', frame)
+      case 'read_receipt': return this.emit('read_receipt', frame)
       case 'error':
         if (!this.requests.settle(frame)) this.emit('error', new ChatError(frame.code, frame.message, frame))
         return

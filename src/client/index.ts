@@ -8,6 +8,8 @@
  */
 export { ChatClient } from './chat-client.js'
 export { DEFAULT_PRESENCE_RESYNC_MS, RoomPresence, type Member, type RoomPresenceEvents, type RoomPresenceOptions } from './presence.js'
+export { UnreadCounts, type RoomUnread, type UnreadCountsEvents } from './unread-counts.js'
+export { DEFAULT_READ_DELAY_MS } from './read-marker.js'
 export { ChatError, type ChatErrorCode } from './errors.js'
 export { backoffDelay, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, type BackoffOptions } from './backoff.js'
 export { TypedEmitter, type Listener } from './emitter.js'

@@ -8,6 +8,7 @@ import type {
   BroadcastFrame, ErrorFrame, FrameId, HistoryFrame, MemberJoinedFrame, MemberLeftFrame, MessageFrame, PresenceFrame, ServerFrame,
   WelcomeFrame
 } from '../schemas/frames.js'
+import type { ReadFrameSchema, ReadReceiptFrameSchema, UnreadFrameSchema } from '../schemas/read-state.js'
 import type { BackoffOptions } from './backoff.js'
 import type { ChatError } from './errors.js'
 import type { SocketConstructor } from './socket.js'
@@ -18,6 +19,9 @@ export type JoinedFrame = Static<typeof JoinedFrameSchema>
 export type LeftFrame = Static<typeof LeftFrameSchema>
 export type PongFrame = Static<typeof PongFrameSchema>
 export type RefreshedFrame = Static<typeof RefreshedFrameSchema>
+export type ReadFrame = Static<typeof ReadFrameSchema>
+export type UnreadFrame = Static<typeof UnreadFrameSchema>
+export type ReadReceiptFrame = Static<typeof ReadReceiptFrameSchema>
 export type {
   BroadcastFrame, ErrorFrame, FrameId, HistoryFrame, MemberJoinedFrame, MemberLeftFrame, MessageFrame, PresenceFrame, ServerFrame, WelcomeFrame
 }
@@ -65,6 +69,8 @@ export interface ChatClientOptions {
   connectTimeoutMs?: number
   /** Back-off of the automatic reconnect, or `false` for none; default `{ baseMs: 250, maxMs: 10000 }`. */
   reconnect?: false | BackoffOptions
+  /** `markRead` sends at most one `read` per room this often (ms): reading 50 messages in a second is one frame. Default 1000. */
+  readDelayMs?: number
   /** WebSocket implementation; default the global one, else the `ws` package. */
   WebSocket?: SocketConstructor
 }
@@ -102,6 +108,8 @@ export interface ChatClientEvents {
    * was lost meanwhile, e.g. Redis restarted empty): the event's position is that message's.
    */
   gap: RoomResumeEvent
+  /** A user moved its read cursor in one of the client's rooms (this client's user included). */
+  read_receipt: ReadReceiptFrame
   /** An error frame no request is waiting for (e.g. a refused rejoin), or a socket error. */
   error: ChatError
   close: CloseEvent

@@ -76,6 +76,7 @@ export function openapiOptions ({ prefix, version, authEnabled }: OpenapiOptions
         { name: 'websocket', description: 'WebSocket upgrades (the frames: components.schemas, or the AsyncAPI document)' },
         { name: 'stats', description: 'Counts of this instance' },
         { name: 'presence', description: 'Who is in a room on every instance, and which instances live' },
+        { name: 'read-state', description: 'Unread counts of a user, and whether a user is online (version 3)' },
         { name: 'server-api', description: 'For an application\'s backend: publish and disconnect without a socket (X-API-Key, or a token with the chat:publish scope)' },
         { name: 'metrics', description: 'Prometheus metrics' },
         { name: 'health', description: 'Liveness and readiness' },

@@ -91,7 +91,10 @@ export const ConfigSchema = Type.Object({
   /** Deadline of every hook call. */
   HOOK_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 1000 }),
   /** What a hook that times out or answers badly decides: `closed` refuses (`unavailable`), `open` allows. */
-  HOOK_FAILURE: Type.Union([Type.Literal('closed'), Type.Literal('open')], { default: 'closed' })
+  HOOK_FAILURE: Type.Union([Type.Literal('closed'), Type.Literal('open')], { default: 'closed' }),
+  // Read state (version 3): read cursors and last seen.
+  /** How long a user's read cursors and last seen are kept after their last change (30 days). */
+  READ_STATE_TTL_SEC: Type.Integer({ minimum: 1, default: 2592000 })
 }, {
   // AUTH_ENABLED=true without a secret must not start: the error names JWT_SECRET. `type` makes
   // Ajv coerce "true" inside the `if` too, which it checks before the properties.

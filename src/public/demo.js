@@ -1,6 +1,7 @@
 // The demo page's logic: the compiled chat-api client, straight from the same server (no bundler).
 // Every URL is relative to the page, so the demo works under any prefix.
 import { ChatClient, RoomPresence } from '../client/index.js'
+import { ReadStateView } from './read-state.js'
 
 const STATS_INTERVAL_MS = 2000
 const MAX_NAME_CHARS = 40
@@ -21,6 +22,8 @@ const names = new Map()
 /** connectionId -> timer of who is typing now. */
 const typing = new Map()
 let lastTypingSent = 0
+/** Unread badges, "seen by" and last seen (read-state.js); null before the first join. */
+let reads = null
 
 const params = new URLSearchParams(document.location.search)
 $('name').value = params.get('name') ?? ''
@@ -91,6 +94,11 @@ function renderPeople (members) {
   })
   $('people-list').replaceChildren(...items)
   $('people-count').textContent = `(${people?.count ?? members.size})`
+  if (authOn() && reads !== null) {
+    // Who wrote here but is not in the room now: their last seen.
+    const present = new Set([...members.values()].map(m => m.user))
+    reads.renderLastSeen([...new Set(names.values())].filter(user => !present.has(user) && user !== 'server'))
+  }
 }
 
 /** Presence lists connections, not names: a transient `{ hello: true, name }` tells the room ours. */
@@ -193,6 +201,11 @@ function createClient (token) {
     showMessage(frame)
   })
   chat.on('error', (err) => notice(`${err.code}: ${err.message}`))
+  reads?.close()
+  reads = new ReadStateView(chat, () => room, () => clientToken, (next) => {
+    $('room').value = next
+    $('join-form').requestSubmit()
+  })
   return chat
 }
 
@@ -221,6 +234,7 @@ $('join-form').addEventListener('submit', async (event) => {
     followPresence(room)
     sayHello()
     await loadHistory(room)
+    reads.roomOpened(room)
     $('text').focus()
   } catch (err) {
     notice(`${err.code}: ${err.message}`)
@@ -243,10 +257,16 @@ $('send-form').addEventListener('submit', async (event) => {
     await client.send(room, { name: $('name').value.trim(), text })
     input.value = ''
     lastTypingSent = 0
+    reads?.readNow()
   } catch (err) {
     notice(`${err.code}: ${err.message}`)
   }
 })
+
+// Reading is something a person does: a click or a scroll in the messages, or coming back to the window.
+for (const [target, event] of [[document.querySelector('main'), 'click'], [document.querySelector('main'), 'scroll'], [window, 'focus']]) {
+  target.addEventListener(event, () => reads?.readNow())
+}
 
 async function pollStats () {
   const token = $('token').value.trim()

@@ -13,12 +13,17 @@
  *   `${prefix}:{R}:leases`            zset: connectionId -> when its presence lease expires (Redis time, ms)
  *   `${prefix}:instances`             zset: instanceId -> last heartbeat (Redis time, ms); expires unless beaten
  *   `${prefix}:instance:{I}:info`     hash: instance I's counts and start time; expires unless refreshed
+ *   `${prefix}:user:{u:U}:read`       hash: room -> "epoch offset", user U's read cursors (read state)
+ *   `${prefix}:user:{u:U}:conns`      zset: connectionId -> when U's status lease of it expires (Redis time, ms)
+ *   `${prefix}:user:{u:U}:seen`       string: when U's last socket closed (ms)
  *
  * The room name sits inside `{...}`: on a Redis Cluster everything of one room hashes to one
  * slot (so the history script may touch all of it atomically), and rooms spread over the shards.
  * Room names never hold braces, so the tag is always exactly the room. An instance's own keys share
- * the tag of its id, so they too sit together; no script ever touches a room's keys and an
- * instance's keys at once (they may live on different shards).
+ * the tag of its id, so they too sit together, and a user's keys the tag `u:` + the user (never
+ * empty; a user holding `}` cuts the tag short, the same way for each of its keys). No script
+ * touches a room's keys and an instance's or a user's at once (they may live on different shards),
+ * except room-tops.lua, which reads only rooms of the shard it runs on.
  *
  * `roomPublish` is the command that publishes on a room channel, inside the Lua scripts too:
  * PUBLISH on one Redis, SPUBLISH (sharded pub/sub, only the room's shard carries it) on a cluster.
@@ -53,6 +58,11 @@ export interface RedisLayout {
   presenceLeases (room: string): string
   readonly instances: string
   instanceInfo (instanceId: string): string
+  /** User U's read cursors, on U's own slot (src/read-state/). */
+  readCursors (user: string): string
+  /** User U's status leases, one per socket; beside `userSeen` on U's slot. */
+  userConnections (user: string): string
+  userSeen (user: string): string
 }
 
 export function redisLayout (prefix: string, roomPublish: RoomPublishCommand = 'PUBLISH'): RedisLayout {
@@ -76,6 +86,9 @@ export function redisLayout (prefix: string, roomPublish: RoomPublishCommand = '
     presence: (room) => `${prefix}:{${room}}:presence`,
     presenceLeases: (room) => `${prefix}:{${room}}:leases`,
     instances: `${prefix}:instances`,
-    instanceInfo: (instanceId) => `${prefix}:instance:{${instanceId}}:info`
+    instanceInfo: (instanceId) => `${prefix}:instance:{${instanceId}}:info`,
+    readCursors: (user) => `${prefix}:user:{u:${user}}:read`,
+    userConnections: (user) => `${prefix}:user:{u:${user}}:conns`,
+    userSeen: (user) => `${prefix}:user:{u:${user}}:seen`
   }
 }

@@ -24,7 +24,13 @@ const SCRIPTS = {
   chatPresenceLeave: { lua: lua('presence-leave'), numberOfKeys: 2 },
   chatPresenceList: { lua: lua('presence-list'), numberOfKeys: 2 },
   chatInstanceBeat: { lua: lua('instance-beat'), numberOfKeys: 1 },
-  chatInstancesSince: { lua: lua('instances-since'), numberOfKeys: 1 }
+  chatInstancesSince: { lua: lua('instances-since'), numberOfKeys: 1 },
+  // Read state (src/read-state/). The shebang must open the script: it lets room-tops read the
+  // rooms of several slots of one shard in one call.
+  chatReadAdvance: { lua: lua('read-advance'), numberOfKeys: 1 },
+  chatRoomTops: { lua: '#!lua flags=allow-cross-slot-keys\n' + HISTORY_EPOCH + lua('room-tops'), numberOfKeys: 1 },
+  chatUserLease: { lua: lua('user-lease'), numberOfKeys: 1 },
+  chatUserStatus: { lua: lua('user-status'), numberOfKeys: 2 }
 }
 
 type Reply = Promise<Array<Buffer | number>>
@@ -40,6 +46,10 @@ export interface HistoryScripts {
   chatPresenceList (presence: string, leases: string, ...args: Array<string | number>): Promise<[number, ...string[]]>
   chatInstanceBeat (instances: string, ...args: Array<string | number>): Promise<[string | null, number]>
   chatInstancesSince (instances: string, ...args: Array<string | number>): Promise<string[]>
+  chatReadAdvance (cursors: string, ...args: Array<string | number>): Promise<Array<[moved: number, offset: number, epoch: string]>>
+  chatRoomTops (routingMeta: string, ...args: Array<string | number>): Promise<Array<string | number>>
+  chatUserLease (leases: string, ...args: Array<string | number>): Promise<number>
+  chatUserStatus (leases: string, seen: string, ...args: Array<string | number>): Promise<[live: number, lastSeen: number]>
 }
 
 /** On a Cluster, each call goes to the master of its keys' slot (one slot per room: layout.ts). */

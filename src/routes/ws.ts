@@ -53,7 +53,7 @@ function urlRooms (request: FastifyRequest): string[] {
 const noReply = () => {}
 
 const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
-  const { hub, config, auth, admission, chatHooks: hooks } = fastify
+  const { hub, config, auth, admission, chatHooks: hooks, readState } = fastify
   // Keyed by the request: gone with it, whether or not the upgrade completes.
   const admitted = new WeakMap<FastifyRequest, Admitted>()
   const expiry = new TokenExpiry(auth, hub)
@@ -111,6 +111,7 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (code !== undefined) hub.observer?.closed(code)
     expiry.unwatch(conn)
     admission.index.remove(conn)
+    readState.status.disconnected(conn)
     hub.remove(conn)
   }
 
@@ -124,7 +125,7 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     const conn = new Connection(ticket?.connectionId ?? randomUUID(), socket, principal, config.WS_MAX_BUFFERED_BYTES, leaveHub, output)
     conn.meta = ticket?.meta ?? null
     const log = request.log // not `request`: the socket must not keep its HTTP exchange alive
-    const session = new Session(hub, conn, limits, (err) => log.error({ err }, 'frame handling failed'), expiry, hooks.anyOn ? hooks : null)
+    const session = new Session(hub, conn, limits, (err) => log.error({ err }, 'frame handling failed'), expiry, hooks.anyOn ? hooks : null, readState.frames)
     // Listeners go on synchronously: frames sent right after the upgrade must not be lost.
     socket.on('message', (data, isBinary) => session.receive(data, isBinary))
     socket.on('pong', () => { conn.alive = true })
@@ -137,6 +138,7 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     })
     hub.add(conn)
     admission.index.add(conn)
+    readState.status.connected(conn)
 
     const rooms = urlRooms(request)
     const welcome = { type: 'welcome', connectionId: conn.id, instanceId: hub.instanceId, rooms, user: principal.user, rateLimitPerSec: limits.ratePerSec }

@@ -4,16 +4,14 @@
  * the OpenAPI document and in the AsyncAPI document, so documentation and behaviour cannot drift.
  */
 import { Type, type Static } from 'typebox'
-import { ErrorCode, ROOM_PATTERN, ROOM_RULE } from '../protocol.js'
+import { ErrorCode } from '../protocol.js'
+import { FrameIdSchema, RoomNameSchema } from './frame-parts.js'
+import {
+  ReadFrameSchema, ReadReceiptFrameSchema, ReadRequestFrameSchema, UnreadFrameSchema, UnreadRequestFrameSchema,
+  type ReadRequestFrame, type UnreadRequestFrame
+} from './read-state.js'
 
-export const RoomNameSchema = Type.String({
-  pattern: ROOM_PATTERN,
-  description: ROOM_RULE
-})
-
-export const FrameIdSchema = Type.Union([Type.String(), Type.Number()], {
-  description: 'Optional correlation id; the reply to this frame carries the same id'
-})
+export { FrameIdSchema, RoomNameSchema }
 
 const id = Type.Optional(FrameIdSchema)
 const data = Type.Unknown({ description: 'Any JSON value' })
@@ -85,7 +83,8 @@ export const PresenceRequestFrameSchema = Type.Object({
 
 export const CLIENT_FRAME_SCHEMAS = [
   JoinFrameSchema, LeaveFrameSchema, SendMessageFrameSchema, SendBroadcastFrameSchema, PingFrameSchema,
-  HistoryRequestFrameSchema, RefreshFrameSchema, PresenceRequestFrameSchema
+  HistoryRequestFrameSchema, RefreshFrameSchema, PresenceRequestFrameSchema,
+  ReadRequestFrameSchema, UnreadRequestFrameSchema
 ] as const
 
 export type JoinFrame = Static<typeof JoinFrameSchema>
@@ -97,7 +96,7 @@ export type HistoryRequestFrame = Static<typeof HistoryRequestFrameSchema>
 export type RefreshFrame = Static<typeof RefreshFrameSchema>
 export type PresenceRequestFrame = Static<typeof PresenceRequestFrameSchema>
 export type ClientFrame = JoinFrame | LeaveFrame | SendMessageFrame | SendBroadcastFrame | PingFrame | HistoryRequestFrame | RefreshFrame |
-  PresenceRequestFrame
+  PresenceRequestFrame | ReadRequestFrame | UnreadRequestFrame
 export type FrameId = Static<typeof FrameIdSchema>
 
 // Server to client
@@ -220,7 +219,8 @@ export const MemberLeftFrameSchema = Type.Object({
 export const SERVER_FRAME_SCHEMAS = [
   WelcomeFrameSchema, MessageFrameSchema, BroadcastFrameSchema, JoinedFrameSchema, LeftFrameSchema,
   AckFrameSchema, PongFrameSchema, ErrorFrameSchema, HistoryFrameSchema, RefreshedFrameSchema,
-  PresenceFrameSchema, MemberJoinedFrameSchema, MemberLeftFrameSchema
+  PresenceFrameSchema, MemberJoinedFrameSchema, MemberLeftFrameSchema,
+  ReadFrameSchema, UnreadFrameSchema, ReadReceiptFrameSchema
 ] as const
 
 export type WelcomeFrame = Static<typeof WelcomeFrameSchema>

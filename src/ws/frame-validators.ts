@@ -8,6 +8,7 @@ import {
   HistoryRequestFrameSchema, JoinFrameSchema, LeaveFrameSchema, PingFrameSchema, PresenceRequestFrameSchema, RefreshFrameSchema, SendBroadcastFrameSchema,
   SendMessageFrameSchema, type ClientFrame
 } from '../schemas/frames.js'
+import { ReadRequestFrameSchema, UnreadRequestFrameSchema } from '../schemas/read-state.js'
 import { ErrorCode, INVALID_ROOM_MESSAGE, isValidRoom } from '../protocol.js'
 
 /** One compiled validator per client frame type; exported for the docs tests, which compare it with the published schema. */
@@ -19,7 +20,9 @@ export const validators = {
   ping: Compile(PingFrameSchema),
   history: Compile(HistoryRequestFrameSchema),
   refresh: Compile(RefreshFrameSchema),
-  presence: Compile(PresenceRequestFrameSchema)
+  presence: Compile(PresenceRequestFrameSchema),
+  read: Compile(ReadRequestFrameSchema),
+  unread: Compile(UnreadRequestFrameSchema)
 }
 
 export type FrameType = keyof typeof validators
@@ -36,7 +39,11 @@ export function checkFrame (type: FrameType, frame: Record<string, unknown>): Fr
   const validator = validators[type]
   if (validator.Check(frame)) return { ok: true, frame: frame as ClientFrame }
   const room = frame.room
-  if (typeof room === 'string' && type !== 'broadcast' && type !== 'ping' && type !== 'refresh' && !isValidRoom(room)) {
+  if (typeof room === 'string' && type !== 'broadcast' && type !== 'ping' && type !== 'refresh' && type !== 'unread' && !isValidRoom(room)) {
+    return { ok: false, code: ErrorCode.INVALID_ROOM, message: INVALID_ROOM_MESSAGE }
+  }
+  const rooms = frame.rooms
+  if (type === 'unread' && Array.isArray(rooms) && rooms.some(r => typeof r === 'string' && !isValidRoom(r))) {
     return { ok: false, code: ErrorCode.INVALID_ROOM, message: INVALID_ROOM_MESSAGE }
   }
   const [first] = validator.Errors(frame)

@@ -15,6 +15,7 @@ import { checkFrame, isFrameType } from './frame-validators.js'
 import { HISTORY_OFF, readHistory } from '../history/read-history.js'
 import { PRESENCE_DISABLED, readPresence } from '../presence/read-presence.js'
 import type { TokenExpiry } from './token-refresh.js'
+import type { ReadFrames } from '../read-state/read-frames.js'
 import { serialiseData, TOO_DEEP } from '../serialise-data.js'
 import type { Hooks } from '../hooks/hooks.js'
 import { MAX_PENDING_PUBLISHES, PublishGate } from '../hooks/publish-gate.js'
@@ -64,7 +65,9 @@ export class Session {
     /** Handles `refresh` frames; null: answered with `exp: null`, as with auth off. */
     private readonly tokens: TokenExpiry | null = null,
     /** The join and publish hooks; null or off: frames take their usual path, at no cost. */
-    private readonly hooks: Hooks | null = null
+    private readonly hooks: Hooks | null = null,
+    /** Handles `read` and `unread` frames (src/read-state/); null: refused as with auth off. */
+    private readonly reads: ReadFrames | null = null
   ) {
     this.bucket = limits.ratePerSec > 0 ? new TokenBucket(limits.ratePerSec) : null
     const joinRate = limits.joinRatePerSec
@@ -171,6 +174,8 @@ export class Session {
       case 'history': return this.history(valid.room, valid.limit, valid.before, id)
       case 'refresh': return this.refresh(valid.token, id)
       case 'presence': return this.presence(valid.room, id)
+      case 'read': return this.reads === null ? this.error(ErrorCode.UNAUTHORIZED, 'read state is off', id) : this.reads.read(this.conn, valid, id, this.refuse)
+      case 'unread': return this.reads === null ? this.error(ErrorCode.UNAUTHORIZED, 'read state is off', id) : this.reads.unread(this.conn, valid, id, this.refuse)
     }
   }
 
@@ -227,6 +232,7 @@ export class Session {
     this.hub.sendToRoom(room, dataJson, this.fromJson, { key, transient }).then(outcome => {
       if (!outcome.ok) return this.error(outcome.code, outcome.message, id)
       this.hub.observer?.published(transient ? 'transient' : 'room')
+      if (outcome.offset !== undefined && outcome.epoch !== undefined) this.reads?.stored(this.conn, room, { offset: outcome.offset, epoch: outcome.epoch })
       if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId: outcome.messageId, offset: outcome.offset, epoch: outcome.epoch })
     })
   }
@@ -298,6 +304,8 @@ export class Session {
     if (decision.code === 'unavailable') return this.error(ErrorCode.UNAVAILABLE, decision.reason, id)
     this.error(decision.code, message, id, decision.reason)
   }
+
+  private readonly refuse = (code: ErrorCode, message: string, id: FrameId | undefined): void => this.error(code, message, id)
 
   private error (code: ErrorCode, message: string, id: FrameId | undefined, reason?: string): void {
     this.hub.observer?.errorSent(code)

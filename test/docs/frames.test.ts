@@ -9,7 +9,7 @@ t.test('each runtime validator is built from the very schema object the docs pub
   const app = await build(t)
   const openapi = (await app.inject(`${PREFIX}/docs/json`)).json()
   const asyncapi = (await app.inject(`${PREFIX}/docs/asyncapi.json`)).json()
-  t.same(Object.keys(validators), ['join', 'leave', 'message', 'broadcast', 'ping', 'history', 'refresh', 'presence'])
+  t.same(Object.keys(validators), ['join', 'leave', 'message', 'broadcast', 'ping', 'history', 'refresh', 'presence', 'read', 'unread'])
   for (const [type, validator] of Object.entries(validators)) {
     const schema = validator.Type()
     t.ok(CLIENT_FRAME_SCHEMAS.includes(schema as never), `${type}: the validator holds the frames.ts object itself`)

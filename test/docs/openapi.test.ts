@@ -6,8 +6,8 @@ import { build, PREFIX } from '../helper.js'
 
 const FRAME_NAMES = [
   'JoinFrame', 'LeaveFrame', 'SendMessageFrame', 'SendBroadcastFrame', 'PingFrame', 'HistoryRequestFrame', 'RefreshFrame',
-  'PresenceRequestFrame', 'WelcomeFrame', 'MessageFrame', 'BroadcastFrame', 'JoinedFrame', 'LeftFrame', 'AckFrame', 'PongFrame', 'ErrorFrame',
-  'HistoryFrame', 'RefreshedFrame', 'PresenceFrame', 'MemberJoinedFrame', 'MemberLeftFrame'
+  'PresenceRequestFrame', 'ReadRequestFrame', 'UnreadRequestFrame', 'WelcomeFrame', 'MessageFrame', 'BroadcastFrame', 'JoinedFrame', 'LeftFrame', 'AckFrame', 'PongFrame', 'ErrorFrame',
+  'HistoryFrame', 'RefreshedFrame', 'PresenceFrame', 'MemberJoinedFrame', 'MemberLeftFrame', 'ReadFrame', 'UnreadFrame', 'ReadReceiptFrame'
 ]
 const SERVER_API = ['/rooms/{room}/messages', '/broadcast', '/users/{user}/disconnect', '/connections/{connectionId}/disconnect']
 
@@ -19,7 +19,7 @@ t.test('the OpenAPI document is served as JSON, version 3.x, with every path und
   const doc = JSON.parse(res.body)
   t.match(doc.openapi, /^3\.\d+\.\d+$/)
   t.same(Object.keys(doc.paths).sort(), [
-    '/docs/asyncapi.json', '/health', '/ready', '/rooms/{room}/history', '/rooms/{room}/presence', '/cluster', '/ws', '/ws/stats', '/ws/{room}', '/metrics', ...SERVER_API
+    '/docs/asyncapi.json', '/health', '/ready', '/rooms/{room}/history', '/rooms/{room}/presence', '/cluster', '/ws', '/ws/stats', '/ws/{room}', '/metrics', '/users/{user}/read-state', '/users/{user}/status', ...SERVER_API
   ].map(p => PREFIX + p).sort())
 })
 
@@ -146,7 +146,7 @@ t.test('a custom prefix moves every path and the docs', async t => {
   t.teardown(() => app.close())
   t.equal((await app.inject(`${PREFIX}/docs/json`)).statusCode, 404)
   const doc = (await app.inject('/chat/docs/json')).json()
-  t.same(Object.keys(doc.paths).sort(), ['/chat/docs/asyncapi.json', '/chat/health', '/chat/ready', '/chat/rooms/{room}/history', '/chat/rooms/{room}/presence', '/chat/cluster', '/chat/ws', '/chat/ws/stats', '/chat/ws/{room}', '/chat/metrics', ...SERVER_API.map(p => '/chat' + p)].sort())
+  t.same(Object.keys(doc.paths).sort(), ['/chat/docs/asyncapi.json', '/chat/health', '/chat/ready', '/chat/rooms/{room}/history', '/chat/rooms/{room}/presence', '/chat/cluster', '/chat/ws', '/chat/ws/stats', '/chat/ws/{room}', '/chat/metrics', '/chat/users/{user}/read-state', '/chat/users/{user}/status', ...SERVER_API.map(p => '/chat' + p)].sort())
   const asyncapi = (await app.inject('/chat/docs/asyncapi.json')).json()
   t.equal(asyncapi.servers.chat.pathname, '/chat')
   t.equal((await app.inject('/chat/docs')).statusCode, 200)

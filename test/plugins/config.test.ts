@@ -33,7 +33,8 @@ t.test('defaults of every variable', async t => {
     WS_JOIN_RATE_PER_SEC: 10,
     WS_COMPRESSION: false,
     WS_COMPRESSION_MIN_BYTES: 1024,
-    REDIS_TLS: false
+    REDIS_TLS: false,
+    READ_STATE_TTL_SEC: 2592000
   })
 })
 
@@ -64,7 +65,8 @@ t.test('an invalid value stops the start with a message naming the variable', as
     [{ API_KEY: 'short-key' }, 'env/API_KEY must NOT have fewer than 32 characters'],
     [{ METRICS_ENABLED: 'sometimes' }, 'env/METRICS_ENABLED must be boolean'],
     [{ WS_MAX_CONNECTIONS: '-1' }, 'env/WS_MAX_CONNECTIONS must be >= 0'],
-    [{ WS_MAX_CONNECTIONS_PER_USER: 'many' }, 'env/WS_MAX_CONNECTIONS_PER_USER must be integer']
+    [{ WS_MAX_CONNECTIONS_PER_USER: 'many' }, 'env/WS_MAX_CONNECTIONS_PER_USER must be integer'],
+    [{ READ_STATE_TTL_SEC: '0' }, 'env/READ_STATE_TTL_SEC must be >= 1']
   ]
   for (const [data, message] of cases) {
     t.throws(() => loadConfig({ env: false, data }), { message: new RegExp(message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }, message)
