@@ -31,7 +31,9 @@ t.test('defaults of every variable', async t => {
     PRESENCE_TTL_SEC: 30,
     HTTP_RATE_LIMIT_PER_MIN: 600,
     WS_JOIN_RATE_PER_SEC: 10,
-    REDIS_TLS: false
+    REDIS_TLS: false,
+    HOOK_TIMEOUT_MS: 1000,
+    HOOK_FAILURE: 'closed'
   })
 })
 
