@@ -36,6 +36,14 @@ export const TARGETS = {
     script: 'dist/server.js',
     env: { ...CHAT_API_ENV, METRICS_ENABLED: 'false' }
   },
+  // A publish hook over HTTP on every message, answered at once by a server in the same process:
+  // `npm run bench -- --targets chat-api,chat-api-hooks --scenarios fanout`.
+  'chat-api-hooks': {
+    label: 'chat-api, publish hook over HTTP',
+    protocol: 'chat',
+    script: 'bench/targets/chat-api-hooked.mjs',
+    env: CHAT_API_ENV
+  },
   // History off (on by default): what storing, numbering and recovery cost on the fan-out path.
   // `npm run bench -- --targets floor,chat-api,chat-api-nohistory`.
   'chat-api-nohistory': {

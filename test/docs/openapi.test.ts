@@ -73,7 +73,7 @@ t.test('every frame of the protocol is a named component', async t => {
   t.equal(components.schemas.JoinFrame.properties.type.const, 'join')
   t.same(components.schemas.ErrorFrame.properties.code.anyOf.map((s: any) => s.const), [
     'bad_json', 'bad_frame', 'unknown_type', 'invalid_room', 'not_in_room', 'too_many_rooms', 'forbidden', 'rate_limited',
-    'unavailable', 'history_disabled', 'presence_disabled', 'unauthorized'
+    'unavailable', 'history_disabled', 'presence_disabled', 'unauthorized', 'rejected'
   ])
   t.equal(components.schemas.RefreshFrame.properties.token.type, 'string')
   t.same(components.schemas.RefreshedFrame.properties.exp.anyOf.map((s: any) => s.type), ['integer', 'null'])
@@ -104,7 +104,7 @@ t.test('the server API is listed with its schemes: X-API-Key and the bearer JWT'
   const doc = (await app.inject(`${PREFIX}/docs/json`)).json()
   t.match(doc.components.securitySchemes.apiKey, { type: 'apiKey', in: 'header', name: 'X-API-Key' })
   const expected: Record<string, string[]> = {
-    '/rooms/{room}/messages': ['201', '400', '401', '403', '413', '415', '503'],
+    '/rooms/{room}/messages': ['201', '400', '401', '403', '413', '415', '429', '503'],
     '/broadcast': ['201', '400', '401', '403', '413', '415'],
     '/users/{user}/disconnect': ['202', '400', '401', '403', '413', '415', '503'],
     '/connections/{connectionId}/disconnect': ['202', '400', '401', '403', '413', '415', '503']

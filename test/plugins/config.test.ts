@@ -34,7 +34,9 @@ t.test('defaults of every variable', async t => {
     WS_COMPRESSION: false,
     WS_COMPRESSION_MIN_BYTES: 1024,
     REDIS_TLS: false,
-    READ_STATE_TTL_SEC: 2592000
+    READ_STATE_TTL_SEC: 2592000,
+    HOOK_TIMEOUT_MS: 1000,
+    HOOK_FAILURE: 'closed'
   })
 })
 
