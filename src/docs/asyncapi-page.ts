@@ -6,25 +6,41 @@
  *
  * The component is a dev dependency: `npm run build` copies its browser bundle, style sheet and
  * licences into dist/docs/asyncapi (scripts/copy-assets.mjs), so a production install carries
- * three files instead of the component's dependency tree (React, jsdom, the parser and its
+ * a few files instead of the component's dependency tree (React, jsdom, the parser and its
  * install scripts).
  * See @asyncapi/react-component's docs on its standalone bundle (in node_modules).
  */
 import { createReadStream, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { FastifyInstance } from 'fastify'
+import { createGunzip } from 'node:zlib'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { securityHeaders } from '../plugins/security-headers.js'
 
 // Two levels up from src/docs or dist/docs is the package root, whichever of them runs; the
 // assets are only ever in dist/, where the build put them.
 export const ASYNCAPI_ASSET_DIR = fileURLToPath(new URL('../../dist/docs/asyncapi/', import.meta.url))
 
-/** The files the page loads, by the name it asks for (as copied by scripts/copy-assets.mjs). */
+/**
+ * The files the page loads, by the name it asks for, and the file in ASYNCAPI_ASSET_DIR that holds
+ * each (as scripts/copy-assets.mjs writes them: the bundle gzipped).
+ */
 export const ASYNCAPI_ASSETS = {
-  'standalone.js': 'text/javascript; charset=utf-8',
-  'default.min.css': 'text/css; charset=utf-8'
+  'standalone.js': { file: 'standalone.js.gz', type: 'text/javascript; charset=utf-8', gzipped: true },
+  'default.min.css': { file: 'default.min.css', type: 'text/css; charset=utf-8', gzipped: false }
 } as const
+
+type Asset = typeof ASYNCAPI_ASSETS[keyof typeof ASYNCAPI_ASSETS]
+
+/** Sends an asset; a gzipped one as it is to a client that takes gzip (every browser), else unzipped. */
+function sendAsset (request: FastifyRequest, reply: FastifyReply, { file, type, gzipped }: Asset): FastifyReply {
+  reply.type(type).header('cache-control', 'public, max-age=3600')
+  const stream = createReadStream(join(ASYNCAPI_ASSET_DIR, file))
+  if (!gzipped) return reply.send(stream)
+  reply.header('vary', 'accept-encoding')
+  if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(stream)
+  return reply.send(stream.pipe(createGunzip()))
+}
 
 // Relative URLs: the page is /docs/asyncapi, so `asyncapi/...` and `asyncapi.json` stay under the
 // prefix, whatever it is.
@@ -71,7 +87,7 @@ body {
 
 /** Registers `GET /docs/asyncapi` and its assets in `fastify` (under its prefix). */
 export function registerAsyncApiPage (fastify: FastifyInstance): void {
-  const missing = Object.keys(ASYNCAPI_ASSETS).filter(name => !existsSync(join(ASYNCAPI_ASSET_DIR, name)))
+  const missing = Object.values(ASYNCAPI_ASSETS).map(asset => asset.file).filter(file => !existsSync(join(ASYNCAPI_ASSET_DIR, file)))
   if (missing.length > 0) {
     // A checkout that was never built: the service runs on, without this one page.
     fastify.log.warn({ dir: ASYNCAPI_ASSET_DIR, missing }, 'AsyncAPI page assets not found (npm run build copies them); /docs/asyncapi is off')
@@ -90,8 +106,7 @@ export function registerAsyncApiPage (fastify: FastifyInstance): void {
     reply.type('text/javascript; charset=utf-8').send(RENDER))
   fastify.get('/docs/asyncapi/page.css', { schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/css; charset=utf-8').send(PAGE_CSS))
-  for (const [name, type] of Object.entries(ASYNCAPI_ASSETS)) {
-    fastify.get(`/docs/asyncapi/${name}`, { schema: { hide: true } }, async (_request, reply) =>
-      reply.type(type).header('cache-control', 'public, max-age=3600').send(createReadStream(join(ASYNCAPI_ASSET_DIR, name))))
+  for (const [name, asset] of Object.entries(ASYNCAPI_ASSETS)) {
+    fastify.get(`/docs/asyncapi/${name}`, { schema: { hide: true } }, async (request, reply) => sendAsset(request, reply, asset))
   }
 }

@@ -2,6 +2,7 @@ import t from 'tap'
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
 import { ASYNCAPI_ASSET_DIR, ASYNCAPI_ASSETS } from '../../src/docs/asyncapi-page.js'
 import { build, PREFIX } from '../helper.js'
 
@@ -28,16 +29,27 @@ t.test('/docs/asyncapi is an HTML page that loads the component and the document
 
 t.test('its assets are the files of @asyncapi/react-component the build copied into dist/', async t => {
   const app = await build(t, {})
-  for (const [name, type] of Object.entries(ASYNCAPI_ASSETS)) {
+  for (const [name, { type }] of Object.entries(ASYNCAPI_ASSETS)) {
     const res = await app.inject(`${PREFIX}/docs/asyncapi/${name}`)
     t.equal(res.statusCode, 200, name)
     t.equal(res.headers['content-type'], type)
     t.ok(res.body.length > 10_000, `${name} is the real file`)
   }
   t.match((await app.inject(`${PREFIX}/docs/asyncapi/standalone.js`)).body, 'AsyncApiStandalone')
-  t.equal(readFileSync(join(ASYNCAPI_ASSET_DIR, 'standalone.js'), 'utf8'),
+  t.equal(gunzipSync(readFileSync(join(ASYNCAPI_ASSET_DIR, 'standalone.js.gz'))).toString('utf8'),
     readFileSync(require.resolve('@asyncapi/react-component/browser/standalone/index.js'), 'utf8'), 'the dev dependency\'s bundle, as it is')
   t.ok(existsSync(join(ASYNCAPI_ASSET_DIR, 'LICENSE')) && existsSync(join(ASYNCAPI_ASSET_DIR, 'standalone.js.LICENSE.txt')), 'with its licences')
+})
+
+t.test('the bundle goes gzipped to a client that takes gzip, unzipped to one that does not', async t => {
+  const app = await build(t)
+  const plain = await app.inject(`${PREFIX}/docs/asyncapi/standalone.js`)
+  t.equal(plain.headers['content-encoding'], undefined)
+  const zipped = await app.inject({ url: `${PREFIX}/docs/asyncapi/standalone.js`, headers: { 'accept-encoding': 'gzip, deflate, br' } })
+  t.equal(zipped.headers['content-encoding'], 'gzip')
+  t.equal(zipped.headers.vary, 'accept-encoding')
+  t.ok(zipped.rawPayload.length < plain.rawPayload.length / 3, `gzipped: ${zipped.rawPayload.length} of ${plain.rawPayload.length} bytes`)
+  t.equal(gunzipSync(zipped.rawPayload).toString('utf8'), plain.body, 'the same script')
 })
 
 t.test('the page and its assets stay out of the OpenAPI document, as Swagger UI\'s page does', async t => {
