@@ -16,6 +16,10 @@ import { CLIENT_FRAME_SCHEMAS, SERVER_FRAME_SCHEMAS } from '../../src/schemas/fr
 import { listen } from '../helper.js'
 import { findChromium } from './helpers/find-chromium.js'
 
+// What the page's functions below use, run in Chromium, not in Node: the tests' TypeScript has no DOM library.
+declare const document: { styleSheets: Iterable<{ href: string | null, cssRules: { length: number } }> }
+declare function getComputedStyle (el: unknown, pseudo?: string): { fontFamily: string, color: string, content: string }
+
 t.test('the AsyncAPI page renders the document with the component served by the package', async t => {
   const executablePath = findChromium()
   if (executablePath === null) {
