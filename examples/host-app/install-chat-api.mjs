@@ -11,7 +11,10 @@ import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const checkout = join(here, '..', '..')
-const npm = (args, cwd) => execFileSync('npm', args, { cwd, stdio: 'inherit' })
+// Without the npm_* variables of the `npm start` that runs this: its npm_config_local_prefix
+// would make `npm pack` pack this folder rather than the checkout.
+const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_')))
+const npm = (args, cwd) => execFileSync('npm', args, { cwd, env, stdio: 'inherit' })
 
 const { name, version } = JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8'))
 const filename = `${name}-${version}.tgz`
