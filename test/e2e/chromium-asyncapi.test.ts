@@ -52,7 +52,9 @@ t.test('the AsyncAPI page renders the document with the component served by the 
   // The browser's own favicon probe at the site root is the one 404 that is not ours.
   page.on('response', res => { if (res.status() >= 400 && !res.url().endsWith('/favicon.ico')) errors.push(`${res.status()} ${res.url()}`) })
 
-  const res = await page.goto(`${http}/docs/asyncapi`)
+  // The page's `load` waits for the component's 3 MB script to be parsed and run: on a loaded
+  // 2-core machine (two test files at once, each with its Chromium) that took past the 15 s default.
+  const res = await page.goto(`${http}/docs/asyncapi`, { timeout: 60_000 })
   t.match(res?.headers()['content-security-policy'], /script-src 'self'/, 'served with a CSP')
   const root = page.locator('#asyncapi .aui-root')
   // The sidebar (collapsed at this width) repeats titles and names: only what is shown counts.
