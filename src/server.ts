@@ -2,10 +2,26 @@
  * Starts one chat-api instance: configuration from the environment (and `.env`), listen, and a
  * graceful shutdown on SIGTERM/SIGINT bounded by SHUTDOWN_TIMEOUT_MS. Nothing else lives here.
  */
+import { createRequire } from 'node:module'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
 import { loadConfig, type Config } from './plugins/config.js'
+
+/**
+ * Pretty logs for a person at a terminal, JSON lines for everything else. pino-pretty is a dev
+ * dependency (a production install leaves it out, with its own dependencies): without it a
+ * terminal gets JSON lines too.
+ */
+function prettyAtATerminal (): boolean {
+  if (process.stdout.isTTY !== true) return false
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty')
+    return true
+  } catch {
+    return false
+  }
+}
 
 let config: Config
 try {
@@ -22,8 +38,7 @@ try {
     config,
     logger: {
       level: config.LOG_LEVEL,
-      // Pretty logs for a person at a terminal; JSON lines for everything else.
-      ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {})
+      ...(prettyAtATerminal() ? { transport: { target: 'pino-pretty', options: { colorize: true } } } : {})
     }
   })
   // Plugins boot here: an unreachable REDIS_URL fails now, once Fastify's pluginTimeout is over.

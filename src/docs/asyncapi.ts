@@ -46,10 +46,11 @@ function frameType (schema: TSchema): string {
 function message (schema: TSchema, direction: 'client to server' | 'server to client'): Json {
   const isError = nameOf(schema) === 'ErrorFrame'
   const description = (schema as { description?: string }).description ?? `The \`${frameType(schema)}\` frame`
+  // No `summary`: AsyncAPI takes it as plain text, and the descriptions are Markdown (`code`
+  // words); the component shows the description, rendered, under the title.
   return {
     name: nameOf(schema),
     title: `${frameType(schema)} (${direction})`,
-    summary: description,
     description: isError
       ? `${description}. Codes:\n\n${describeCodes(ERROR_CODE_DESCRIPTIONS)}`
       : description,
@@ -91,7 +92,9 @@ function operations (channelName: string, title: string): Json {
     [`receive${title}`]: {
       action: 'receive',
       channel: ref(`channels/${channelName}`),
-      summary: 'Frames a client receives: `welcome` first, then messages and replies',
+      summary: 'Frames a client receives',
+      // Markdown only in `description`: `summary` is plain text in AsyncAPI.
+      description: 'The `welcome` frame first, then messages and replies.',
       messages: messagesOf(SERVER_FRAME_SCHEMAS)
     }
   }

@@ -1,6 +1,12 @@
 import t from 'tap'
-import { ASYNCAPI_ASSETS } from '../../src/docs/asyncapi-page.js'
+import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import { ASYNCAPI_ASSET_DIR, ASYNCAPI_ASSETS } from '../../src/docs/asyncapi-page.js'
 import { build, PREFIX } from '../helper.js'
+
+const require = createRequire(import.meta.url)
 
 t.test('/docs/asyncapi is an HTML page that loads the component and the document by relative URLs', async t => {
   const app = await build(t)
@@ -10,14 +16,18 @@ t.test('/docs/asyncapi is an HTML page that loads the component and the document
   t.match(res.body, '<script src="asyncapi/standalone.js"></script>')
   t.match(res.body, '<link rel="stylesheet" href="asyncapi/default.min.css">')
   t.match(res.body, '<script src="asyncapi/render.js"></script>')
+  t.match(res.body, '<link rel="stylesheet" href="asyncapi/page.css">')
   t.notMatch(res.body, /<script>/, 'no inline script: the CSP runs none')
   t.notMatch(res.body, /https?:\/\//, 'no absolute URL: no CDN')
   const render = await app.inject(`${PREFIX}/docs/asyncapi/render.js`)
   t.match(render.headers['content-type'], /^text\/javascript/)
   t.match(render.body, "url: 'asyncapi.json'")
+  const css = await app.inject(`${PREFIX}/docs/asyncapi/page.css`)
+  t.match(css.headers['content-type'], /^text\/css/)
+  t.match(css.body, /body \{[^}]*font-family: ui-sans-serif/, 'the page sets the component\'s font')
 })
 
-t.test('its assets come from @asyncapi/react-component', async t => {
+t.test('its assets are the files of @asyncapi/react-component the build copied into dist/', async t => {
   const app = await build(t, {})
   for (const [name, { type }] of Object.entries(ASYNCAPI_ASSETS)) {
     const res = await app.inject(`${PREFIX}/docs/asyncapi/${name}`)
@@ -26,6 +36,20 @@ t.test('its assets come from @asyncapi/react-component', async t => {
     t.ok(res.body.length > 10_000, `${name} is the real file`)
   }
   t.match((await app.inject(`${PREFIX}/docs/asyncapi/standalone.js`)).body, 'AsyncApiStandalone')
+  t.equal(gunzipSync(readFileSync(join(ASYNCAPI_ASSET_DIR, 'standalone.js.gz'))).toString('utf8'),
+    readFileSync(require.resolve('@asyncapi/react-component/browser/standalone/index.js'), 'utf8'), 'the dev dependency\'s bundle, as it is')
+  t.ok(existsSync(join(ASYNCAPI_ASSET_DIR, 'LICENSE')) && existsSync(join(ASYNCAPI_ASSET_DIR, 'standalone.js.LICENSE.txt')), 'with its licences')
+})
+
+t.test('the bundle goes gzipped to a client that takes gzip, unzipped to one that does not', async t => {
+  const app = await build(t)
+  const plain = await app.inject(`${PREFIX}/docs/asyncapi/standalone.js`)
+  t.equal(plain.headers['content-encoding'], undefined)
+  const zipped = await app.inject({ url: `${PREFIX}/docs/asyncapi/standalone.js`, headers: { 'accept-encoding': 'gzip, deflate, br' } })
+  t.equal(zipped.headers['content-encoding'], 'gzip')
+  t.equal(zipped.headers.vary, 'accept-encoding')
+  t.ok(zipped.rawPayload.length < plain.rawPayload.length / 3, `gzipped: ${zipped.rawPayload.length} of ${plain.rawPayload.length} bytes`)
+  t.equal(gunzipSync(zipped.rawPayload).toString('utf8'), plain.body, 'the same script')
 })
 
 t.test('the page and its assets stay out of the OpenAPI document, as Swagger UI\'s page does', async t => {

@@ -88,7 +88,24 @@ t.test('send operations carry the client frames, receive the server frames, one 
     t.same(message.payload, { $ref: `#/components/schemas/${name}` })
     t.equal(deref(doc, message.payload).type, 'object', `${name} payload resolves`)
   }
-  t.match(doc.components.messages.JoinFrame, { title: /^join/, summary: /answered by `joined`/ })
+  t.match(doc.components.messages.JoinFrame, { title: /^join/, description: /answered by `joined`/ })
+})
+
+t.test('Markdown only where AsyncAPI renders it: no code marks in a title or summary', async t => {
+  const doc = await asyncapi(t)
+  // `description` is CommonMark; `title` and `summary` are plain text, shown as written (with
+  // their backticks) by the AsyncAPI page.
+  const plain: string[] = []
+  const walk = (node: unknown, path: string): void => {
+    if (typeof node !== 'object' || node === null) return
+    for (const [key, value] of Object.entries(node)) {
+      if ((key === 'title' || key === 'summary') && typeof value === 'string') plain.push(`${path}.${key}: ${value}`)
+      else walk(value, `${path}.${key}`)
+    }
+  }
+  walk(doc, '$')
+  t.ok(plain.some(text => text.startsWith('$.operations.receiveFrames.summary')), 'the walk reaches the summaries')
+  t.same(plain.filter(text => text.includes('`')), [], 'no backtick in a plain-text field')
 })
 
 t.test('the error codes and close codes of the protocol are described', async t => {
