@@ -19,6 +19,7 @@ import { RoomFeed } from './room-feed.js'
 import { Room } from './room.js'
 import type { HubObserver } from './observer.js'
 import type { Presence } from '../presence/presence.js'
+import type { Webhooks } from '../webhooks/webhooks.js'
 
 export interface HubStats {
   instanceId: string
@@ -63,6 +64,8 @@ export class Hub {
   onControl: ((payload: Buffer) => void) | null = null
   /** Set by the presence plugin (null: PRESENCE_ENABLED=false): told of each join, once `joined` is sent, and each leave. */
   presence: Presence | null = null
+  /** Set by the webhooks plugin (null: WEBHOOK_URL unset): told of each stored message, once. */
+  webhooks: Webhooks | null = null
   private readonly rooms = new Map<string, Room>()
   private broker: Broker = new LocalBroker()
   private readonly feed: RoomFeed
@@ -169,6 +172,7 @@ export class Hub {
     const history = this.history
     if (history === null || opts.transient === true) {
       this.publishRoom(room, Buffer.from(opts.transient === true ? `${head},"transient":true}` : `${head}}`))
+      if (opts.transient !== true) this.webhooks?.messageStored(room, messageId, undefined, undefined, fromJson, dataJson, opts.key)
       return { ok: true, messageId }
     }
     if (!history.available()) return UNAVAILABLE
@@ -176,7 +180,10 @@ export class Hub {
       // What this instance delivered of the room, or was acknowledged: a history below it rolled back.
       const local = this.rooms.get(room)
       const stored = await history.append({ room, messageId, frameHead: head, key: opts.key, seen: local?.seen ?? undefined })
-      if (stored.stored) this.rooms.get(room)?.noteAcked({ epoch: stored.epoch, offset: stored.offset })
+      if (stored.stored) {
+        this.rooms.get(room)?.noteAcked({ epoch: stored.epoch, offset: stored.offset })
+        this.webhooks?.messageStored(room, stored.messageId, stored.offset, stored.epoch, fromJson, dataJson, opts.key)
+      }
       return { ok: true, messageId: stored.messageId, offset: stored.offset, epoch: stored.epoch }
     } catch (err) {
       // Lost with the connection, or refused: the client resends with the same key.
