@@ -15,6 +15,8 @@ export interface Received {
   body: string
   at: number
   json: any
+  /** What the receiver answered. */
+  status: number
 }
 
 export class WebhookReceiver {
@@ -38,7 +40,7 @@ export class WebhookReceiver {
         const body = Buffer.concat(chunks).toString('utf8')
         let json: any = null
         try { json = JSON.parse(body) } catch {}
-        this.received.push({ headers: req.headers, body, at: Date.now(), json })
+        this.received.push({ headers: req.headers, body, at: Date.now(), json, status: this.answer })
         res.statusCode = this.answer
         res.end()
       })
