@@ -8,7 +8,11 @@ import { Webhook } from 'standardwebhooks'
 import { connect, eventually, listen } from '../helper.js'
 import { TEST_REDIS_URL, uniquePrefix } from '../redis-helper.js'
 import { newWebhookSecret, startReceiver } from '../helpers/webhook-receiver.js'
+import { Compile } from 'typebox/compile'
 import { loadConfig } from '../../src/app.js'
+import { WEBHOOK_BODY_SCHEMAS } from '../../src/webhooks/events.js'
+
+const bodyValidators = new Map(WEBHOOK_BODY_SCHEMAS.map(({ type, schema }) => [type as string, Compile(schema)]))
 
 for (const mode of ['memory', 'redis'] as const) {
   test(`message.stored is signed and verifies (${mode} queue)`, async (t) => {
@@ -29,11 +33,13 @@ for (const mode of ['memory', 'redis'] as const) {
 
     await eventually(() => receiver.ofType('message.stored').length >= 2)
     const wh = new Webhook(secret)
+    t.ok(receiver.ofType('member.joined').length > 0, 'presence events too')
     for (const r of receiver.received) {
       t.doesNotThrow(() => wh.verify(r.body, r.headers as Record<string, string>), 'verifies with standardwebhooks')
       t.equal(r.headers['webhook-id'], r.json.id, 'webhook-id is the body\'s id')
+      t.ok(bodyValidators.get(r.json.type)?.Check(r.json), `${r.json.type} matches its published schema`)
       t.equal(r.headers['content-type'], 'application/json')
-      const tampered = r.body.replace('hello', 'HELLO').replace('from the backend', 'from someone else')
+      const tampered = r.json.type === 'message.stored' ? r.body.replace('hello', 'HELLO').replace('from the backend', 'from someone else') : r.body.replace('"room":', '"room" :')
       t.throws(() => wh.verify(tampered, r.headers as Record<string, string>), 'a tampered body fails')
     }
     const [fromSocket, fromApi] = receiver.ofType('message.stored').sort((a, b) => a.timestamp - b.timestamp)
