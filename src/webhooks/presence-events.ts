@@ -66,8 +66,15 @@ export function watchPresence ({ fastify, webhooks, delayMs }: WatchPresenceOpti
   const redis = fastify.chatApiRedis
   if (!(presence instanceof RedisPresence) || redis === null) return 'room and member events off'
   const events = new RedisRoomEvents({
-    presence, webhooks, delayMs, client: redis.client, layout: redis.layout, prefix: fastify.config.REDIS_CHANNEL_PREFIX,
-    leaseMs: Heartbeat.leaseMs(fastify.config.PRESENCE_TTL_SEC), periodMs: Heartbeat.periodMs(fastify.config.PRESENCE_TTL_SEC), log: fastify.log
+    presence,
+    webhooks,
+    delayMs,
+    client: redis.client,
+    layout: redis.layout,
+    prefix: fastify.config.REDIS_CHANNEL_PREFIX,
+    leaseMs: Heartbeat.leaseMs(fastify.config.PRESENCE_TTL_SEC),
+    periodMs: Heartbeat.periodMs(fastify.config.PRESENCE_TTL_SEC),
+    log: fastify.log
   })
   presence.watcher = events
   events.start()

@@ -21,7 +21,9 @@ for (const mode of ['memory', 'redis'] as const) {
   test(`a reconnect within the delay makes no pair of events (${mode})`, async (t) => {
     const receiver = await startReceiver(t)
     const { url } = await listen(t, {
-      WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: newWebhookSecret(), WEBHOOK_VACATED_DELAY_MS: DELAY_MS,
+      WEBHOOK_URL: receiver.url,
+      WEBHOOK_SECRET: newWebhookSecret(),
+      WEBHOOK_VACATED_DELAY_MS: DELAY_MS,
       ...(mode === 'redis' ? { REDIS_URL: TEST_REDIS_URL, REDIS_CHANNEL_PREFIX: uniquePrefix() } : {})
     })
     const first = await connect(t, `${url}/ws/desk`)
@@ -62,8 +64,12 @@ test('a SIGKILLed instance\'s last members: member.left and room.vacated within 
   const receiver = await startReceiver(t)
   const TTL_SEC = 3
   const env = {
-    REDIS_URL: TEST_REDIS_URL, REDIS_CHANNEL_PREFIX: uniquePrefix(), WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: newWebhookSecret(),
-    WEBHOOK_VACATED_DELAY_MS: DELAY_MS, PRESENCE_TTL_SEC: TTL_SEC
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_CHANNEL_PREFIX: uniquePrefix(),
+    WEBHOOK_URL: receiver.url,
+    WEBHOOK_SECRET: newWebhookSecret(),
+    WEBHOOK_VACATED_DELAY_MS: DELAY_MS,
+    PRESENCE_TTL_SEC: TTL_SEC
   }
   const survivor = await createInstance(t, { name: 'survivor', env })
   const doomed = await createInstance(t, { name: 'doomed', env })
