@@ -1,5 +1,5 @@
 /**
- * docs/grafana-dashboard.json and the README's alert rules query only metrics the service really
+ * docs/grafana-dashboard.json and the alert rules of docs/operations.md query only metrics the service really
  * exports: every metric name in every PromQL expression is checked against the `# TYPE` lines of
  * a live instance's /metrics (with Redis, so `chat_api_redis_up` is there too).
  */
@@ -51,7 +51,7 @@ t.test('the extractor finds the metrics and nothing else', async t => {
   t.same(metricNames('sum(rate(x_sum[$__rate_interval])) / sum(rate(x_count[$__rate_interval]))'), ['x_sum', 'x_count'])
 })
 
-t.test('every dashboard query and README alert names only exported metrics', async t => {
+t.test('every dashboard query and documented alert names only exported metrics', async t => {
   const { app } = await clusterApp(t, TEST_REDIS_URL, uniquePrefix())
   const exported = exportedNames((await app.inject(`${PREFIX}/metrics`)).body)
   const dashboard = JSON.parse(await readFile(new URL('../../docs/grafana-dashboard.json', import.meta.url), 'utf8'))
@@ -73,9 +73,9 @@ t.test('every dashboard query and README alert names only exported metrics', asy
   ]
   for (const name of contract) t.ok(used.has(name), `the dashboard shows ${name}`)
 
-  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8')
+  const readme = await readFile(new URL('../../docs/operations.md', import.meta.url), 'utf8')
   const alerts = [...readme.matchAll(/^\s*expr: (.+)$/gm)].map(m => m[1].trim())
-  t.ok(alerts.length >= 3, 'the README has the three alerts')
+  t.ok(alerts.length >= 3, 'docs/operations.md has the three alerts')
   for (const expr of alerts) {
     for (const name of metricNames(expr)) t.ok(exported.has(name), `alert: ${name} is exported`)
   }

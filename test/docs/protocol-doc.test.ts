@@ -11,7 +11,7 @@
  * code, so whoever adds it there removes it here and the full check applies from then on.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import type { TSchema } from 'typebox'
@@ -127,15 +127,30 @@ t.test('the doc is the project\'s own: no link or reference outside the reposito
   t.notMatch(DOC, /\]\((?!#)[^)]*:\/\//, 'no absolute link')
 })
 
-t.test('the README links docs/protocol.md, and none of its links leaves the repository', async t => {
+t.test('the README links docs/protocol.md, and no link of the README or docs/ leaves the repository', async t => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
   t.match(readme, '](docs/protocol.md)')
-  const targets = [...readme.matchAll(/\]\(([^)\s]+)\)|<(https?:\/\/[^>]+)>/g)].map(m => m[1] ?? m[2])
-  for (const target of targets) {
-    if (/^https?:\/\//.test(target)) {
-      t.match(target, /^https?:\/\/localhost[:/]/, `${target}: the service itself, on this machine`)
-    } else {
-      t.ok(!target.startsWith('..') && existsSync(join(ROOT, target.split('#')[0])), `${target} is a file of the repository`)
+  const pages = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter(f => f.endsWith('.md')).map(f => `docs/${f}`)]
+  t.ok(pages.length >= 10, `pages: ${pages.join(', ')}`)
+  for (const page of pages) {
+    const text = readFileSync(join(ROOT, page), 'utf8')
+    const targets = [...text.matchAll(/\]\(([^)\s]+)\)|<(https?:\/\/[^>]+)>/g)].map(m => m[1] ?? m[2])
+    for (const target of targets) {
+      if (/^https?:\/\//.test(target)) {
+        t.match(target, /^https?:\/\/localhost[:/]/, `${page}: ${target}: the service itself, on this machine`)
+        continue
+      }
+      const [file, anchor] = target.split('#')
+      const path = file === '' ? join(ROOT, page) : join(ROOT, dirname(page), file)
+      t.ok(path.startsWith(ROOT) && existsSync(path), `${page}: ${target} is a file of the repository`)
+      if (anchor !== undefined && path.endsWith('.md') && existsSync(path)) {
+        t.ok(headingSlugs(readFileSync(path, 'utf8')).has(anchor), `${page}: #${anchor} is a heading of ${file || page}`)
+      }
     }
   }
 })
+
+/** GitHub's anchors of a Markdown page: headings lower-cased, punctuation dropped, spaces to dashes. */
+function headingSlugs (text: string): Set<string> {
+  return new Set([...text.matchAll(/^#+ (.+)$/gm)].map(m => m[1].trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')))
+}
