@@ -31,7 +31,11 @@ t.test('defaults of every variable', async t => {
     PRESENCE_TTL_SEC: 30,
     HTTP_RATE_LIMIT_PER_MIN: 600,
     WS_JOIN_RATE_PER_SEC: 10,
-    REDIS_TLS: false
+    REDIS_TLS: false,
+    WEBHOOK_TIMEOUT_MS: 5000,
+    WEBHOOK_MAX_RETRY_DELAY_MS: 60000,
+    WEBHOOK_RETRY_FOR_SEC: 86400,
+    WEBHOOK_VACATED_DELAY_MS: 5000
   })
 })
 
