@@ -19,7 +19,6 @@ import { RoomFeed } from './room-feed.js'
 import { Room } from './room.js'
 import type { HubObserver } from './observer.js'
 import type { Presence } from '../presence/presence.js'
-import type { Webhooks } from '../webhooks/webhooks.js'
 
 export interface HubStats {
   instanceId: string
@@ -43,6 +42,11 @@ export type PublishOutcome =
 /** What a join tells the client: where it starts (null while unknown: Redis down) and whether `since` was honoured. */
 export type JoinReply = (start: Position | null, recovered: boolean | undefined) => void
 
+/** Told of each stored (non-transient) message once, after it was stored: the webhooks (src/webhooks/). */
+export interface StoredMessageSink {
+  messageStored (room: string, messageId: string, offset: number | undefined, epoch: string | undefined, fromJson: string, dataJson: string, key: string | undefined): void
+}
+
 export interface HubLog {
   warn (obj: object, msg: string): void
 }
@@ -65,7 +69,7 @@ export class Hub {
   /** Set by the presence plugin (null: PRESENCE_ENABLED=false): told of each join, once `joined` is sent, and each leave. */
   presence: Presence | null = null
   /** Set by the webhooks plugin (null: WEBHOOK_URL unset): told of each stored message, once. */
-  webhooks: Webhooks | null = null
+  webhooks: StoredMessageSink | null = null
   private readonly rooms = new Map<string, Room>()
   private broker: Broker = new LocalBroker()
   private readonly feed: RoomFeed
