@@ -21,6 +21,7 @@ import readStatePlugin from './plugins/read-state.js'
 import redisPlugin from './plugins/redis.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
 import websocketPlugin from './plugins/websocket.js'
+import webhooksPlugin from './plugins/webhooks.js'
 import demoRoutes from './routes/demo.js'
 import healthRoutes from './routes/health.js'
 import historyRoutes from './routes/history.js'
@@ -66,6 +67,7 @@ const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts)
   await fastify.register(authPlugin)
   await fastify.register(metricsPlugin)
   await fastify.register(hooksPlugin, { functions: hooks })
+  await fastify.register(webhooksPlugin)
   await fastify.register(admissionPlugin)
   await fastify.register(apiAuthPlugin)
   await fastify.register(httpRateLimitPlugin) // first of the request hooks: every caller is counted

@@ -44,6 +44,14 @@ export const TARGETS = {
     script: 'bench/targets/chat-api-hooked.mjs',
     env: CHAT_API_ENV
   },
+  // Webhooks on: message.stored for every message to a local receiver that answers at once.
+  // `npm run bench -- --rounds 1 --scenarios fanout,small-rooms --targets floor,chat-api,chat-api-webhooks`.
+  'chat-api-webhooks': {
+    label: 'chat-api, webhooks on (message.stored)',
+    protocol: 'chat',
+    script: 'bench/targets/chat-api-webhooks.mjs',
+    env: CHAT_API_ENV
+  },
   // History off (on by default): what storing, numbering and recovery cost on the fan-out path.
   // `npm run bench -- --targets floor,chat-api,chat-api-nohistory`.
   'chat-api-nohistory': {

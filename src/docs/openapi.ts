@@ -6,6 +6,7 @@
  */
 import type { SwaggerOptions } from '@fastify/swagger'
 import { describeCodes, ERROR_CODE_DESCRIPTIONS } from './codes.js'
+import { webhooksDocument } from './webhooks-doc.js'
 
 export const SECURITY_SCHEMES = {
   bearerAuth: {
@@ -93,7 +94,8 @@ export function openapiOptions ({ prefix, version, authEnabled }: OpenapiOptions
     transformObject: (documentObject) => {
       const document = 'openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject
       if (authEnabled) addSecurity(document as Parameters<typeof addSecurity>[0])
-      return document
+      // What the service POSTs to WEBHOOK_URL (OpenAPI 3.1 `webhooks`).
+      return { ...document, webhooks: webhooksDocument() as never }
     }
   }
 }

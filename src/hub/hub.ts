@@ -42,6 +42,11 @@ export type PublishOutcome =
 /** What a join tells the client: where it starts (null while unknown: Redis down) and whether `since` was honoured. */
 export type JoinReply = (start: Position | null, recovered: boolean | undefined) => void
 
+/** Told of each stored (non-transient) message once, after it was stored: the webhooks (src/webhooks/). */
+export interface StoredMessageSink {
+  messageStored (room: string, messageId: string, offset: number | undefined, epoch: string | undefined, fromJson: string, dataJson: string, key: string | undefined): void
+}
+
 export interface HubLog {
   warn (obj: object, msg: string): void
 }
@@ -65,6 +70,8 @@ export class Hub {
   onControl: ((payload: Buffer) => void) | null = null
   /** Set by the presence plugin (null: PRESENCE_ENABLED=false): told of each join, once `joined` is sent, and each leave. */
   presence: Presence | null = null
+  /** Set by the webhooks plugin (null: WEBHOOK_URL unset): told of each stored message, once. */
+  webhooks: StoredMessageSink | null = null
   private readonly rooms = new Map<string, Room>()
   private broker: Broker = new LocalBroker()
   private readonly feed: RoomFeed
@@ -171,6 +178,7 @@ export class Hub {
     const history = this.history
     if (history === null || opts.transient === true) {
       this.publishRoom(room, Buffer.from(opts.transient === true ? `${head},"transient":true}` : `${head}}`))
+      if (opts.transient !== true) this.webhooks?.messageStored(room, messageId, undefined, undefined, fromJson, dataJson, opts.key)
       return { ok: true, messageId }
     }
     if (!history.available()) return UNAVAILABLE
@@ -178,7 +186,10 @@ export class Hub {
       // What this instance delivered of the room, or was acknowledged: a history below it rolled back.
       const local = this.rooms.get(room)
       const stored = await history.append({ room, messageId, frameHead: head, key: opts.key, seen: local?.seen ?? undefined })
-      if (stored.stored) this.rooms.get(room)?.noteAcked({ epoch: stored.epoch, offset: stored.offset })
+      if (stored.stored) {
+        this.rooms.get(room)?.noteAcked({ epoch: stored.epoch, offset: stored.offset })
+        this.webhooks?.messageStored(room, stored.messageId, stored.offset, stored.epoch, fromJson, dataJson, opts.key)
+      }
       return { ok: true, messageId: stored.messageId, offset: stored.offset, epoch: stored.epoch }
     } catch (err) {
       // Lost with the connection, or refused: the client resends with the same key.

@@ -9,6 +9,8 @@ import envSchema from 'env-schema'
 import { Type, type Static } from 'typebox'
 import type { FastifyPluginAsync } from 'fastify'
 import { checkHookConfig } from '../hooks/hook-config.js'
+import { parseWebhookSecret } from '../signing/standard-webhooks.js'
+import { isWebhookEventType, WEBHOOK_EVENT_TYPES } from '../webhooks/events.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -94,7 +96,22 @@ export const ConfigSchema = Type.Object({
   HOOK_FAILURE: Type.Union([Type.Literal('closed'), Type.Literal('open')], { default: 'closed' }),
   // Read state (version 3): read cursors and last seen.
   /** How long a user's read cursors and last seen are kept after their last change (30 days). */
-  READ_STATE_TTL_SEC: Type.Integer({ minimum: 1, default: 2592000 })
+  READ_STATE_TTL_SEC: Type.Integer({ minimum: 1, default: 2592000 }),
+  // Webhooks (version 3): signed events POSTed to WEBHOOK_URL, at least once (src/webhooks/).
+  /** Where events are POSTed; unset: webhooks are off. */
+  WEBHOOK_URL: Type.Optional(Type.String({ pattern: '^https?://[^\\s/?#]+' })),
+  /** `whsec_` then base64 of at least 24 bytes: the Standard Webhooks signing key. Required with WEBHOOK_URL. */
+  WEBHOOK_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  /** Comma-separated event types to send; unset: all. */
+  WEBHOOK_EVENTS: Type.Optional(Type.String({ minLength: 1 })),
+  /** An attempt not answered 2xx within this is retried. */
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 5000 }),
+  /** Retries come 1 s, 2 s, 4 s, ... apart, at most this. */
+  WEBHOOK_MAX_RETRY_DELAY_MS: Type.Integer({ minimum: 1000, default: 60000 }),
+  /** An event not acknowledged this long after it happened is dropped (and counted). */
+  WEBHOOK_RETRY_FOR_SEC: Type.Integer({ minimum: 1, default: 86400 }),
+  /** room.vacated and user.offline wait this long: a reconnect within it makes no pair of events. */
+  WEBHOOK_VACATED_DELAY_MS: Type.Integer({ minimum: 0, default: 5000 })
 }, {
   // AUTH_ENABLED=true without a secret must not start: the error names JWT_SECRET. `type` makes
   // Ajv coerce "true" inside the `if` too, which it checks before the properties.
@@ -122,7 +139,7 @@ export interface ConfigPluginOptions {
 export function loadConfig (opts: ConfigPluginOptions = {}): Config {
   const config = checkRedisMode(envSchema<Config>(envSchemaOptions(opts)))
   checkHookConfig(config)
-  return config
+  return checkWebhooks(config)
 }
 
 /** The variables that each pick a way to reach Redis; at most one may be set. */
@@ -156,6 +173,28 @@ const configPlugin: FastifyPluginAsync<ConfigPluginOptions> = async (fastify, op
   await fastify.after()
   checkRedisMode(fastify.config)
   checkHookConfig(fastify.config)
+  checkWebhooks(fastify.config)
+}
+
+/** A webhook nobody can verify is worse than none: WEBHOOK_URL needs a well-formed secret. */
+function checkWebhooks (config: Config): Config {
+  if (config.WEBHOOK_SECRET !== undefined && parseWebhookSecret(config.WEBHOOK_SECRET) === undefined) {
+    throw new Error('env: WEBHOOK_SECRET must be whsec_ followed by the base64 of at least 24 bytes')
+  }
+  if (config.WEBHOOK_URL !== undefined && config.WEBHOOK_SECRET === undefined) {
+    throw new Error('env: WEBHOOK_URL is set without WEBHOOK_SECRET (whsec_ followed by the base64 of at least 24 bytes)')
+  }
+  const unknown = webhookEventList(config.WEBHOOK_EVENTS).find(type => !isWebhookEventType(type))
+  if (unknown !== undefined) {
+    throw new Error(`env: WEBHOOK_EVENTS names an unknown event type "${unknown}" (known: ${WEBHOOK_EVENT_TYPES.join(', ')})`)
+  }
+  return config
+}
+
+/** The types of WEBHOOK_EVENTS as written (unset: all). */
+export function webhookEventList (text: string | undefined): string[] {
+  if (text === undefined) return [...WEBHOOK_EVENT_TYPES]
+  return text.split(',').map(type => type.trim()).filter(type => type !== '')
 }
 
 // env-schema sets `additionalProperties` on the schema it is given: each call gets its own copy.

@@ -38,8 +38,20 @@ export interface Presence {
   instances (): Promise<InstanceInfo[] | null>
   /** What this instance's presence holds and did, for the metrics. */
   stats (): PresenceStats
+  /** Set by the webhooks plugin. */
+  watcher: PresenceWatcher | null
   /** Removes this instance's presence at shutdown, without waiting for Redis. */
   close (): void
+}
+
+/**
+ * Told of each presence change this instance made (webhooks): a member added, a member removed (a
+ * leave, or, with Redis, an expired lease of a dead instance this instance removed). Each change is
+ * told to exactly one instance: the one whose write made it.
+ */
+export interface PresenceWatcher {
+  memberJoined (room: string, member: string): void
+  memberLeft (room: string, member: string): void
 }
 
 export interface PresenceStats {

@@ -19,7 +19,7 @@ import type { RedisLayout } from '../redis/layout.js'
 import { defineScripts, type ScriptedRedis } from '../redis/scripts.js'
 import { LocalMembers } from './local-members.js'
 import { PRESENCE_MEMBERS_MAX } from '../schemas/frames.js'
-import { memberJson, type InstanceInfo, type Presence, type PresenceList, type PresenceStats } from './presence.js'
+import { memberJson, type InstanceInfo, type Presence, type PresenceList, type PresenceStats, type PresenceWatcher } from './presence.js'
 
 export interface RedisPresenceOptions {
   client: Redis | Cluster
@@ -38,6 +38,7 @@ const EXPIRY_MARGIN_MS = 20
 export class RedisPresence implements Presence {
   readonly members = new LocalMembers()
   readonly client: ScriptedRedis
+  watcher: PresenceWatcher | null = null
   private readonly layout: RedisLayout
   private readonly instanceId: string
   private readonly log: FastifyBaseLogger
@@ -69,16 +70,21 @@ export class RedisPresence implements Presence {
     this.unsentLeaves.delete(`${room} ${conn.id}`)
     // Not written now: the next renewal writes it (and tells the room then).
     if (!this.available) return
-    this.assert(room, [conn.id, member], false).catch(this.onWriteError)
+    this.assert(room, [conn.id, member], false).then(added => {
+      if (added > 0) this.watcher?.memberJoined(room, member)
+    }, this.onWriteError)
   }
 
   left (conn: Connection, room: string): void {
-    if (this.members.delete(room, conn.id) === undefined) return
+    const member = this.members.delete(room, conn.id)
+    if (member === undefined) return
     if (!this.available) {
       this.unsentLeaves.set(`${room} ${conn.id}`, [room, conn.id])
       return
     }
-    this.leave(room, conn.id).catch((err: Error) => {
+    this.leave(room, conn.id).then(removed => {
+      if (removed === 1) this.watcher?.memberLeft(room, member)
+    }, (err: Error) => {
       this.unsentLeaves.set(`${room} ${conn.id}`, [room, conn.id])
       this.onWriteError(err)
     })
@@ -166,19 +172,35 @@ export class RedisPresence implements Presence {
     this.client.pipeline().del(this.layout.instanceInfo(this.instanceId)).exec().catch(this.onWriteError)
   }
 
-  /** Puts leases (`pairs`: connectionId, member JSON, ...) into a room; counts what it found. */
-  private async assert (room: string, pairs: string[], expire: boolean, renewal = false): Promise<void> {
+  /**
+   * Removes the expired leases of a room this instance may have no member in (webhooks: the last
+   * members of a killed instance); tells the watcher. Resolves with whether any lease is left.
+   */
+  async expireRoom (room: string): Promise<boolean> {
     const { layout } = this
-    const [added, expired, untilEarliestMs] = await this.client.chatPresenceAssert(
+    const [, expired, untilEarliestMs, ...removed] = await this.client.chatPresenceAssert(
+      layout.presence(room), layout.presenceLeases(room), this.leaseMs, '1', room, layout.room(room), layout.roomPublish
+    )
+    this.expired += expired
+    for (const member of removed) this.watcher?.memberLeft(room, member)
+    return untilEarliestMs >= 0
+  }
+
+  /** Puts leases (`pairs`: connectionId, member JSON, ...) into a room; counts what it found. Resolves with the number added. */
+  private async assert (room: string, pairs: string[], expire: boolean, renewal = false): Promise<number> {
+    const { layout } = this
+    const [added, expired, untilEarliestMs, ...removed] = await this.client.chatPresenceAssert(
       layout.presence(room), layout.presenceLeases(room), this.leaseMs, expire ? '1' : '0', room, layout.room(room), layout.roomPublish, ...pairs
     )
     this.expired += expired
+    for (const member of removed) this.watcher?.memberLeft(room, member)
     if (untilEarliestMs >= 0 && untilEarliestMs < this.horizonMs) this.expireAt(room, untilEarliestMs)
     if (renewal && added > 0) {
       this.reasserted += added
       // Joined while Redis was unreachable, lost by Redis, or expired while this instance stalled.
       this.log.info({ room, leases: added }, 'presence leases missing from Redis were written again')
     }
+    return added
   }
 
   /**

@@ -41,7 +41,7 @@ export interface HistoryScripts {
   chatFence (meta: string, log: string, ...args: Array<string | number>): Promise<number>
   chatSinceBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
   chatPageBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
-  chatPresenceAssert (presence: string, leases: string, ...args: Array<string | number>): Promise<[added: number, expired: number, untilEarliestMs: number]>
+  chatPresenceAssert (presence: string, leases: string, ...args: Array<string | number>): Promise<[added: number, expired: number, untilEarliestMs: number, ...removedMembers: string[]]>
   chatPresenceLeave (presence: string, leases: string, ...args: Array<string | number>): Promise<number>
   chatPresenceList (presence: string, leases: string, ...args: Array<string | number>): Promise<[number, ...string[]]>
   chatInstanceBeat (instances: string, ...args: Array<string | number>): Promise<[string | null, number]>

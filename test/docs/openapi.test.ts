@@ -151,3 +151,16 @@ t.test('a custom prefix moves every path and the docs', async t => {
   t.equal(asyncapi.servers.chat.pathname, '/chat')
   t.equal((await app.inject('/chat/docs')).statusCode, 200)
 })
+
+t.test('webhooks: one POST per event type, the body the schema the events are built and tested with, the signature headers', async t => {
+  const { WEBHOOK_BODY_SCHEMAS } = await import('../../src/webhooks/events.js')
+  const app = await build(t)
+  const doc = (await app.inject(`${PREFIX}/docs/json`)).json()
+  t.same(Object.keys(doc.webhooks), WEBHOOK_BODY_SCHEMAS.map(w => w.type))
+  for (const { type, schema } of WEBHOOK_BODY_SCHEMAS) {
+    const post = doc.webhooks[type].post
+    t.equal(post.requestBody.content['application/json'].schema.properties.type.const, type)
+    t.same(post.requestBody.content['application/json'].schema.properties.data, JSON.parse(JSON.stringify((schema as any).properties.data)))
+    t.same(post.parameters.map((p: any) => p.name), ['webhook-id', 'webhook-timestamp', 'webhook-signature'])
+  }
+})

@@ -36,7 +36,11 @@ t.test('defaults of every variable', async t => {
     REDIS_TLS: false,
     READ_STATE_TTL_SEC: 2592000,
     HOOK_TIMEOUT_MS: 1000,
-    HOOK_FAILURE: 'closed'
+    HOOK_FAILURE: 'closed',
+    WEBHOOK_TIMEOUT_MS: 5000,
+    WEBHOOK_MAX_RETRY_DELAY_MS: 60000,
+    WEBHOOK_RETRY_FOR_SEC: 86400,
+    WEBHOOK_VACATED_DELAY_MS: 5000
   })
 })
 

@@ -15,7 +15,7 @@
 -- ARGV[6], ARGV[7], ... connectionId, the member as JSON {"connectionId","user"}, for each lease to put
 --
 -- Returns {leases that were new (each announced with member_joined), expired leases removed, ms
--- until the room's earliest lease expires (-1: none left)}: a caller whose next run comes later
+-- until the room's earliest lease expires (-1: none left), then the JSON of each removed member}: a caller whose next run comes later
 -- runs this again (without leases) at that time, so that a lost member is announced when its lease
 -- expires, not up to a heartbeat later.
 local time = redis.call('TIME')
@@ -24,6 +24,7 @@ local lease = tonumber(ARGV[1])
 local room, channel, publish = ARGV[3], ARGV[4], ARGV[5]
 
 local removed = 0
+local removedMembers = {}
 if ARGV[2] == '1' then
   -- At most this many per run: a huge backlog is worked off over the next heartbeats, never in one
   -- long script that would stall Redis.
@@ -36,6 +37,7 @@ if ARGV[2] == '1' then
       -- `~connectionId\n` first: receivers skip that connection without parsing the frame (member-payload.ts).
       redis.call(publish, channel, '~' .. id .. '\n{"type":"member_left","room":"' .. room .. '","member":' .. member .. '}')
       removed = removed + 1
+      removedMembers[removed] = member
     end
   end
 end
@@ -58,4 +60,6 @@ end
 local earliest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
 local untilEarliest = -1
 if earliest[2] then untilEarliest = math.max(0, tonumber(earliest[2]) - now) end
-return {added, removed, untilEarliest}
+local reply = {added, removed, untilEarliest}
+for i = 1, removed do reply[3 + i] = removedMembers[i] end
+return reply
