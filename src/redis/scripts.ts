@@ -10,13 +10,16 @@ const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, 
 // EVAL scripts cannot include one another: the shared function is prepended to each.
 const HISTORY_EPOCH = lua('history-epoch')
 
-const APPEND = HISTORY_EPOCH + lua('append')
+const APPEND_ONE = HISTORY_EPOCH + lua('append-one')
+const APPEND = APPEND_ONE + lua('append')
 /**
  * Each with its number of keys fixed, so that a Cluster client (and its auto-pipelining, were it
  * turned on: it batches by slot) always finds a command's slot from its keys.
  */
 const SCRIPTS = {
   chatAppend: { lua: APPEND, numberOfKeys: 3 },
+  // The number of keys is the call's first argument (3 per message); they all share one slot.
+  chatAppendBatch: { lua: APPEND_ONE + lua('append-batch') },
   chatFence: { lua: HISTORY_EPOCH + lua('fence'), numberOfKeys: 2 },
   chatSince: { lua: HISTORY_EPOCH + lua('since'), numberOfKeys: 2 },
   chatPage: { lua: HISTORY_EPOCH + lua('page'), numberOfKeys: 2 },
@@ -32,6 +35,8 @@ type Reply = Promise<Array<Buffer | number>>
 /** The commands defined on a client: the keys first, then the script's arguments. */
 export interface HistoryScripts {
   chatAppendBuffer (meta: string, log: string, key: string, ...args: Array<string | number>): Reply
+  /** Group commit (append-batch.lua): `numKeys`, the keys, then the arguments. */
+  chatAppendBatchBuffer (numKeys: number, ...keysAndArgs: Array<string | number>): Reply
   chatFence (meta: string, log: string, ...args: Array<string | number>): Promise<number>
   chatSinceBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
   chatPageBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
