@@ -183,7 +183,9 @@ export class RedisHistory implements HistoryStore {
     return { position: { epoch: String(reply[0]), offset: Number(reply[1]) }, messages: reply.slice(2) as Buffer[] }
   }
 
-  close (): void {}
+  close (): void {
+    this.appends.flush()
+  }
 
   /** One call of the since script: the position, and up to a page after `from` (up to `last`). */
   private async sincePage (room: string, from: Position | null, last: number | null): Promise<SinceResult> {

@@ -25,6 +25,7 @@ const SCRIPTS = {
   chatPage: { lua: HISTORY_EPOCH + lua('page'), numberOfKeys: 2 },
   chatPresenceAssert: { lua: lua('presence-assert'), numberOfKeys: 2 },
   chatPresenceLeave: { lua: lua('presence-leave'), numberOfKeys: 2 },
+  chatPresenceBatch: { lua: lua('presence-batch') },
   chatPresenceList: { lua: lua('presence-list'), numberOfKeys: 2 },
   chatInstanceBeat: { lua: lua('instance-beat'), numberOfKeys: 1 },
   chatInstancesSince: { lua: lua('instances-since'), numberOfKeys: 1 }
@@ -42,6 +43,8 @@ export interface HistoryScripts {
   chatPageBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
   chatPresenceAssert (presence: string, leases: string, ...args: Array<string | number>): Promise<[added: number, expired: number, untilEarliestMs: number]>
   chatPresenceLeave (presence: string, leases: string, ...args: Array<string | number>): Promise<number>
+  /** Presence's group commit (presence-batch.lua): `numKeys`, the keys, then the arguments. */
+  chatPresenceBatch (numKeys: number, ...keysAndArgs: Array<string | number>): Promise<Array<number | string>>
   chatPresenceList (presence: string, leases: string, ...args: Array<string | number>): Promise<[number, ...string[]]>
   chatInstanceBeat (instances: string, ...args: Array<string | number>): Promise<[string | null, number]>
   chatInstancesSince (instances: string, ...args: Array<string | number>): Promise<string[]>
