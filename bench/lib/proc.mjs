@@ -48,7 +48,8 @@ export function portOpen (port) {
   })
 }
 
-export async function waitForPort (port, child, timeoutMs = 20000) {
+// 90 s: on a shared 2-core machine at load 40 a chat-api instance took over 20 s to start listening.
+export async function waitForPort (port, child, timeoutMs = 90000) {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${child.label} exited with ${child.exitCode} before listening:\n${child.stderrTail}`)
