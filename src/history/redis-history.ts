@@ -1,12 +1,16 @@
 /**
  * History in Redis, shared by every instance: numbering, storing and publishing a message is one
- * Lua script (src/redis/lua/append.lua), so the order in which instances receive a room's messages
- * is their offset order. Stored frames travel as Buffers both ways: never decoded or parsed here.
+ * Lua script (src/redis/lua/append-one.lua), so the order in which instances receive a room's
+ * messages is their offset order. The messages of one event-loop turn go in one script call (group
+ * commit: append-batch.lua, per hash slot on a Cluster; src/redis/turn-batch.ts), acknowledged by
+ * one reply and, with HISTORY_MIN_REPLICAS, one WAIT. Stored frames travel as Buffers both ways:
+ * never decoded or parsed here.
  */
 import type { Cluster, Redis } from 'ioredis'
 import type { RedisLayout } from '../redis/layout.js'
 import { ReplicaWaits } from '../redis/replica-wait.js'
 import { defineScripts, type ScriptedRedis } from '../redis/scripts.js'
+import { TurnBatch, type TurnBatchLimits } from '../redis/turn-batch.js'
 import type { AppendResult, HistoryStore, PageResult, Position, SinceResult, StoredMessageDraft } from './history-store.js'
 
 export interface RedisHistoryOptions {
@@ -24,6 +28,8 @@ export interface RedisHistoryOptions {
   commandTimeoutMs?: number
   /** How much of a replay one script call reads (tests make it small); REPLAY_PAGE by default. */
   replayPage?: ReplayPage
+  /** How much one group-commit call carries at most (tests make it small); APPEND_BATCH by default. */
+  appendBatch?: TurnBatchLimits
 }
 
 export interface ReplayPage {
@@ -45,6 +51,25 @@ export const REPLAY_PAGE: ReplayPage = { messages: 500, bytes: 512 * 1024 }
  */
 const SERVICE_KEY_TTL_SEC = 60
 
+/**
+ * One group-commit call carries at most this much: a burst is split into calls that each hold
+ * Redis briefly (a few ms at most), and the call's arguments stay small next to Redis's limits.
+ */
+export const APPEND_BATCH: TurnBatchLimits = { items: 256, bytes: 1024 * 1024 }
+
+/** One message of a group commit: its keys and its arguments, as append-batch.lua reads them. */
+interface AppendCall {
+  meta: string
+  log: string
+  idem: string
+  messageId: string
+  frameHead: string
+  channel: string
+  seenEpoch: string
+  seenOffset: number
+  keyTtl: number
+}
+
 export class RedisHistory implements HistoryStore {
   private readonly client: ScriptedRedis
   private readonly layout: RedisLayout
@@ -53,6 +78,9 @@ export class RedisHistory implements HistoryStore {
   private readonly newEpoch: () => string
   private readonly replayPage: ReplayPage
   private readonly replicaWaits: ReplicaWaits | null
+  private readonly cluster: boolean
+  /** Appends waiting for the end of the turn, by slot (all in slot 0 on one Redis). */
+  readonly appends: TurnBatch<AppendCall, AppendResult>
 
   constructor (opts: RedisHistoryOptions) {
     this.client = defineScripts(opts.client)
@@ -63,35 +91,64 @@ export class RedisHistory implements HistoryStore {
     this.replayPage = opts.replayPage ?? REPLAY_PAGE
     const replicas = opts.minReplicas ?? 0
     this.replicaWaits = replicas > 0 ? new ReplicaWaits(opts.client, replicas, opts.replicaTimeoutMs ?? 500, opts.commandTimeoutMs ?? 2000) : null
+    this.cluster = 'isCluster' in opts.client && opts.client.isCluster
+    this.appends = new TurnBatch((slot, calls) => this.commit(slot, calls), opts.appendBatch ?? APPEND_BATCH)
   }
 
   available (): boolean {
     return this.client.status === 'ready'
   }
 
-  async append (draft: StoredMessageDraft): Promise<AppendResult> {
+  append (draft: StoredMessageDraft): Promise<AppendResult> {
     const { room, key, seen } = draft
-    const idem = key === undefined ? this.layout.messageIdKey(room, draft.messageId) : this.layout.messageKey(room, key)
-    const keyTtl = key === undefined ? Math.min(SERVICE_KEY_TTL_SEC, this.ttlSec) : this.ttlSec
     const meta = this.layout.meta(room)
-    const reply = await this.client.chatAppendBuffer(meta, this.layout.log(room), idem,
-      this.size, this.ttlSec, draft.messageId, draft.frameHead, this.layout.room(room), this.layout.roomPublish,
-      seen?.epoch ?? '', seen?.offset ?? 0, keyTtl)
+    const call: AppendCall = {
+      meta,
+      log: this.layout.log(room),
+      idem: key === undefined ? this.layout.messageIdKey(room, draft.messageId) : this.layout.messageKey(room, key),
+      messageId: draft.messageId,
+      frameHead: draft.frameHead,
+      channel: this.layout.room(room),
+      seenEpoch: seen?.epoch ?? '',
+      seenOffset: seen?.offset ?? 0,
+      keyTtl: key === undefined ? Math.min(SERVICE_KEY_TTL_SEC, this.ttlSec) : this.ttlSec
+    }
+    // One Redis takes every room in one call; a Cluster one call per slot. The slot is needed on
+    // one Redis too when WAITing on it, but any number serves as the group there.
+    return this.appends.add(this.cluster ? this.layout.slot(meta) : 0, call, draft.frameHead.length)
+  }
+
+  /**
+   * One group-commit call: the turn's messages of one slot, stored in order. A message that failed
+   * in the script is an Error of its own; the others are acknowledged, after one WAIT for them all.
+   */
+  private async commit (slot: number, calls: AppendCall[]): Promise<Array<AppendResult | Error>> {
+    const keys: string[] = []
+    const args: Array<string | number> = [this.size, this.ttlSec, this.layout.roomPublish]
+    for (const c of calls) {
+      keys.push(c.meta, c.log, c.idem)
+      args.push(c.messageId, c.frameHead, c.channel, c.seenEpoch, c.seenOffset, c.keyTtl)
+    }
+    const reply = await this.client.chatAppendBatchBuffer(keys.length, ...keys, ...args)
     if (this.replicaWaits !== null) {
-      // Durable: a WAIT sent from now on, on the connection of the slot's master, covers the append.
+      // Durable: a WAIT sent from now on, on the connection of the slot's master, covers the batch.
       // Both are taken once the script has run: before, a NOSCRIPT's EVAL resend or a Cluster's
       // redirection could send the script after a WAIT that would then be taken to cover it.
-      const conn = this.replicaWaits.connectionOf(this.layout.slot(meta))
+      const conn = this.replicaWaits.connectionOf(this.cluster ? slot : this.layout.slot(calls[0].meta))
       if (conn === null) throw new Error('no connection to the master of the room\'s slot to WAIT on')
       const batch = this.replicaWaits.batchOf(conn)
       await batch.wait(batch.ticket())
     }
-    return {
-      stored: reply[0] === 1,
-      messageId: String(reply[1]),
-      offset: Number(reply[2]),
-      epoch: String(reply[3])
-    }
+    return calls.map((_, i) => {
+      const status = Number(reply[4 * i])
+      if (status < 0) return new Error(`storing the message failed in Redis: ${String(reply[4 * i + 1])}`)
+      return {
+        stored: status === 1,
+        messageId: String(reply[4 * i + 1]),
+        offset: Number(reply[4 * i + 2]),
+        epoch: String(reply[4 * i + 3])
+      }
+    })
   }
 
   async fence (room: string, seen: Position): Promise<void> {
@@ -126,7 +183,9 @@ export class RedisHistory implements HistoryStore {
     return { position: { epoch: String(reply[0]), offset: Number(reply[1]) }, messages: reply.slice(2) as Buffer[] }
   }
 
-  close (): void {}
+  close (): void {
+    this.appends.flush()
+  }
 
   /** One call of the since script: the position, and up to a page after `from` (up to `last`). */
   async sincePage (room: string, from: Position | null, last: number | null): Promise<SinceResult> {

@@ -7,8 +7,8 @@
  * removes it with one `member_left`. Nothing depends on one instance noticing another's death and
  * surviving the clean-up: time alone makes the lists converge.
  *
- * Joins and leaves cost one script each; messages cost nothing here; each heartbeat costs one
- * script per room with a local member. While Redis is unreachable nothing is written: the next
+ * The joins and leaves of one event-loop turn cost one script call together (presence-batch.ts);
+ * messages cost nothing here; each heartbeat costs one script per room with a local member. While Redis is unreachable nothing is written: the next
  * renewal writes every local lease again (telling the rooms of those that were missing), and the
  * leaves Redis missed are written then.
  */
@@ -18,6 +18,7 @@ import type { Connection } from '../hub/connection.js'
 import type { RedisLayout } from '../redis/layout.js'
 import { defineScripts, type ScriptedRedis } from '../redis/scripts.js'
 import { LocalMembers } from './local-members.js'
+import { PresenceBatch } from './presence-batch.js'
 import { PRESENCE_MEMBERS_MAX } from '../schemas/frames.js'
 import { memberJson, type InstanceInfo, type Presence, type PresenceList, type PresenceStats, type PresenceWatcher } from './presence.js'
 
@@ -51,6 +52,8 @@ export class RedisPresence implements Presence {
   private readonly expiryTimers = new Map<string, ReturnType<typeof setTimeout>>()
   /** How long until the next renewal, as the last one said; rooms whose earliest lease expires sooner get a timer. */
   private horizonMs = 0
+  /** Joins and leaves, written together at the end of the turn. */
+  readonly changes: PresenceBatch
 
   constructor (opts: RedisPresenceOptions) {
     this.client = defineScripts(opts.client)
@@ -58,6 +61,7 @@ export class RedisPresence implements Presence {
     this.instanceId = opts.instanceId
     this.log = opts.log
     this.leaseMs = opts.leaseMs
+    this.changes = new PresenceBatch(this.client, this.layout, this.leaseMs)
   }
 
   get available (): boolean {
@@ -70,8 +74,9 @@ export class RedisPresence implements Presence {
     this.unsentLeaves.delete(`${room} ${conn.id}`)
     // Not written now: the next renewal writes it (and tells the room then).
     if (!this.available) return
-    this.assert(room, [conn.id, member], false).then(added => {
-      if (added > 0) this.watcher?.memberJoined(room, member)
+    this.changes.add({ kind: 'j', room, connectionId: conn.id, member }).then(({ announced, untilEarliestMs }) => {
+      if (announced) this.watcher?.memberJoined(room, member)
+      if (untilEarliestMs >= 0 && untilEarliestMs < this.horizonMs) this.expireAt(room, untilEarliestMs)
     }, this.onWriteError)
   }
 
@@ -82,8 +87,8 @@ export class RedisPresence implements Presence {
       this.unsentLeaves.set(`${room} ${conn.id}`, [room, conn.id])
       return
     }
-    this.leave(room, conn.id).then(removed => {
-      if (removed === 1) this.watcher?.memberLeft(room, member)
+    this.changes.add({ kind: 'l', room, connectionId: conn.id, member: '' }).then(({ announced }) => {
+      if (announced) this.watcher?.memberLeft(room, member)
     }, (err: Error) => {
       this.unsentLeaves.set(`${room} ${conn.id}`, [room, conn.id])
       this.onWriteError(err)
@@ -166,6 +171,7 @@ export class RedisPresence implements Presence {
     this.expiryTimers.clear()
     this.horizonMs = 0
     if (!this.available) return
+    this.changes.flush() // the leaves of the sockets closed in the hub's preClose
     // Explicit one-command pipelines go out now whatever the client's auto-pipelining (which would
     // hold commands to the next tick), ahead of the QUIT; one pipeline per slot, for a cluster.
     this.client.pipeline().zrem(this.layout.instances, this.instanceId).exec().catch(this.onWriteError)

@@ -10,18 +10,22 @@ const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, 
 // EVAL scripts cannot include one another: the shared function is prepended to each.
 const HISTORY_EPOCH = lua('history-epoch')
 
-const APPEND = HISTORY_EPOCH + lua('append')
+const APPEND_ONE = HISTORY_EPOCH + lua('append-one')
+const APPEND = APPEND_ONE + lua('append')
 /**
  * Each with its number of keys fixed, so that a Cluster client (and its auto-pipelining, were it
  * turned on: it batches by slot) always finds a command's slot from its keys.
  */
 const SCRIPTS = {
   chatAppend: { lua: APPEND, numberOfKeys: 3 },
+  // The number of keys is the call's first argument (3 per message); they all share one slot.
+  chatAppendBatch: { lua: APPEND_ONE + lua('append-batch') },
   chatFence: { lua: HISTORY_EPOCH + lua('fence'), numberOfKeys: 2 },
   chatSince: { lua: HISTORY_EPOCH + lua('since'), numberOfKeys: 2 },
   chatPage: { lua: HISTORY_EPOCH + lua('page'), numberOfKeys: 2 },
   chatPresenceAssert: { lua: lua('presence-assert'), numberOfKeys: 2 },
   chatPresenceLeave: { lua: lua('presence-leave'), numberOfKeys: 2 },
+  chatPresenceBatch: { lua: lua('presence-batch') },
   chatPresenceList: { lua: lua('presence-list'), numberOfKeys: 2 },
   chatInstanceBeat: { lua: lua('instance-beat'), numberOfKeys: 1 },
   chatInstancesSince: { lua: lua('instances-since'), numberOfKeys: 1 },
@@ -38,11 +42,15 @@ type Reply = Promise<Array<Buffer | number>>
 /** The commands defined on a client: the keys first, then the script's arguments. */
 export interface HistoryScripts {
   chatAppendBuffer (meta: string, log: string, key: string, ...args: Array<string | number>): Reply
+  /** Group commit (append-batch.lua): `numKeys`, the keys, then the arguments. */
+  chatAppendBatchBuffer (numKeys: number, ...keysAndArgs: Array<string | number>): Reply
   chatFence (meta: string, log: string, ...args: Array<string | number>): Promise<number>
   chatSinceBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
   chatPageBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
   chatPresenceAssert (presence: string, leases: string, ...args: Array<string | number>): Promise<[added: number, expired: number, untilEarliestMs: number, ...removedMembers: string[]]>
   chatPresenceLeave (presence: string, leases: string, ...args: Array<string | number>): Promise<number>
+  /** Presence's group commit (presence-batch.lua): `numKeys`, the keys, then the arguments. */
+  chatPresenceBatch (numKeys: number, ...keysAndArgs: Array<string | number>): Promise<Array<number | string>>
   chatPresenceList (presence: string, leases: string, ...args: Array<string | number>): Promise<[number, ...string[]]>
   chatInstanceBeat (instances: string, ...args: Array<string | number>): Promise<[string | null, number]>
   chatInstancesSince (instances: string, ...args: Array<string | number>): Promise<string[]>
