@@ -15,7 +15,7 @@ import { eventually } from '../helper.js'
 import { ThrowAwayRedis, uniquePrefix } from '../redis-helper.js'
 
 const quiet = { debug () {}, info () {}, warn () {}, error () {} } as unknown as FastifyBaseLogger
-const conn = (id: string): Connection => ({ id, principal: { user: `u-${id}` } }) as unknown as Connection
+const conn = (id: string): Connection => ({ id, principal: { user: `u-${id}` }, meta: null }) as unknown as Connection
 
 async function scriptCalls (admin: Redis): Promise<number> {
   const info = await admin.info('commandstats')

@@ -11,12 +11,12 @@ import { uniquePrefix } from '../redis-helper.js'
 import { RedisClusterSet } from '../redis-topologies.js'
 import { randomName, sendMany, userSocket } from './helpers.js'
 
-/** Calls per command on one node since its last CONFIG RESETSTAT, leaving out the cluster's own chatter. */
+/** Calls per command on one node since its last CONFIG RESETSTAT, leaving out the cluster's own chatter (replication included: a replica's REPLCONF ACKs). */
 async function commandCalls (cluster: RedisClusterSet, port: number): Promise<Map<string, number>> {
   const info = await cluster.client(port).info('commandstats') as string
   const calls = new Map<string, number>()
   for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    if (!/^(info|config|cluster|ping|command|client|hello|readonly|select)/.test(m[1])) calls.set(m[1], Number(m[2]))
+    if (!/^(info|config|cluster|ping|command|client|hello|readonly|select|replconf|psync|sync)/.test(m[1])) calls.set(m[1], Number(m[2]))
   }
   return calls
 }
