@@ -13,6 +13,7 @@ import { RedisStore } from '../webhooks/redis-store.js'
 import { WebhookSender } from '../webhooks/sender.js'
 import { Webhooks } from '../webhooks/webhooks.js'
 import { watchPresence } from '../webhooks/presence-events.js'
+import { watchUsers } from '../webhooks/user-events.js'
 import { webhookEventList } from './config.js'
 
 const webhooksPlugin: FastifyPluginAsync = async (fastify) => {
@@ -48,8 +49,9 @@ const webhooksPlugin: FastifyPluginAsync = async (fastify) => {
   if (fastify.metrics !== null) counted = webhookMetrics(fastify.metrics.registry, () => webhooks.waiting)
   hub.webhooks = webhooks
   const presenceEvents = watchPresence({ fastify, webhooks, delayMs: config.WEBHOOK_VACATED_DELAY_MS })
+  const userEvents = watchUsers({ fastify, webhooks, delayMs: config.WEBHOOK_VACATED_DELAY_MS })
 
-  log.info({ url: WEBHOOK_URL, queue: redis === null ? 'memory' : 'redis', presenceEvents },
+  log.info({ url: WEBHOOK_URL, queue: redis === null ? 'memory' : 'redis', presenceEvents, userEvents },
     redis === null
       ? 'webhooks on; no Redis: the queue is in memory, and events not yet acknowledged are lost if this process stops'
       : 'webhooks on; events are queued in Redis before they are sent')
@@ -65,5 +67,5 @@ const webhooksPlugin: FastifyPluginAsync = async (fastify) => {
 export default fp(webhooksPlugin, {
   name: 'chat-api-webhooks',
   fastify: '5.x',
-  dependencies: ['chat-api-config', 'chat-api-hub', 'chat-api-redis', 'chat-api-presence', 'chat-api-metrics']
+  dependencies: ['chat-api-config', 'chat-api-hub', 'chat-api-redis', 'chat-api-presence', 'chat-api-read-state', 'chat-api-metrics']
 })

@@ -5,7 +5,7 @@
  */
 import type { Connection } from '../hub/connection.js'
 import type { HistoryStore, Position } from '../history/history-store.js'
-import type { Advanced, CursorMove, CursorStore, RoomTops, UserStatusNow, UserStatusStore } from './stores.js'
+import type { Advanced, CursorMove, CursorStore, RoomTops, UserStatusNow, UserStatusStore, UserStatusWatcher } from './stores.js'
 
 /**
  * Users in a Map kept in the order of their last change, so the sweep drops expired ones from
@@ -84,6 +84,7 @@ export class MemoryTops implements RoomTops {
 }
 
 export class MemoryUserStatus implements UserStatusStore {
+  watcher: UserStatusWatcher | null = null
   private readonly sockets = new Map<string, Set<string>>()
   private readonly seen: Expiring<number>
 
@@ -97,15 +98,18 @@ export class MemoryUserStatus implements UserStatusStore {
     let ids = this.sockets.get(user)
     if (ids === undefined) this.sockets.set(user, ids = new Set())
     ids.add(conn.id)
+    this.watcher?.socketOpened(user)
   }
 
   disconnected (conn: Connection): void {
     const user = conn.principal.user
     const ids = user === null ? undefined : this.sockets.get(user)
     if (user === null || ids === undefined || !ids.delete(conn.id)) return
-    if (ids.size > 0) return
-    this.sockets.delete(user)
-    this.seen.touch(user, this.now())
+    if (ids.size === 0) {
+      this.sockets.delete(user)
+      this.seen.touch(user, this.now())
+    }
+    this.watcher?.socketClosed(user, ids.size)
   }
 
   async status (user: string): Promise<UserStatusNow> {

@@ -12,7 +12,7 @@ import type { Cluster, Redis } from 'ioredis'
 import type { Connection } from '../hub/connection.js'
 import type { RedisLayout } from '../redis/layout.js'
 import { defineScripts, type ScriptedRedis } from '../redis/scripts.js'
-import type { UserStatusNow, UserStatusStore } from './stores.js'
+import type { UserStatusNow, UserStatusStore, UserStatusWatcher } from './stores.js'
 
 export interface RedisUserStatusOptions {
   client: Redis | Cluster
@@ -27,6 +27,7 @@ export interface RedisUserStatusOptions {
 }
 
 export class RedisUserStatus implements UserStatusStore {
+  watcher: UserStatusWatcher | null = null
   private readonly client: ScriptedRedis
   /** This instance's sockets, by user. */
   private readonly sockets = new Map<string, Set<string>>()
@@ -67,6 +68,21 @@ export class RedisUserStatus implements UserStatusStore {
     return { connections, lastSeen: lastSeen < 0 ? null : lastSeen }
   }
 
+  /**
+   * `status`, and in the same step, when the user has no live socket, deletes `mark` (a key on the
+   * user's slot): `unmarked` says it was there. The webhooks' user.offline check.
+   */
+  async statusUnmarking (user: string, mark: string): Promise<UserStatusNow & { unmarked: boolean }> {
+    const { layout, leaseMs, ttlSec } = this.opts
+    const [connections, lastSeen, unmarked] = await this.client.chatUserOffline(layout.userConnections(user), layout.userSeen(user), mark, leaseMs, ttlSec, '0', '')
+    return { connections, lastSeen: lastSeen < 0 ? null : lastSeen, unmarked: unmarked === 1 }
+  }
+
+  /** The users with a socket on this instance. */
+  localUsers (): IterableIterator<string> {
+    return this.sockets.keys()
+  }
+
   /** Stops renewing; the sockets closed already (the hub's preClose), which removed their leases. */
   close (): void {
     clearInterval(this.timer)
@@ -87,16 +103,19 @@ export class RedisUserStatus implements UserStatusStore {
     return this.client.status === 'ready'
   }
 
-  private lease (user: string, ids: string[]): Promise<number> {
+  /** A new lease (a connect, or a renewal that found one missing) is told to the watcher once written. */
+  private async lease (user: string, ids: string[]): Promise<number> {
     const { layout, leaseMs, ttlSec } = this.opts
-    return this.client.chatUserLease(layout.userConnections(user), leaseMs, ttlSec, ...ids)
+    const added = await this.client.chatUserLease(layout.userConnections(user), leaseMs, ttlSec, ...ids)
+    if (added > 0) this.watcher?.socketOpened(user)
+    return added
   }
 
   private async closeLease (user: string, connectionId: string): Promise<void> {
     const { layout, leaseMs, ttlSec } = this.opts
-    await this.client.chatUserStatus(layout.userConnections(user), layout.userSeen(user), leaseMs, ttlSec, '1', connectionId)
+    const [live] = await this.client.chatUserStatus(layout.userConnections(user), layout.userSeen(user), leaseMs, ttlSec, '1', connectionId)
     // Unless the same socket was told closed again meanwhile (it cannot reopen: ids are unique).
-    this.unsentCloses.delete(connectionId)
+    if (this.unsentCloses.delete(connectionId)) this.watcher?.socketClosed(user, live)
   }
 
   private readonly onWriteError = (err: Error): void => {

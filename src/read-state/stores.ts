@@ -38,7 +38,20 @@ export interface UserStatusNow {
   lastSeen: number | null
 }
 
+/**
+ * Told of a store's socket changes, after the store recorded them (with Redis: after the write
+ * succeeded), so that what it reads back (`status`) already holds them. The webhooks' user.online
+ * and user.offline (src/webhooks/user-events.ts) are raised from here.
+ */
+export interface UserStatusWatcher {
+  /** A socket of `user` was recorded (with Redis: a lease of it was new, on a connect or a renewal that found it missing). */
+  socketOpened (user: string): void
+  /** A socket of `user` closed; `live`: the user's sockets still open (with Redis: on every instance, live leases). */
+  socketClosed (user: string, live: number): void
+}
+
 export interface UserStatusStore {
+  watcher: UserStatusWatcher | null
   /** A socket of a user (auth on) opened on this instance. */
   connected (conn: Connection): void
   /** It closed; safe to call more than once. */

@@ -16,6 +16,7 @@
  *   `${prefix}:user:{u:U}:read`       hash: room -> "epoch offset", user U's read cursors (read state)
  *   `${prefix}:user:{u:U}:conns`      zset: connectionId -> when U's status lease of it expires (Redis time, ms)
  *   `${prefix}:user:{u:U}:seen`       string: when U's last socket closed (ms)
+ *   `${prefix}:user:{u:U}:webhook-online` string: set while user.online was raised and user.offline not yet
  *
  * The room name sits inside `{...}`: on a Redis Cluster everything of one room hashes to one
  * slot (so the history script may touch all of it atomically), and rooms spread over the shards.
@@ -63,6 +64,8 @@ export interface RedisLayout {
   /** User U's status leases, one per socket; beside `userSeen` on U's slot. */
   userConnections (user: string): string
   userSeen (user: string): string
+  /** Set by the instance that raised U's user.online webhook, deleted by the one that raises user.offline. */
+  userOnlineMark (user: string): string
 }
 
 export function redisLayout (prefix: string, roomPublish: RoomPublishCommand = 'PUBLISH'): RedisLayout {
@@ -89,6 +92,7 @@ export function redisLayout (prefix: string, roomPublish: RoomPublishCommand = '
     instanceInfo: (instanceId) => `${prefix}:instance:{${instanceId}}:info`,
     readCursors: (user) => `${prefix}:user:{u:${user}}:read`,
     userConnections: (user) => `${prefix}:user:{u:${user}}:conns`,
-    userSeen: (user) => `${prefix}:user:{u:${user}}:seen`
+    userSeen: (user) => `${prefix}:user:{u:${user}}:seen`,
+    userOnlineMark: (user) => `${prefix}:user:{u:${user}}:webhook-online`
   }
 }

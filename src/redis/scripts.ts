@@ -34,7 +34,9 @@ const SCRIPTS = {
   chatReadAdvance: { lua: lua('read-advance'), numberOfKeys: 1 },
   chatRoomTops: { lua: '#!lua flags=allow-cross-slot-keys\n' + HISTORY_EPOCH + lua('room-tops'), numberOfKeys: 1 },
   chatUserLease: { lua: lua('user-lease'), numberOfKeys: 1 },
-  chatUserStatus: { lua: lua('user-status'), numberOfKeys: 2 }
+  chatUserStatus: { lua: lua('user-status'), numberOfKeys: 2 },
+  // The same script with the webhooks' online mark as a third key (src/webhooks/user-events.ts).
+  chatUserOffline: { lua: lua('user-status'), numberOfKeys: 3 }
 }
 
 type Reply = Promise<Array<Buffer | number>>
@@ -57,7 +59,8 @@ export interface HistoryScripts {
   chatReadAdvance (cursors: string, ...args: Array<string | number>): Promise<Array<[moved: number, offset: number, epoch: string]>>
   chatRoomTops (routingMeta: string, ...args: Array<string | number>): Promise<Array<string | number>>
   chatUserLease (leases: string, ...args: Array<string | number>): Promise<number>
-  chatUserStatus (leases: string, seen: string, ...args: Array<string | number>): Promise<[live: number, lastSeen: number]>
+  chatUserStatus (leases: string, seen: string, ...args: Array<string | number>): Promise<[live: number, lastSeen: number, unmarked: number]>
+  chatUserOffline (leases: string, seen: string, mark: string, ...args: Array<string | number>): Promise<[live: number, lastSeen: number, unmarked: number]>
 }
 
 /** On a Cluster, each call goes to the master of its keys' slot (one slot per room: layout.ts). */

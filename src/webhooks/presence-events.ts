@@ -17,8 +17,8 @@
  *   queues the vacancy check.
  *
  * With PRESENCE_ENABLED=false there is no cluster-wide membership to be true about: these events
- * are not sent (the start-up log says so); message.stored still is. user.online / user.offline are
- * not sent yet.
+ * are not sent (the start-up log says so); message.stored still is. user.online / user.offline come
+ * from read-state's user status instead (user-events.ts).
  */
 import type { FastifyInstance } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'

@@ -5,7 +5,10 @@
 -- KEYS[1] the user's leases zset (connectionId -> expiry, Redis time ms)   KEYS[2] the last-seen string
 -- ARGV[1] how long a lease lives (ms)   ARGV[2] READ_STATE_TTL_SEC   ARGV[3] '1': a socket closes:
 -- remove ARGV[4] first   ARGV[4] its connectionId
--- Returns {live leases, last seen (ms, or -1 when unknown)}.
+-- KEYS[3], only in the webhooks' offline check (chatUserOffline): the user's online mark, deleted
+-- when no lease is live, in the same step, so that a connect's lease written before its SET NX of
+-- the mark is either counted here or finds the mark gone (src/webhooks/user-events.ts).
+-- Returns {live leases, last seen (ms, or -1 when unknown), 1 if KEYS[3] was deleted else 0}.
 local leases, seen = KEYS[1], KEYS[2]
 local leaseMs, ttl = tonumber(ARGV[1]), ARGV[2]
 local t = redis.call('TIME')
@@ -24,4 +27,6 @@ if ARGV[3] == '1' and redis.call('ZREM', leases, ARGV[4]) == 1 and redis.call('Z
 end
 local live = redis.call('ZCARD', leases)
 if last ~= lastBefore then redis.call('SET', seen, last, 'EX', ttl) end
-return {live, last}
+local unmarked = 0
+if KEYS[3] and live == 0 then unmarked = redis.call('DEL', KEYS[3]) end
+return {live, last, unmarked}
