@@ -158,7 +158,9 @@ async function main () {
   try {
     if (opts.profile) {
       const shape = { key: opts.shape, ...SHAPES[opts.shape], ...(opts.shape === 'small-rooms' ? { rooms: size.smallRooms } : {}) }
-      return await profileChatApi(run, shape, opts.rate === undefined ? null : Number(opts.rate))
+      // `--targets chat-api-webhooks --profile`: a variant of chat-api instead (one target named).
+      const target = NAMES.length === 1 && NAMES[0].startsWith('chat-api') ? NAMES[0] : 'chat-api'
+      return await profileChatApi(run, shape, opts.rate === undefined ? null : Number(opts.rate), target)
     }
     if (opts.redis === 'cluster') {
       const { results, markdown } = await clusterBench({ lg, log, single: redis, runId, rate: Number(opts.rate ?? 1000), stepMs: run.stepMs, rounds: ROUNDS })

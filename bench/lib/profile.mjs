@@ -52,23 +52,23 @@ export function byPackage (profile) {
  * `shape`: one of the fan-out shapes (bench/scenarios/fanout.mjs), `--shape` on the command line.
  * The profile covers only a steady stretch at 90 % of the peak the ramp found, or at `fixedRate`.
  */
-export async function profileChatApi ({ lg, redisUrl, runId, steps, stepMs, log }, shape, fixedRate = null) {
+export async function profileChatApi ({ lg, redisUrl, runId, steps, stepMs, log }, shape, fixedRate = null, target = 'chat-api') {
   const { rooms, members } = shape
-  const instances = await startInstances('chat-api', 2, { redisUrl, prefix: `${runId}-profile` })
+  const instances = await startInstances(target, 2, { redisUrl, prefix: `${runId}-profile` })
   const files = instances.map((_, i) => join(DIR, `${runId}-${shape.key}-${i}.cpuprofile`))
   try {
-    await lg.ask('setup', { target: 'chat-api', protocol: 'chat', ports: instances.map(i => i.port), rooms, members })
+    await lg.ask('setup', { target, protocol: 'chat', ports: instances.map(i => i.port), rooms, members })
     // A fixed rate (`--rate`) compares two builds at the same load; else 90 % of this one's peak.
     let rate = fixedRate
     if (rate === null) {
-      const { best } = await steps.ramp('chat-api', instances, members, shape.startRate, 1.6, stepMs)
+      const { best } = await steps.ramp(target, instances, members, shape.startRate, 1.6, stepMs)
       rate = Math.round((best?.rate ?? 200) * 0.9)
     }
     for (const instance of instances) await profileCommand(instance, { profile: 'start' })
-    const steady = await steps.measuredStep('chat-api', instances, members, rate, 5000)
+    const steady = await steps.measuredStep(target, instances, members, rate, 5000)
     for (const [i, instance] of instances.entries()) await profileCommand(instance, { profile: 'stop', file: files[i] })
     log(`steady ${rate} msg/s: ${Math.round(steady.deliveredPerSec)} deliveries/s, ${steady.cpuUsPerDelivery?.toFixed(2)} µs/delivery`)
-    await lg.ask('teardown', { target: 'chat-api' })
+    await lg.ask('teardown', { target })
   } finally {
     await stopInstances(instances)
   }
