@@ -16,7 +16,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { cpuMs } from '../lib/proc.mjs'
 import { fdCount, settledRssKb, startInstances, stopInstances } from '../lib/servers.mjs'
-import { SERVER_OWN_FDS, processFdLimit } from '../lib/fd-limit.mjs'
+import { processFdLimit } from '../lib/fd-limit.mjs'
 import { redisUsedMemory } from '../lib/redis-memory.mjs'
 import { clientCount, closeIdle, heartbeatsAnswered, openIdle, startIdleClients, stopIdleClients } from '../lib/idle-clients.mjs'
 
