@@ -3,15 +3,15 @@
  * holds the listeners of each target's fan-out topology (10 rooms x 100 listeners over the two
  * instances) and counts every delivery of the current step with its latency; a worker thread holds
  * the publishers (one more member per room) and sends at the offered rate. It also opens the idle
- * connections.
+ * connections; the idle scenario starts more of these processes when one cannot hold them all.
  *
- * Requests: { id, cmd: 'setup' | 'step' | 'teardown' | 'idle-open' | 'idle-close' | 'churn-*', ... };
+ * Requests: { id, cmd: 'setup' | 'step' | 'teardown' | 'idle-open' | 'idle-close' | 'idle-pings' | 'churn-*', ... };
  * each is answered { id, ok, result | error }.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Worker } from 'node:worker_threads'
 import { Histogram } from './lib/histogram.mjs'
-import { PROTOCOLS, nowUs } from './lib/clients.mjs'
+import { PROTOCOLS, heartbeats, nowUs } from './lib/clients.mjs'
 import { churnCommands } from './lib/churn.mjs'
 
 const topologies = new Map()
@@ -112,23 +112,43 @@ async function teardown ({ target }) {
   return {}
 }
 
-/** Sockets per loopback source address: within one address's range of source ports. */
+/** Sockets per loopback source address when the harness names none: within one address's range of source ports. */
 const SOCKETS_PER_ADDRESS = 20000
-const IDLE_ROOMS = 1000
+/**
+ * Members per idle room: each socket joins 2 rooms, so `total` sockets share total / 10 rooms (1 000
+ * at the default 10 000). Rooms grow with the count so that a join's member events cost the same
+ * per socket at any size: with a fixed number of rooms they would grow with the square of it.
+ */
+const IDLE_MEMBERS_PER_ROOM = 20
 
 /**
- * Idle sockets on one instance, each joined to two of 1000 rooms, from 127.0.0.2, 127.0.0.3, ...
- * (20 000 per address); the time to have them all ready.
+ * This process's share of an idle run: sockets `first` .. `first + count - 1` of `total`, socket g
+ * on instance floor(g / (total / ports)) (contiguous blocks, so a room's members are spread over
+ * every instance), in rooms g % R and one of the next 10, from `localAddress` (the harness gives
+ * each client process its own; without one, 127.0.0.2, 127.0.0.3, ... 20 000 per address).
+ * Answers with this process's wall-clock start and end, so the harness can take the first start
+ * and the last end over all processes.
  */
-async function idleOpen ({ protocol, port, count, concurrency }) {
-  const started = performance.now()
-  idleClients = await openMany(protocol, count, concurrency, (i) => {
-    const a = i % IDLE_ROOMS
-    const b = (a + 1 + Math.floor(i / IDLE_ROOMS)) % IDLE_ROOMS
-    const localAddress = `127.0.0.${2 + Math.floor(i / SOCKETS_PER_ADDRESS)}`
-    return [port, `idle${a}`, { alsoJoin: `idle${b === a ? (b + 1) % IDLE_ROOMS : b}`, localAddress }]
+async function idleOpen ({ protocol, ports, total = 0, first = 0, count, concurrency, localAddress }) {
+  const sockets = Math.max(total, first + count)
+  const rooms = Math.max(2, Math.ceil(sockets * 2 / IDLE_MEMBERS_PER_ROOM))
+  const perInstance = Math.ceil(sockets / ports.length)
+  const startedAt = performance.timeOrigin + performance.now()
+  const opened = await openMany(protocol, count, concurrency, (i) => {
+    const g = first + i
+    const a = g % rooms
+    const b = (a + 1 + Math.floor(g / rooms)) % rooms
+    const address = localAddress ?? `127.0.0.${2 + Math.floor(i / SOCKETS_PER_ADDRESS)}`
+    return [ports[Math.floor(g / perInstance)], `idle${a}`, { alsoJoin: `idle${b === a ? (b + 1) % rooms : b}`, localAddress: address }]
   }, () => {})
-  return { connectMs: performance.now() - started, sockets: idleClients.length }
+  idleClients.push(...opened)
+  const endedAt = performance.timeOrigin + performance.now()
+  return { startedAt, endedAt, connectMs: endedAt - startedAt, sockets: opened.length, rooms }
+}
+
+/** Heartbeats (pings) this process's sockets answered so far. */
+async function idlePings () {
+  return { answered: heartbeats.answered }
 }
 
 async function idleClose () {
@@ -138,7 +158,7 @@ async function idleClose () {
   return {}
 }
 
-const commands = { setup, step, teardown, 'idle-open': idleOpen, 'idle-close': idleClose, ...churnCommands(openMany, onDelivery, current) }
+const commands = { setup, step, teardown, 'idle-open': idleOpen, 'idle-close': idleClose, 'idle-pings': idlePings, ...churnCommands(openMany, onDelivery, current) }
 
 process.on('message', async (msg) => {
   try {
@@ -150,3 +170,5 @@ process.on('message', async (msg) => {
 })
 // The harness is the only reason to live.
 process.on('disconnect', () => process.exit(0))
+// A message that arrives before the listener above exists is dropped: say when it does.
+process.send({ ready: true })

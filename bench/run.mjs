@@ -4,11 +4,12 @@
  * (bench/scenarios/): `fanout` (10 rooms x 100), `small-rooms` (5 000 rooms x 4, 2 members on each
  * instance), `churn` (connections that open, join, send one message and close) and `idle` (many
  * sockets doing nothing). Two instances of each target share one Redis; one load generator process
- * drives them. Prints markdown tables and writes bench/results/<date>.md, .json and .svg charts.
+ * drives them (idle: `--idle-instances` instances, and as many load-generator processes as the
+ * descriptor limit needs). Prints markdown tables and writes bench/results/<date>.md, .json and .svg charts.
  *
  *   npm run bench                          # 3 rounds, every scenario
  *   npm run bench -- --rounds 1 --scenarios fanout --targets floor,socketio
- *   npm run bench -- --idle 100000         # the idle scenario at 100 000 sockets
+ *   npm run bench -- --scenarios idle --idle 100000 --idle-instances 5   # 100 000 idle sockets over 5 instances
  *   npm run bench -- --scenarios compression   # chat-api and Socket.IO with and without permessage-deflate
  *   npm run bench -- --soak                # 10 minutes of churn against chat-api: heap and fds
  *   npm run bench -- --profile --shape small-rooms   # chat-api under --cpu-prof, top functions
@@ -30,7 +31,7 @@ import { ROOT, TARGETS } from './lib/targets.mjs'
 import { LIMITS, stepper } from './lib/steps.mjs'
 import { writeReport } from './lib/report.mjs'
 import { profileChatApi } from './lib/profile.mjs'
-import { fdLimit, raiseFdLimit } from './lib/fd-limit.mjs'
+import { SERVER_OWN_FDS, fdLimit, raiseFdLimit } from './lib/fd-limit.mjs'
 import { SHAPES, fanoutScenario } from './scenarios/fanout.mjs'
 import { idleScenario } from './scenarios/idle.mjs'
 import { churnScenario } from './scenarios/churn.mjs'
@@ -48,6 +49,10 @@ const { values: opts } = parseArgs({
     'step-ms': { type: 'string', default: '2000' },
     'latency-ms': { type: 'string', default: '3000' },
     idle: { type: 'string', default: '10000' },
+    /** Instances of each target the idle sockets are spread over (each holds its share's descriptors). */
+    'idle-instances': { type: 'string', default: '1' },
+    /** Load-generator processes opening them, at least (more when the descriptor limit needs them). */
+    'idle-clients': { type: 'string', default: '1' },
     'idle-cpu-s': { type: 'string', default: '35' },
     'small-rooms': { type: 'string', default: '5000' },
     'churn-ms': { type: 'string', default: '5000' },
@@ -74,6 +79,9 @@ if (!['single', 'cluster'].includes(opts.redis)) throw new Error('--redis is "si
 if (!['official', 'raw'].includes(opts['sio-client'])) throw new Error('--sio-client is "official" (socket.io-client) or "raw"')
 for (const name of NAMES) if (!TARGETS[name]) throw new Error(`unknown target "${name}" (${Object.keys(TARGETS).join(', ')})`)
 for (const key of WANTED) if (!SCENARIOS.includes(key)) throw new Error(`unknown scenario "${key}" (${SCENARIOS.join(', ')})`)
+for (const key of ['idle-instances', 'idle-clients']) {
+  if (!(Number.isInteger(Number(opts[key])) && Number(opts[key]) >= 1)) throw new Error(`--${key} is a whole number >= 1`)
+}
 if (!SHAPES[opts.shape]) throw new Error(`unknown --shape "${opts.shape}" (${Object.keys(SHAPES).join(', ')})`)
 /** The load generator's client for a target; `--sio-client raw` swaps socket.io-client for a bare one. */
 const protocolOf = (name) => name === 'socketio' && opts['sio-client'] === 'raw' ? 'sio-raw' : TARGETS[name].protocol
@@ -91,21 +99,28 @@ process.on('SIGTERM', () => onFatal(new Error('terminated')))
 
 /**
  * Scenario sizes that fit the file-descriptor limit the servers and the load generator run under
- * (each holds one descriptor per socket), with a note for the report when one had to shrink.
+ * (each holds one descriptor per socket), with a note for the report when one had to shrink. Idle
+ * sockets are spread over `--idle-instances` instances, each holding its share next to its own
+ * descriptors, and over as many load-generator processes as needed (bench/lib/idle-clients.mjs).
  */
 function sizes (notes) {
   const budget = fdLimit() - 1000
-  const fit = (wanted, perUnit, what) => {
-    const most = Math.floor(budget / perUnit)
+  const fit = (key, wanted, most, what, why) => {
     if (wanted <= most) return wanted
-    notes.push(`${what}: ${wanted} asked, ${most} run: the file-descriptor limit here is ${fdLimit()} ` +
-      '(`ulimit -Hn`), and the bench cannot raise it further.')
+    // A note only for a scenario this run measures (the profile's small-rooms shape included).
+    if (!(WANTED.includes(key) || (opts.profile && opts.shape === key))) return most
+    notes.push(`${what}: ${wanted} asked, ${most} run: the file-descriptor limit here is ${fdLimit()} per process ` +
+      `(\`ulimit -Hn\`), and the bench cannot raise it further${why}.`)
     return most
   }
+  const instances = Number(opts['idle-instances'])
+  const perInstance = fdLimit() - SERVER_OWN_FDS
   return {
     // The load generator holds a room's 3 listeners and its publisher (one target at a time).
-    smallRooms: fit(Number(opts['small-rooms']), 4, 'small rooms'),
-    idle: fit(Number(opts.idle), 1, 'idle sockets')
+    smallRooms: fit('small-rooms', Number(opts['small-rooms']), Math.floor(budget / 4), 'small rooms', ''),
+    idle: fit('idle', Number(opts.idle), instances * perInstance, 'idle sockets',
+      `; each of the ${instances} instance(s) holds at most ${perInstance} sockets next to its own descriptors ` +
+      '(more --idle-instances fit more)')
   }
 }
 function machine () {
@@ -183,7 +198,14 @@ async function main () {
         if (key === 'small-rooms') scenarios[key] = await fanoutScenario(run, { key, ...SHAPES[key], rooms: size.smallRooms })
         if (key === 'churn') scenarios.churn = await churnScenario(run, { durationMs: Number(opts['churn-ms']) })
         if (key === 'compression') scenarios.compression = await compressionScenario(run, { listeners: Number(opts['compression-listeners']) })
-        if (key === 'idle' && size.idle > 0) scenarios.idle = await idleScenario(run, { sockets: size.idle, idleCpuS: Number(opts['idle-cpu-s']) })
+        if (key === 'idle' && size.idle > 0) {
+          scenarios.idle = await idleScenario(run, {
+            sockets: size.idle,
+            instances: Number(opts['idle-instances']),
+            clients: Number(opts['idle-clients']),
+            idleCpuS: Number(opts['idle-cpu-s'])
+          })
+        }
       }
     }
     const results = {

@@ -8,7 +8,9 @@
  * measured in the one load generator process, so both ends read the same clock.
  */
 import { io } from 'socket.io-client'
-import { RawWebSocket, clientFrame } from './raw-ws.mjs'
+import { RawWebSocket, clientFrame, heartbeats } from './raw-ws.mjs'
+
+export { heartbeats }
 
 export const DATA_BYTES = 100
 const PADDING = 'x'.repeat(DATA_BYTES)
@@ -128,6 +130,7 @@ class SocketIoClient {
       socket.once('connect', resolve)
       socket.once('connect_error', reject)
     })
+    socket.io.on('ping', () => { heartbeats.answered++ }) // Engine.IO answers it itself
     await socket.timeout(timeoutMs).emitWithAck('join', room)
     if (alsoJoin !== undefined) await socket.timeout(timeoutMs).emitWithAck('join', alsoJoin)
     socket.on('message', (msg) => {
@@ -173,6 +176,7 @@ class RawSocketIoClient {
           const at = buf.indexOf(DATA_MARK, start)
           if (at !== -1 && at < end) readStamp(buf, at + DATA_MARK.length, onDelivery)
         } else if (type === 0x32 && end - start === 1) { // 2: ping
+          heartbeats.answered++
           this.sendText('3')
         } else if (type === 0x30) { // 0: open
           this.sendText('40')

@@ -1,12 +1,20 @@
 /**
  * The idle scenario needs a descriptor per socket in the server and in the load generator, more
  * than the usual soft limit (1 024 or 20 000). Node cannot set its own limit, so the bench starts
- * itself again under a shell that raised it (as high as the hard limit allows; as root, higher),
- * and every process it starts inherits that. The service itself is never changed.
+ * itself again under a shell that raised it (the soft limit to the hard one; as root with
+ * CAP_SYS_RESOURCE, the hard one too), and every process it starts, instances and load generators,
+ * inherits that. The service itself is never changed. Past the hard limit the idle scenario spreads
+ * its sockets over several instances and several load-generator processes (`--idle-instances`).
  */
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 
 const WANTED = 1048576
+/**
+ * Descriptors a server holds besides its sockets (stdio, IPC, epoll, its Redis connections, the
+ * listener, ...), with room to spare: an instance takes at most its limit less this many sockets.
+ */
+export const SERVER_OWN_FDS = 100
 const MARK = 'CHAT_API_BENCH_FD_RAISED'
 
 const shell = (script) => spawnSync('sh', ['-c', script], { encoding: 'utf8' }).stdout.trim()
@@ -32,4 +40,11 @@ export function raiseFdLimit () {
   })
   process.exitCode = child.status ?? 1
   return true
+}
+
+/** The soft limit on open files of a running process (`Max open files` in /proc/<pid>/limits). */
+export function processFdLimit (pid) {
+  const line = readFileSync(`/proc/${pid}/limits`, 'latin1').split('\n').find(l => l.startsWith('Max open files'))
+  const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0]
+  return soft === undefined || soft === 'unlimited' ? WANTED : Number(soft)
 }

@@ -8,7 +8,14 @@ export function startLoadgen () {
   const child = start('loadgen', process.execPath, [LOADGEN], { ipc: true })
   const pending = new Map()
   let nextId = 0
+  let isReady
+  const ready = new Promise((resolve, reject) => {
+    isReady = resolve
+    child.once('exit', (code) => reject(new Error(`load generator exited with ${code} before it was ready: ${child.stderrTail}`)))
+  })
+  ready.catch(() => {}) // a caller that never waits for it learns of the exit from its request
   child.on('message', (msg) => {
+    if (msg.ready === true) return isReady()
     const waiter = pending.get(msg.id)
     pending.delete(msg.id)
     if (msg.ok) waiter?.resolve(msg.result)
@@ -21,6 +28,8 @@ export function startLoadgen () {
   return {
     child,
     pid: child.pid,
+    /** Resolves once the process listens for requests (one sent before would be lost). */
+    ready,
     ask (cmd, args = {}) {
       return new Promise((resolve, reject) => {
         const id = ++nextId

@@ -34,6 +34,12 @@ export function clientFrame (payload, opcode = OP_TEXT) {
   return out
 }
 
+/**
+ * Heartbeats this process's sockets answered (WebSocket pings here, Engine.IO pings in clients.mjs):
+ * the idle scenario counts them over its window to price one heartbeat.
+ */
+export const heartbeats = { answered: 0 }
+
 export class RawWebSocket {
   /** Called with (buf, start, end) for each text frame; the bytes are only valid during the call. */
   onText = () => {}
@@ -112,10 +118,15 @@ export class RawWebSocket {
       const start = off + head
       off = start + len
       if (opcode === OP_TEXT) this.onText(buf, start, off)
-      else if (opcode === OP_PING) this.socket.write(clientFrame(buf.subarray(start, off), OP_PONG))
+      else if (opcode === OP_PING) this.#pong(buf.subarray(start, off))
       else if (opcode === OP_CLOSE) this.socket.destroy()
     }
     this.#rest = off < size ? buf.subarray(off) : null
+  }
+
+  #pong (payload) {
+    heartbeats.answered++
+    this.socket.write(clientFrame(payload, OP_PONG))
   }
 
   sendText (text) {
