@@ -12,8 +12,6 @@ const KNOWN = new Set([
   'docs -> plugins',
   'hub -> history',
   'hub -> presence',
-  'redis -> hub',
-  'redis -> plugins',
   'ws -> plugins'
 ])
 const KNOWN_FILE_CYCLES = new Set(['hub/hub.ts -> hub/room-feed.ts -> hub/hub.ts'])
