@@ -18,7 +18,7 @@ import { OutgoingFrame } from './outgoing-frame.js'
 import { RoomFeed } from './room-feed.js'
 import { newJoiner, Room } from './room.js'
 import type { HubObserver } from './observer.js'
-import type { Presence } from '../presence/presence.js'
+import type { PresencePort } from './presence-port.js'
 
 export interface HubStats {
   instanceId: string
@@ -69,7 +69,7 @@ export class Hub {
   /** Set by the server API: a control payload (a disconnect) published by any instance, this one included. */
   onControl: ((payload: Buffer) => void) | null = null
   /** Set by the presence plugin (null: PRESENCE_ENABLED=false): told of each join, once `joined` is sent, and each leave. */
-  presence: Presence | null = null
+  presence: PresencePort | null = null
   /** Set by the webhooks plugin (null: WEBHOOK_URL unset): told of each stored message, once. */
   webhooks: StoredMessageSink | null = null
   private readonly rooms = new Map<string, Room>()

@@ -11,7 +11,6 @@ import { join } from 'node:path'
 const KNOWN = new Set([
   'docs -> plugins',
   'hub -> history',
-  'hub -> presence',
   'ws -> plugins'
 ])
 const KNOWN_FILE_CYCLES = new Set(['hub/hub.ts -> hub/room-feed.ts -> hub/hub.ts'])
