@@ -10,7 +10,7 @@
  *   other instances through the broker (`deliverRoom` / `deliverAll`), at most once.
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import type { HistoryStore, Position } from '../history/history-store.js'
+import type { HistoryStore, Position } from './history-port.js'
 import { ErrorCode } from '../protocol.js'
 import { LocalBroker, type Broker, type BrokerStatus } from './broker.js'
 import type { Connection } from './connection.js'

@@ -17,7 +17,7 @@
  * nothing missing or repeated between replay and live, and the order is the offsets'.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { HistoryStore, Position } from '../history/history-store.js'
+import type { HistoryStore, Position } from './history-port.js'
 import { CloseCode } from '../protocol.js'
 import type { Connection } from './connection.js'
 import type { Joiner, Room } from './room.js'

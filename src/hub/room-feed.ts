@@ -20,7 +20,7 @@
  * ran. So while no read is under way a syncing room keeps nothing; during a read it keeps what is
  * heard (a read is bounded by REDIS_COMMAND_TIMEOUT_MS), up to MAX_PENDING_BYTES.
  */
-import type { HistoryStore, Position, SinceResult } from '../history/history-store.js'
+import type { HistoryStore, Position, SinceResult } from './history-port.js'
 import { CloseCode } from '../protocol.js'
 import type { HubLog, JoinReply } from './hub.js'
 import type { Joiner, Room } from './room.js'

@@ -8,7 +8,7 @@
  * replay when it asked for one) and becomes a member once the feed has delivered everything up to
  * that point, so it gets each message after it exactly once, whatever the timing of the two.
  */
-import type { Position } from '../history/history-store.js'
+import type { Position } from './history-port.js'
 import type { Connection } from './connection.js'
 
 /** Epochs a room remembers having left: epochs change seldom, and a joiner's read is short. */

@@ -10,7 +10,6 @@ import { join } from 'node:path'
 
 const KNOWN = new Set([
   'docs -> plugins',
-  'hub -> history',
   'ws -> plugins'
 ])
 const KNOWN_FILE_CYCLES = new Set(['hub/hub.ts -> hub/room-feed.ts -> hub/hub.ts'])
