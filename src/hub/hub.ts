@@ -14,6 +14,8 @@ import type { HistoryStore, Position } from './history-port.js'
 import { ErrorCode } from '../protocol.js'
 import { LocalBroker, type Broker, type BrokerStatus } from './broker.js'
 import type { Connection } from './connection.js'
+import type { HubLog } from './hub-log.js'
+import type { JoinReply } from './joiners.js'
 import { OutgoingFrame } from './outgoing-frame.js'
 import { RoomFeed } from './room-feed.js'
 import { newJoiner, Room } from './room.js'
@@ -39,16 +41,9 @@ export type PublishOutcome =
   | { ok: true, messageId: string, offset?: number, epoch?: string }
   | { ok: false, code: typeof ErrorCode.UNAVAILABLE, message: string }
 
-/** What a join tells the client: where it starts (null while unknown: Redis down) and whether `since` was honoured. */
-export type JoinReply = (start: Position | null, recovered: boolean | undefined) => void
-
 /** Told of each stored (non-transient) message once, after it was stored: the webhooks (src/webhooks/). */
 export interface StoredMessageSink {
   messageStored (room: string, messageId: string, offset: number | undefined, epoch: string | undefined, fromJson: string, dataJson: string, key: string | undefined): void
-}
-
-export interface HubLog {
-  warn (obj: object, msg: string): void
 }
 
 const UNAVAILABLE: PublishOutcome = Object.freeze({

@@ -56,7 +56,7 @@ export class Room {
   /** Stored messages heard while a catch-up read is under way, and their bytes (bounded: room-feed.ts). */
   pending: StoredMessage[] = []
   pendingBytes = 0
-  /** Members that joined before the feed knew its position (Redis out of reach); see RoomFeed.sight. */
+  /** Members that joined before the feed knew its position (Redis out of reach); see Joiners.sight (joiners.ts). */
   readonly blind = new Set<Connection>()
   /** The last few epochs the feed left, newest last: a joiner that starts in one of them is behind for good. */
   left: string[] = []
