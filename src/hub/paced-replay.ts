@@ -10,14 +10,14 @@
  * (1013), as it would be if the replay had been written at once: it must not hold a joiner, and
  * the frames the feed delivers meanwhile, for ever.
  *
- * What the feed delivers while the replay runs is held for the joiner (room-feed.ts), bounded by
+ * What the feed delivers while the replay runs is held for the joiner (joiners.ts), bounded by
  * JOINER_HELD_BYTES: past it the held frames are dropped and the replay reads on from the history
  * up to where the feed is, which holds every frame dropped (they were delivered, so stored). The
  * replay ends at `start`, the last offset it wrote; held frames after it follow, then live ones:
  * nothing missing or repeated between replay and live, and the order is the offsets'.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { HistoryStore, Position } from '../history/history-store.js'
+import type { HistoryStore, Position } from './history-port.js'
 import { CloseCode } from '../protocol.js'
 import type { Connection } from './connection.js'
 import type { Joiner, Room } from './room.js'

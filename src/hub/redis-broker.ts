@@ -16,7 +16,7 @@ import type { Hub } from './hub.js'
 import type { RedisLayout } from '../redis/layout.js'
 import type { SubscriptionEvents, Subscriptions } from '../redis/subscriptions.js'
 import { isStoredPayload, openStoredPayload } from '../redis/stored-payload.js'
-import { isMemberPayload, openMemberPayload } from '../presence/member-payload.js'
+import { isMemberPayload, openMemberPayload } from '../redis/member-payload.js'
 import { EnvelopeCodec, OWN_ECHO } from './redis-envelope.js'
 
 export interface RedisBrokerOptions {

@@ -8,7 +8,7 @@
  * replay when it asked for one) and becomes a member once the feed has delivered everything up to
  * that point, so it gets each message after it exactly once, whatever the timing of the two.
  */
-import type { Position } from '../history/history-store.js'
+import type { Position } from './history-port.js'
 import type { Connection } from './connection.js'
 
 /** Epochs a room remembers having left: epochs change seldom, and a joiner's read is short. */
@@ -56,7 +56,7 @@ export class Room {
   /** Stored messages heard while a catch-up read is under way, and their bytes (bounded: room-feed.ts). */
   pending: StoredMessage[] = []
   pendingBytes = 0
-  /** Members that joined before the feed knew its position (Redis out of reach); see RoomFeed.sight. */
+  /** Members that joined before the feed knew its position (Redis out of reach); see Joiners.sight (joiners.ts). */
   readonly blind = new Set<Connection>()
   /** The last few epochs the feed left, newest last: a joiner that starts in one of them is behind for good. */
   left: string[] = []

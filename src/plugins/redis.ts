@@ -15,7 +15,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
 import { RedisHistory } from '../history/redis-history.js'
 import { RedisBroker } from '../hub/redis-broker.js'
-import { quitWithTimeout } from '../hub/redis-quit.js'
+import { quitWithTimeout } from '../redis/quit.js'
 import { connectRedis } from '../redis/connect.js'
 import type { RedisLayout } from '../redis/layout.js'
 

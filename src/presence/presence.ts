@@ -6,6 +6,7 @@
  * Two implementations: in-process (no Redis, one instance) and Redis (redis-presence.ts).
  */
 import type { Connection } from '../hub/connection.js'
+import type { PresencePort } from '../hub/presence-port.js'
 import type { FrameId } from '../schemas/frames.js'
 
 /** `members` of a presence answer list at most this many; `count` is the total. */
@@ -27,22 +28,27 @@ export interface InstanceInfo {
   lastSeen: number
 }
 
-export interface Presence {
-  /** The connection is a member of the room now (its `joined` was sent). */
-  joined (conn: Connection, room: string): void
-  /** The connection left the room, or closed. */
-  left (conn: Connection, room: string): void
-  /** Every member of the room on every instance; null while Redis is unreachable. */
-  list (room: string): Promise<PresenceList | null>
-  /** Every live instance; null while Redis is unreachable. */
-  instances (): Promise<InstanceInfo[] | null>
-  /** What this instance's presence holds and did, for the metrics. */
-  stats (): PresenceStats
-  /** Set by the webhooks plugin. */
-  watcher: PresenceWatcher | null
-  /** Removes this instance's presence at shutdown, without waiting for Redis. */
-  close (): void
+/**
+ * The hub calls `joined` and `left` only, through the interface it declares (hub/presence-port.ts);
+ * the rest is added to that interface here, so that `hub.presence`, through which the sockets,
+ * routes and metrics reach presence, carries all of it without the hub importing this feature.
+ */
+declare module '../hub/presence-port.js' {
+  interface PresencePort {
+    /** Every member of the room on every instance; null while Redis is unreachable. */
+    list (room: string): Promise<PresenceList | null>
+    /** Every live instance; null while Redis is unreachable. */
+    instances (): Promise<InstanceInfo[] | null>
+    /** What this instance's presence holds and did, for the metrics. */
+    stats (): PresenceStats
+    /** Set by the webhooks plugin. */
+    watcher: PresenceWatcher | null
+    /** Removes this instance's presence at shutdown, without waiting for Redis. */
+    close (): void
+  }
 }
+
+export type Presence = PresencePort
 
 /**
  * Told of each presence change this instance made (webhooks): a member added, a member removed (a

@@ -15,7 +15,7 @@
  * know when a shard's channels are heard again, to make rooms re-read what they missed.
  */
 import type { Cluster, Redis } from 'ioredis'
-import { quitWithTimeout } from '../hub/redis-quit.js'
+import { quitWithTimeout } from './quit.js'
 import type { RedisLayout } from './layout.js'
 import { SubscriberLink } from './subscriber-link.js'
 import { SyncState, type SubscriptionEvents, type Subscriptions } from './subscriptions.js'

@@ -6,11 +6,27 @@
  * above works the same on all three.
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
-import type { Config } from '../plugins/config.js'
 import { ClusterSubscriptions } from './cluster-subscriptions.js'
 import { withCommandDeadline } from './command-deadline.js'
 import { redisLayout, type RedisLayout } from './layout.js'
 import { SingleSubscriptions, type SubscriptionEvents, type Subscriptions } from './subscriptions.js'
+
+/**
+ * The settings read here, as the configuration names them (src/plugins/config.ts, whose `Config`
+ * has them all): declared here so that this layer needs nothing from the plugins above it.
+ */
+export interface RedisConfig {
+  REDIS_URL?: string
+  REDIS_SENTINELS?: string
+  REDIS_SENTINEL_NAME: string
+  REDIS_SENTINEL_PASSWORD?: string
+  REDIS_CLUSTER_NODES?: string
+  REDIS_CHANNEL_PREFIX: string
+  REDIS_COMMAND_TIMEOUT_MS: number
+  REDIS_USERNAME?: string
+  REDIS_PASSWORD?: string
+  REDIS_TLS: boolean
+}
 
 export interface RedisConnection {
   /** The variable that chose the mode, for messages an operator reads. */
@@ -69,7 +85,7 @@ function nodes (list: string): Array<{ host: string, port: number }> {
  * nodes, the master Sentinel names): what `redis://user:password@` and `rediss://` give REDIS_URL.
  * TLS checks the server's certificate against Node's CAs (NODE_EXTRA_CA_CERTS adds a private CA).
  */
-function credentials (config: Config): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
+function credentials (config: RedisConfig): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
   return {
     ...(config.REDIS_USERNAME !== undefined ? { username: config.REDIS_USERNAME } : {}),
     ...(config.REDIS_PASSWORD !== undefined ? { password: config.REDIS_PASSWORD } : {}),
@@ -78,7 +94,7 @@ function credentials (config: Config): Pick<RedisOptions, 'username' | 'password
 }
 
 /** Null when no Redis is configured (one instance, in-process hub). `name` prefixes connection names. */
-export function connectRedis (config: Config, name: string): RedisConnection | null {
+export function connectRedis (config: RedisConfig, name: string): RedisConnection | null {
   const { REDIS_URL, REDIS_SENTINELS, REDIS_SENTINEL_NAME, REDIS_CLUSTER_NODES, REDIS_CHANNEL_PREFIX, REDIS_COMMAND_TIMEOUT_MS } = config
   // The command connection only: a subscriber's (un)subscribes are released by the link itself
   // when its connection drops (subscriber-link.ts), and it is made by `duplicate()`, unwrapped.

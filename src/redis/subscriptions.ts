@@ -5,7 +5,7 @@
  * never knows which.
  */
 import type { Redis } from 'ioredis'
-import { quitWithTimeout } from '../hub/redis-quit.js'
+import { quitWithTimeout } from './quit.js'
 import { SubscriberLink } from './subscriber-link.js'
 
 export interface SubscriptionEvents {

@@ -10,13 +10,9 @@ import { join } from 'node:path'
 
 const KNOWN = new Set([
   'docs -> plugins',
-  'hub -> history',
-  'hub -> presence',
-  'redis -> hub',
-  'redis -> plugins',
   'ws -> plugins'
 ])
-const KNOWN_FILE_CYCLES = new Set(['hub/hub.ts -> hub/room-feed.ts -> hub/hub.ts'])
+const KNOWN_FILE_CYCLES = new Set<string>()
 
 const edges = importEdges()
 const parts = partEdges(edges)

@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { Redis } from 'ioredis'
-import { quitWithTimeout } from '../../src/hub/redis-quit.js'
+import { quitWithTimeout } from '../../src/redis/quit.js'
 import { eventually } from '../helper.js'
 import { ThrowAwayRedis } from '../redis-helper.js'
 

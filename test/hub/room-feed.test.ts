@@ -5,7 +5,7 @@
  * under test is the hub's, not Redis's (the cluster tests run the same paths on a real Redis).
  */
 import t from 'tap'
-import type { HistoryStore, Position, SinceResult } from '../../src/history/history-store.js'
+import type { HistoryStore, Position, SinceResult } from '../../src/hub/history-port.js'
 import type { Connection } from '../../src/hub/connection.js'
 import { Hub } from '../../src/hub/hub.js'
 import { MAX_PENDING_BYTES } from '../../src/hub/room-feed.js'
