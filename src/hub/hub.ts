@@ -35,9 +35,12 @@ export type PublishOutcome =
   | { ok: true, messageId: string, offset?: number, epoch?: string }
   | { ok: false, code: typeof ErrorCode.UNAVAILABLE, message: string }
 
-/** Told of each stored (non-transient) message once, after it was stored: the webhooks (src/webhooks/). */
+/**
+ * Told of each stored (non-transient) message after it was stored, and of each send found stored
+ * under its key: the webhooks (src/webhooks/). Undefined: not wanted; else resolves true once queued.
+ */
 export interface StoredMessageSink {
-  messageStored (room: string, messageId: string, offset: number | undefined, epoch: string | undefined, fromJson: string, dataJson: string, key: string | undefined): void
+  messageStored (room: string, messageId: string, offset: number | undefined, epoch: string | undefined, fromJson: string, dataJson: string, key: string | undefined): Promise<boolean> | undefined
 }
 
 const UNAVAILABLE: PublishOutcome = Object.freeze({
@@ -45,6 +48,7 @@ const UNAVAILABLE: PublishOutcome = Object.freeze({
   code: ErrorCode.UNAVAILABLE,
   message: 'Redis is unreachable: the message was not stored nor delivered; resend it later with the same key'
 })
+const NOT_QUEUED: PublishOutcome = Object.freeze({ ok: false, code: ErrorCode.UNAVAILABLE, message: 'The message was stored, but its webhook could not be queued; resend it with the same key' })
 
 export class Hub extends LocalRooms {
   readonly instanceId = randomUUID()
@@ -100,6 +104,7 @@ export class Hub extends LocalRooms {
     const history = this.history
     if (history === null || opts.transient === true) {
       this.publishRoom(room, Buffer.from(opts.transient === true ? `${head},"transient":true}` : `${head}}`))
+      // History off: raised, not waited for (at most once, like the message; a resend is a new one).
       if (opts.transient !== true) this.webhooks?.messageStored(room, messageId, undefined, undefined, fromJson, dataJson, opts.key)
       return { ok: true, messageId }
     }
@@ -108,10 +113,10 @@ export class Hub extends LocalRooms {
       // What this instance delivered of the room, or was acknowledged: a history below it rolled back.
       const local = this.rooms.get(room)
       const stored = await history.append({ room, messageId, frameHead: head, key: opts.key, seen: local?.seen ?? undefined })
-      if (stored.stored) {
-        this.rooms.get(room)?.noteAcked({ epoch: stored.epoch, offset: stored.offset })
-        this.webhooks?.messageStored(room, stored.messageId, stored.offset, stored.epoch, fromJson, dataJson, opts.key)
-      }
+      if (stored.stored) this.rooms.get(room)?.noteAcked({ epoch: stored.epoch, offset: stored.offset })
+      // Acknowledged once its webhook is queued (none lost to a SIGKILL); found stored: raised again, same id.
+      const queued = this.webhooks?.messageStored(room, stored.messageId, stored.offset, stored.epoch, fromJson, dataJson, opts.key)
+      if (queued !== undefined && !(await queued)) return NOT_QUEUED
       return { ok: true, messageId: stored.messageId, offset: stored.offset, epoch: stored.epoch }
     } catch (err) {
       // Lost with the connection, or refused: the client resends with the same key.

@@ -17,6 +17,9 @@
  *   `${prefix}:user:{u:U}:conns`      zset: connectionId -> when U's status lease of it expires (Redis time, ms)
  *   `${prefix}:user:{u:U}:seen`       string: when U's last socket closed (ms)
  *   `${prefix}:user:{u:U}:webhook-online` string: set while user.online was raised and user.offline not yet
+ *   `${prefix}:{webhooks}:queue`      stream: webhook events waiting to be sent, consumer group `senders` (one Redis, Sentinel)
+ *   `${prefix}:{webhooks:N}:queue`    the same on a Cluster: 16 streams, tags one per sixteenth of the slots
+ *                                     (src/webhooks/queue-streams.ts names them and picks an event's)
  *
  * The room name sits inside `{...}`: on a Redis Cluster everything of one room hashes to one
  * slot (so the history script may touch all of it atomically), and rooms spread over the shards.

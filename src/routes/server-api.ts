@@ -93,7 +93,7 @@ const serverApiRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
         }),
         413: Type.Ref('ErrorResponse', { description: 'Body larger than WS_MAX_MESSAGE_BYTES (`too_large`)' }),
         429: Type.Ref('ErrorResponse', { description: 'Too many publishes of this instance wait on the publish hook (`rate_limited`)' }),
-        503: Type.Ref('ErrorResponse', { description: 'Redis is down and history is on, or the publish hook failed with HOOK_FAILURE=closed: nothing was published (`unavailable`)' })
+        503: Type.Ref('ErrorResponse', { description: 'Redis is down and history is on, or the publish hook failed with HOOK_FAILURE=closed: nothing was published (`unavailable`); or the message was stored but its `message.stored` webhook could not be queued: resend it with the same key (`unavailable`)' })
       }
     },
     bodyLimit: config.WS_MAX_MESSAGE_BYTES,

@@ -70,9 +70,20 @@ export interface WebhookEvent {
   /** Epoch ms. */
   timestamp: number
   body: string
+  /** The room it is about, if any: on a Cluster, the queue's stream it goes to (not stored with it). */
+  room?: string
 }
 
 /** `dataJson` must be a JSON object already. */
-export function webhookEvent (id: string, type: WebhookEventType, timestamp: number, dataJson: string): WebhookEvent {
-  return { id, type, timestamp, body: `{"type":"${type}","id":${JSON.stringify(id)},"timestamp":${timestamp},"data":${dataJson}}` }
+export function webhookEvent (id: string, type: WebhookEventType, timestamp: number, dataJson: string, room?: string): WebhookEvent {
+  return { id, type, timestamp, body: `{"type":"${type}","id":${JSON.stringify(id)},"timestamp":${timestamp},"data":${dataJson}}`, room }
+}
+
+const ROOM_FIELD = '{"room":"'
+
+/** The room of an event's `data` that starts with it, as every room event's does (room names hold no quote). */
+export function roomOfData (dataJson: string): string | undefined {
+  if (!dataJson.startsWith(ROOM_FIELD)) return undefined
+  const end = dataJson.indexOf('"', ROOM_FIELD.length)
+  return end < 0 ? undefined : dataJson.slice(ROOM_FIELD.length, end)
 }
