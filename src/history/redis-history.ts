@@ -78,6 +78,14 @@ export class RedisHistory implements HistoryStore {
   private readonly newEpoch: () => string
   private readonly replayPage: ReplayPage
   private readonly replicaWaits: ReplicaWaits | null
+  /**
+   * 1 when this instance's appends stamp the room with the Redis history that numbered them
+   * (append-one.lua): without durable acknowledgements, where a restart or a failover may take
+   * acknowledged offsets, so that a room found stamped by another history moves to a new epoch.
+   * With them, the acknowledged offsets are on the replicas and a failover keeps the room's epoch
+   * (docs/guarantees.md says what holds in each setting).
+   */
+  private readonly stampHistory: 0 | 1
   private readonly cluster: boolean
   /** Appends waiting for the end of the turn, by slot (all in slot 0 on one Redis). */
   readonly appends: TurnBatch<AppendCall, AppendResult>
@@ -91,6 +99,7 @@ export class RedisHistory implements HistoryStore {
     this.replayPage = opts.replayPage ?? REPLAY_PAGE
     const replicas = opts.minReplicas ?? 0
     this.replicaWaits = replicas > 0 ? new ReplicaWaits(opts.client, replicas, opts.replicaTimeoutMs ?? 500, opts.commandTimeoutMs ?? 2000) : null
+    this.stampHistory = replicas > 0 ? 0 : 1
     this.cluster = 'isCluster' in opts.client && opts.client.isCluster
     this.appends = new TurnBatch((slot, calls) => this.commit(slot, calls), opts.appendBatch ?? APPEND_BATCH)
   }
@@ -124,7 +133,7 @@ export class RedisHistory implements HistoryStore {
    */
   private async commit (slot: number, calls: AppendCall[]): Promise<Array<AppendResult | Error>> {
     const keys: string[] = []
-    const args: Array<string | number> = [this.size, this.ttlSec, this.layout.roomPublish]
+    const args: Array<string | number> = [this.size, this.ttlSec, this.layout.roomPublish, this.stampHistory]
     for (const c of calls) {
       keys.push(c.meta, c.log, c.idem)
       args.push(c.messageId, c.frameHead, c.channel, c.seenEpoch, c.seenOffset, c.keyTtl)

@@ -5,7 +5,10 @@
  *   `${prefix}:all`                   global broadcasts; every instance subscribes (sharded on a cluster)
  *   `${prefix}:control`               server API disconnects; every instance subscribes (sharded on a cluster)
  *   `${prefix}:room:{R}`              room R's channel; subscribed while the instance has a member
- *   `${prefix}:{R}:meta`              hash: epoch and top offset of R's history
+ *   `${prefix}:{R}:meta`              hash: epoch and top offset of R's history; `rid`: the replication ID
+ *                                     of the Redis history that numbered the top (stamped by senders
+ *                                     with HISTORY_MIN_REPLICAS=0: append-one.lua); `prev`: the epoch
+ *                                     this one replaced, whose idempotency keys still count
  *   `${prefix}:{R}:log`               stream: R's last HISTORY_SIZE messages, entry id `offset-0`
  *   `${prefix}:{R}:key:K`             string: what an idempotency key K of R was first stored as
  *   `${prefix}:{R}:id:M`              string: the same for the key the service made for message M (no key given)

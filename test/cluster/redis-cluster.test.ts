@@ -107,7 +107,7 @@ test('chat-api on a Redis Cluster', async (t) => {
     }
   })
 
-  await t.test('a room\'s slot migrated to another master: subscriptions follow it, nothing lost', async (t) => {
+  await t.test('a room\'s slot migrated to another master: subscriptions follow it; the room goes on in a new epoch', async (t) => {
     const room = freshRoom(2)
     const slot = layout.slot(layout.room(room))
     const from = await cluster.masterOf(slot)
@@ -125,19 +125,19 @@ test('chat-api on a Redis Cluster', async (t) => {
         await source.call('MIGRATE', '127.0.0.1', to.master, '', 0, 5000, 'KEYS', ...keys)
       }
       for (const r of await cluster.slots()) await cluster.client(r.master).call('CLUSTER', 'SETSLOT', slot, 'NODE', targetId)
-    })
+    }, { lossy: true }) // the new master cannot tell the room's keys came whole: a new epoch (append-one.lua)
     t.equal((await cluster.masterOf(slot)).master, to.master, 'the slot is on the other master now')
     t.same(await target.call('PUBSUB', 'SHARDCHANNELS', layout.room(room)), [layout.room(room)], 'the new owner carries the room')
     t.same(await source.call('PUBSUB', 'SHARDCHANNELS', layout.room(room)), [], 'the old one no longer does')
   })
 
-  await t.test('CLUSTER FAILOVER on a replica: the room moves to the new master, nothing lost', async (t) => {
+  await t.test('CLUSTER FAILOVER on a replica: the room moves to the new master and goes on in a new epoch', async (t) => {
     const room = freshRoom(0)
     const before = await cluster.masterOf(layout.slot(layout.room(room)))
     await acrossFailover(t, [a, b], room, async () => {
       t.equal(await cluster.client(before.replicas[0]).call('CLUSTER', 'FAILOVER'), 'OK')
       await eventually(async () => (await cluster.masterOf(layout.slot(layout.room(room)))).master === before.replicas[0], 10000)
-    })
+    }, { lossy: true }) // nothing is lost, but the new master cannot tell: a new epoch (append-one.lua)
     const shardChannels = await cluster.client(before.replicas[0]).call('PUBSUB', 'SHARDCHANNELS', layout.room(room)) as string[]
     t.same(shardChannels, [layout.room(room)], 'the new master carries the room')
     t.equal(Number((await cluster.client(before.replicas[0]).call('PUBSUB', 'SHARDNUMSUB', layout.room(room)) as [string, number])[1]), 2, 'both instances resubscribed there')

@@ -58,10 +58,12 @@ export const FAILOVER_DEADLINE_MS = 10000
 
 export interface FailoverOptions {
   /**
-   * The master is killed, not handed over: with HISTORY_MIN_REPLICAS=0 it may take acknowledged
-   * messages its replica had not received yet. The contract then moves the room to a new epoch
-   * (never a second message at a known (epoch, offset)), so the members' offsets may restart at 1
-   * of a new epoch once; everything else is as strict as a lossless failover.
+   * Another Redis history takes the room over with HISTORY_MIN_REPLICAS=0: a killed master may
+   * take acknowledged messages its replica had not received yet, and even a handover (CLUSTER
+   * FAILOVER, a slot migration) leaves the new master unable to tell that nothing was lost. The
+   * contract then moves the room to a new epoch (never a second message at an (epoch, offset)
+   * someone may have got), so the members' offsets may restart at 1 of a new epoch once;
+   * everything else is as strict as a failover that keeps the epoch.
    */
   lossy?: boolean
 }

@@ -2,15 +2,39 @@
 -- room message, atomically: the order of PUBLISH is the order of the offsets, on every instance.
 -- A resend with a known idempotency key changes nothing and answers what the first one was stored as.
 --
--- meta: the room's hash (epoch, top)   log: its stream   idem: the idempotency key (the sender's,
--- or one the service made: every message has one, so a retry of the script stores nothing twice)
--- size: HISTORY_SIZE   ttl: HISTORY_TTL_SEC   messageId (also the epoch, if this message starts a
--- new history)   head: the frame without its closing brace   channel, publish: where and with what
--- (PUBLISH, or SPUBLISH on a Redis Cluster)   seenEpoch, seenTop: the epoch the sending instance
--- saw last ('' for none) and its top offset there   keyTtl: how long the idempotency key is kept
+-- meta: the room's hash (epoch, top, rid)   log: its stream   idem: the idempotency key (the
+-- sender's, or one the service made: every message has one, so a retry of the script stores
+-- nothing twice)   size: HISTORY_SIZE   ttl: HISTORY_TTL_SEC   messageId (also the epoch, if this
+-- message starts a new history)   head: the frame without its closing brace   channel, publish:
+-- where and with what (PUBLISH, or SPUBLISH on a Redis Cluster)   seenEpoch, seenTop: the epoch the
+-- sending instance saw last ('' for none) and its top offset there   keyTtl: how long the
+-- idempotency key is kept   stamping: whether the sender acknowledges without replicas
+-- (HISTORY_MIN_REPLICAS=0), so that the offset it takes must be stamped with this Redis's history
 --
 -- Returns {stored (1) or duplicate (0), messageId, offset, epoch}.
-local function appendOne (meta, log, idem, size, ttl, messageId, head, channel, publish, seenEpoch, seenTop, keyTtl)
+
+-- The replication ID of the master running the script (INFO replication's master_replid), read
+-- inside the script and not passed in: an argument would be fetched by the instance at some
+-- earlier (re)connect, and a command queued across a reconnect, or redirected by a Cluster, could
+-- then run on another Redis while naming the one the meta was stamped by: the very case to catch.
+-- Read at most once per script call (a group commit's many messages share it), and only when needed.
+--
+-- The replication ID rather than run_id: it names the history of the data, not the process. Both
+-- change on every restart (a master restarted from its files gets a new replication ID) and differ
+-- on a promoted replica (promotion gives it a new one). But a process whose data is replaced by a
+-- full sync keeps its run_id: a master that falls behind, is made a replica of the promoted one
+-- (which never appended to the room), and is promoted back would find the room's meta stamped
+-- with its own run_id over a copy that lost offsets. Its replication ID changed at each step.
+local replicationId = nil
+local function thisHistory ()
+  if replicationId == nil then
+    -- Never a guess: without it every stamped room would look moved, and move at every message.
+    replicationId = string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)') or error('INFO replication has no master_replid')
+  end
+  return replicationId
+end
+
+local function appendOne (meta, log, idem, size, ttl, messageId, head, channel, publish, seenEpoch, seenTop, keyTtl, stamping)
   -- A message that starts a new history names it.
   local epoch = historyEpoch(meta, log, messageId, nil)
   -- The sender's instance saw more of this epoch than Redis holds: never hand its offsets out again.
@@ -20,12 +44,31 @@ local function appendOne (meta, log, idem, size, ttl, messageId, head, channel, 
     local seen = redis.call('GET', idem)
     if seen then
       local seenKeyEpoch, seenOffset, seenId = string.match(seen, '^(%S+) (%d+) (%S+)$')
-      -- A key of a lost history names an offset of another epoch: it no longer counts.
-      if seenKeyEpoch == epoch then return {0, seenId, tonumber(seenOffset), epoch} end
+      -- A key names an offset this copy held (key and meta are written together): of this epoch,
+      -- or of the one this copy left for it (a resend across the move to a new epoch is answered
+      -- as first stored, not stored again). A key of an older, lost history no longer counts.
+      if seenKeyEpoch == epoch or seenKeyEpoch == redis.call('HGET', meta, 'prev') then
+        return {0, seenId, tonumber(seenOffset), seenKeyEpoch}
+      end
     end
   end
 
+  -- The room's top was stamped by another history than this Redis's own: this Redis restarted
+  -- (from an older snapshot, maybe), or is a promoted replica, or the room's keys were moved here
+  -- (a Cluster slot migration). What that history numbered after what this copy holds is lost if
+  -- it numbered anything, and nothing here tells: an instance that never saw those offsets would
+  -- hand them out again. So the room continues under a new epoch. Only senders that acknowledge
+  -- without replicas stamp (a durable sender's acknowledged offsets are on the replicas), but
+  -- every sender checks a stamp it finds: the room's top may be such an offset.
+  local stamp = redis.call('HGET', meta, 'rid')
+  if stamp and stamp ~= thisHistory() then
+    epoch = startHistory(meta, log, messageId, nil)
+    stamp = false
+  end
+
   local top = redis.call('HINCRBY', meta, 'top', 1)
+  -- Written (and replicated) only when it changes: once per room and history.
+  if stamping and stamp ~= thisHistory() then redis.call('HSET', meta, 'rid', thisHistory()) end
   local frame = head .. ',"offset":' .. top .. ',"epoch":"' .. epoch .. '"}'
   redis.call('XADD', log, 'MAXLEN', size, top .. '-0', 'f', frame)
   redis.call('EXPIRE', meta, ttl)

@@ -2,9 +2,17 @@
 -- history when there is none (it expired, Redis was flushed or restarted without its data, or the
 -- key was evicted). A new history starts empty: a log left from a lost one must not be replayed.
 -- `ttl` makes the new epoch expire like a history would (readers create it before any message).
+-- The meta starts over too: a new epoch has numbered nothing, so no Redis history has stamped it
+-- (`rid`, append-one.lua). It keeps the epoch it replaces (`prev`): an idempotency key of that
+-- epoch names a message this copy held, which a resend must not store a second time.
 local function startHistory (meta, log, newEpoch, ttl)
-  redis.call('DEL', log)
-  redis.call('HSET', meta, 'epoch', newEpoch, 'top', 0)
+  local prev = redis.call('HGET', meta, 'epoch')
+  redis.call('DEL', meta, log)
+  if prev then
+    redis.call('HSET', meta, 'epoch', newEpoch, 'top', 0, 'prev', prev)
+  else
+    redis.call('HSET', meta, 'epoch', newEpoch, 'top', 0)
+  end
   if ttl then redis.call('EXPIRE', meta, ttl) end
   return newEpoch
 end

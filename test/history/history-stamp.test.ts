@@ -1,0 +1,131 @@
+/**
+ * An (epoch, offset) names at most one message, also for an instance that never saw the offsets a
+ * Redis lost: with HISTORY_MIN_REPLICAS=0 the append scripts stamp each room with the replication
+ * ID of the Redis history that numbered it (append-one.lua), and a room found stamped by another
+ * history (a restart, a promoted replica) continues under a new epoch before an offset is handed
+ * out. With HISTORY_MIN_REPLICAS >= 1 a failover keeps the room's epoch. Each store here stands for
+ * an instance that knows nothing of the room (no `seen`), on real redis-server processes of this
+ * file only.
+ */
+import t from 'tap'
+import { Redis } from 'ioredis'
+import { RedisHistory } from '../../src/history/redis-history.js'
+import { redisLayout, type RedisLayout } from '../../src/redis/layout.js'
+import { eventually } from '../helper.js'
+import { uniquePrefix } from '../redis-helper.js'
+import { RedisProcess } from '../helpers/redis-process.js'
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+/** An instance's history store on `redis`, with a client of its own (closed at teardown). */
+function instanceStore (t: Teardown, redis: RedisProcess, layout: RedisLayout, name: string, minReplicas = 0): RedisHistory {
+  const client = new Redis(redis.url, { maxRetriesPerRequest: 1 })
+  client.on('error', () => {})
+  t.teardown(() => client.disconnect())
+  let epochs = 0
+  return new RedisHistory({ client, layout, size: 100, ttlSec: 600, newEpoch: () => `${name}${++epochs}`, minReplicas, replicaTimeoutMs: 1000 })
+}
+
+const head = (data: unknown): string => `{"type":"message","room":"r","data":${JSON.stringify(data)}`
+const at = (p: { epoch: string, offset: number }): string => `${p.epoch}/${p.offset}`
+
+t.test('restarted from an older snapshot: the next append, from an instance that saw nothing, is in a new epoch', async (t) => {
+  const redis = await RedisProcess.start(t)
+  const layout = redisLayout(uniquePrefix())
+  const a = instanceStore(t, redis, layout, 'a')
+  const named = new Set<string>()
+  for (let i = 1; i <= 3; i++) named.add(at(await a.append({ room: 'r', messageId: `a-${i}`, frameHead: head(i) })))
+  await redis.client(t).call('SAVE') // the snapshot holds 1..3
+  for (let i = 4; i <= 5; i++) named.add(at(await a.append({ room: 'r', messageId: `a-${i}`, frameHead: head(i) })))
+  const epoch = [...named][0].split('/')[0]
+  t.same([...named], [1, 2, 3, 4, 5].map(i => `${epoch}/${i}`), 'one epoch while the same Redis numbers the room')
+
+  await redis.kill()
+  await redis.start() // back with 1..3 of the epoch: 4 and 5 are lost
+  const b = instanceStore(t, redis, layout, 'b')
+  t.same((await b.since('r', null)).position, { epoch, offset: 3 }, 'the restarted Redis holds the epoch up to 3')
+  const after = await b.append({ room: 'r', messageId: 'b-1', frameHead: head('after') })
+  t.notOk(named.has(at(after)), `a fresh (epoch, offset): ${at(after)}`)
+  t.match(after, { stored: true, offset: 1, epoch: 'b-1' }, 'a new epoch, named by the message that starts it')
+  const next = await a.append({ room: 'r', messageId: 'a-6', frameHead: head(6) })
+  t.match(next, { offset: 2, epoch: 'b-1' }, 'the next appends continue the new epoch')
+})
+
+t.test('a replica promoted without the last appends: the first append there is in a new epoch; a resend of a message it holds is not stored again', async (t) => {
+  const master = await RedisProcess.start(t)
+  const replica = await RedisProcess.start(t, { replicaOf: master })
+  await replica.synced(t)
+  const layout = redisLayout(uniquePrefix())
+  const a = instanceStore(t, master, layout, 'a')
+  const first = await a.append({ room: 'r', messageId: 'a-1', frameHead: head(1), key: 'k1' })
+  await a.append({ room: 'r', messageId: 'a-2', frameHead: head(2), key: 'k2' })
+  const replicaClient = replica.client(t)
+  await eventually(async () => await replicaClient.hget(layout.meta('r'), 'top') === '2', 10000) // 1 and 2 reached the replica
+  // Cut off (by leaving, which also promotes it): 3 and 4 are on the master only.
+  await replicaClient.call('REPLICAOF', 'NO', 'ONE')
+  const lost = [await a.append({ room: 'r', messageId: 'a-3', frameHead: head(3) }), await a.append({ room: 'r', messageId: 'a-4', frameHead: head(4) })]
+  t.match(lost, [{ offset: 3, epoch: first.epoch }, { offset: 4, epoch: first.epoch }])
+  await master.kill()
+
+  const b = instanceStore(t, replica, layout, 'b')
+  const resent = await b.append({ room: 'r', messageId: 'b-resend', frameHead: head(1), key: 'k1' })
+  t.match(resent, { stored: false, messageId: 'a-1', offset: 1, epoch: first.epoch }, 'the resend is answered as first stored, across the failover')
+  const after = await b.append({ room: 'r', messageId: 'b-1', frameHead: head('after') })
+  t.not(after.epoch, first.epoch, `not ${first.epoch}/3 again: ${at(after)}`)
+  t.match(after, { stored: true, offset: 1 })
+  const late = await b.append({ room: 'r', messageId: 'b-resend-2', frameHead: head(2), key: 'k2' })
+  t.match(late, { stored: false, messageId: 'a-2', offset: 2, epoch: first.epoch }, 'a resend after the move is not stored again either')
+  t.same((await b.page('r', 10, null)).messages.map(f => JSON.parse(f.toString()).data), ['after'], 'the new epoch holds the one new message')
+  t.equal((await b.since('r', { epoch: first.epoch, offset: 2 })).recovered, false, 'a resume in the old epoch is told it cannot recover')
+})
+
+t.test('HISTORY_MIN_REPLICAS=1: a failover keeps the room\'s epoch, and a resume from before it recovers', async (t) => {
+  const master = await RedisProcess.start(t)
+  const replica = await RedisProcess.start(t, { replicaOf: master })
+  await replica.synced(t)
+  const layout = redisLayout(uniquePrefix())
+  const a = instanceStore(t, master, layout, 'a', 1)
+  const acked = []
+  for (let i = 1; i <= 3; i++) acked.push(await a.append({ room: 'r', messageId: `a-${i}`, frameHead: head(i) }))
+  // The replica is promoted; the old master follows it, as after a Sentinel failover.
+  await replica.client(t).call('REPLICAOF', 'NO', 'ONE')
+  await master.client(t).call('REPLICAOF', '127.0.0.1', String(replica.port))
+  await master.synced(t)
+
+  const b = instanceStore(t, replica, layout, 'b', 1)
+  const after = await b.append({ room: 'r', messageId: 'b-1', frameHead: head('after') })
+  t.match(after, { stored: true, offset: 4, epoch: acked[0].epoch }, 'the same epoch continues: every acknowledged message survived')
+  const resumed = await b.since('r', { epoch: acked[0].epoch, offset: 1 })
+  t.equal(resumed.recovered, true)
+  t.same(resumed.messages.map(f => JSON.parse(f.toString()).data), [2, 3, 'after'], 'the resume from before the failover replays the rest')
+})
+
+t.test('a room numbered by an instance without durable acks is moved on by a durable one after a failover', async (t) => {
+  const master = await RedisProcess.start(t)
+  const replica = await RedisProcess.start(t, { replicaOf: master })
+  await replica.synced(t)
+  const layout = redisLayout(uniquePrefix())
+  const a = instanceStore(t, master, layout, 'a', 0)
+  const first = await a.append({ room: 'r', messageId: 'a-1', frameHead: head(1) })
+  await eventually(async () => await replica.client(t).hget(layout.meta('r'), 'top') === '1', 10000)
+  await replica.client(t).call('REPLICAOF', 'NO', 'ONE')
+  await master.client(t).call('REPLICAOF', '127.0.0.1', String(replica.port))
+  await master.synced(t)
+
+  const b = instanceStore(t, replica, layout, 'b', 1)
+  const after = await b.append({ room: 'r', messageId: 'b-1', frameHead: head('after') })
+  t.match(after, { stored: true, offset: 1, epoch: 'b-1' }, `not ${first.epoch}/2: its top may be an offset acknowledged without a replica`)
+})
+
+t.test('the history is read once per group-commit call, not once per message', async (t) => {
+  const redis = await RedisProcess.start(t)
+  const store = instanceStore(t, redis, redisLayout(uniquePrefix()), 'a')
+  await store.append({ room: 'warm-up', messageId: 'w-1', frameHead: head(0) }) // loads the script
+  const admin = redis.client(t)
+  await admin.call('CONFIG', 'RESETSTAT') // this file's own Redis
+  const calls = store.appends.calls
+  const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.append({ room: `room-${i % 10}`, messageId: `m-${i}`, frameHead: head(i) })))
+  t.equal(store.appends.calls - calls, 1, 'one script call')
+  t.ok(results.every(r => r.stored), 'every message stored')
+  t.match(await admin.info('commandstats'), /^cmdstat_info:calls=1,/m, 'one INFO, inside that call')
+})
