@@ -62,7 +62,7 @@ export class Hub {
   /** Set when the app starts closing: no new sockets, /ready answers 503. */
   closing = false
   readonly connections = new Set<Connection>()
-  /** Bytes written to this instance's sockets after compression, headers included (each connection adds its own). */
+  /** Bytes written to this instance's sockets after compression, headers included (each message adds its own: outgoing-frame.ts). */
   readonly sent = { bytes: 0 }
   /** Set by the metrics plugin; told once per message, never per recipient. */
   observer: HubObserver | null = null
