@@ -7,63 +7,20 @@
  *
  *   npm run build && node bench/durable-acks.mjs [--messages 2000] [--window 50]
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { parseArgs } from 'node:util'
-import WebSocket from 'ws'
 import { buildApp } from '../dist/app.js'
+import { ackSocket } from './lib/ack-socket.mjs'
+import { startRedisServer } from './lib/redis.mjs'
+import { percentile } from './lib/stats.mjs'
 
 const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' }, window: { type: 'string', default: '50' } } })
 const MESSAGES = Number(values.messages)
 const WINDOW = Number(values.window)
 
-async function freePort () {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address()
-  await new Promise(resolve => server.close(resolve))
-  return port
-}
-
-async function redisServer (args = []) {
-  const port = await freePort()
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
-  await new Promise((resolve, reject) => {
-    let log = ''
-    child.stdout.on('data', chunk => {
-      log += chunk
-      if (log.includes('Ready to accept connections')) resolve()
-    })
-    child.once('exit', code => reject(new Error(`redis-server exited with ${code}`)))
-  })
-  return { port, child }
-}
-
-function percentile (sorted, p) {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
-}
-
 async function run (masterPort, minReplicas) {
   const app = await buildApp({ config: { REDIS_URL: `redis://127.0.0.1:${masterPort}`, REDIS_CHANNEL_PREFIX: `durable-${minReplicas}`, HISTORY_MIN_REPLICAS: minReplicas, WS_RATE_LIMIT_PER_SEC: 0, LOG_LEVEL: 'silent', PRESENCE_ENABLED: false } })
   await app.listen({ port: 0, host: '127.0.0.1' })
-  const ws = new WebSocket(`ws://127.0.0.1:${app.server.address().port}/api/chat-api/ws/r`)
-  const waiting = new Map()
-  ws.on('message', data => {
-    const frame = JSON.parse(data)
-    const done = waiting.get(frame.id)
-    if (done !== undefined && (frame.type === 'ack' || frame.type === 'error')) {
-      waiting.delete(frame.id)
-      done(frame)
-    }
-  })
-  await once(ws, 'open')
-  let id = 0
-  const send = () => new Promise(resolve => {
-    const frameId = ++id
-    waiting.set(frameId, resolve)
-    ws.send(JSON.stringify({ type: 'message', room: 'r', id: frameId, data: 'x'.repeat(100) }))
-  })
+  const { ws, send } = await ackSocket(app.server.address().port, 'r')
   const latencies = []
   let refused = 0
   for (let i = 0; i < MESSAGES; i++) {
@@ -86,8 +43,8 @@ async function run (masterPort, minReplicas) {
   return { minReplicas, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), rate, refused }
 }
 
-const master = await redisServer()
-const replica = await redisServer(['--replicaof', '127.0.0.1', String(master.port)])
+const master = await startRedisServer()
+const replica = await startRedisServer(['--replicaof', '127.0.0.1', String(master.port)])
 try {
   console.log(`${MESSAGES} sends, one socket; sequential ack latency, then ${WINDOW} in flight`)
   console.log('| HISTORY_MIN_REPLICAS | ack p50 (ms) | ack p99 (ms) | sends/s with ' + WINDOW + ' in flight | refused |')

@@ -51,11 +51,21 @@ export function redisCpuMs (url) {
 export async function findOrStartRedis () {
   if (process.env.REDIS_URL) return { url: process.env.REDIS_URL, child: null }
   if (!hasRedisServer() && await pingRedis(6379)) return { url: 'redis://127.0.0.1:6379', child: null }
+  const { url, child } = await startRedisServer()
+  return { url, child }
+}
+
+/**
+ * A redis-server of this run only, on a free port, persisting nothing (what a replica's sync needs
+ * goes to /tmp); `args` are added to its command line (`--replicaof`, ...). Resolves to
+ * `{ port, url, child }` once it answers PING; `child` is tracked by proc.mjs.
+ */
+export async function startRedisServer (args = []) {
   const port = await freePort()
   const child = start('redis-server', 'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'])
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp', ...args])
   for (let i = 0; i < 100; i++) {
-    if (await pingRedis(port)) return { url: `redis://127.0.0.1:${port}`, child }
+    if (await pingRedis(port)) return { port, url: `redis://127.0.0.1:${port}`, child }
     if (child.exitCode !== null) break
     await sleep(50)
   }

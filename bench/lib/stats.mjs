@@ -24,3 +24,8 @@ export function fmt (value, digits = 3) {
 export function fmtRatio (value) {
   return value === null ? 'n/a' : `${value.toFixed(2)}x`
 }
+
+/** The value at fraction `p` (0.5: the median, 0.99) of values sorted ascending. */
+export function percentile (sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]
+}

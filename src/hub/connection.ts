@@ -7,8 +7,8 @@
 import type { WebSocket } from 'ws'
 import { CloseCode } from '../protocol.js'
 import type { Writable } from 'node:stream'
-import { frameHeadLength, rawStream, writeBatch, type FlushWatcher } from './frame-writer.js'
-import { OutgoingFrame } from './outgoing-frame.js'
+import { rawStream, writeBatch, type FlushWatcher } from './frame-writer.js'
+import { OutgoingFrame, type BytesSent } from './outgoing-frame.js'
 import type { Principal } from './principal.js'
 
 // Text frame, no compression: the fallback when ws's Sender is busy (see frame-writer.ts). A plain
@@ -20,8 +20,8 @@ const OPEN = 1
 export interface SocketOutput {
   /** Payloads of at least this many bytes go out compressed; Infinity: never (not negotiated, or off). */
   deflateMinBytes: number
-  /** Bytes written to sockets, frame headers included (the hub's, read by the metrics). */
-  sent: { bytes: number }
+  /** Bytes written to sockets, frame headers included (the hub's, read by the metrics): each message adds its own. */
+  sent: BytesSent
 }
 
 export class Connection implements FlushWatcher {
@@ -81,13 +81,13 @@ export class Connection implements FlushWatcher {
     if (stream !== null) {
       // What earlier turns left unsent is judged now; this turn's frames, at its end (`flushed`).
       const unsent = stream.writableCorked === 0 ? stream.writableLength : 0
-      const bytes = frame.length >= this.output.deflateMinBytes ? out.compressed() : out.plain()
-      this.output.sent.bytes += bytes.length
-      writeBatch.write(stream, bytes, this)
+      const compress = frame.length >= this.output.deflateMinBytes
+      writeBatch.write(stream, compress ? out.compressed() : out.plain(), this)
+      out.wrote(compress, this.output.sent)
       if (unsent > this.maxBufferedBytes) this.slow()
     } else if (socket.readyState === OPEN) {
       socket.send(frame, SEND_OPTS)
-      this.output.sent.bytes += frameHeadLength(frame.length) + frame.length
+      out.wrote(false, this.output.sent)
       if (socket.bufferedAmount > this.maxBufferedBytes) this.slow()
     }
   }

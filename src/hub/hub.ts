@@ -54,7 +54,7 @@ export class Hub extends LocalRooms {
   readonly instanceId = randomUUID()
   /** Set when the app starts closing: no new sockets, /ready answers 503. */
   closing = false
-  /** Bytes written to this instance's sockets after compression, headers included (each connection adds its own). */
+  /** Bytes written to this instance's sockets after compression, headers included (each message adds its own: outgoing-frame.ts). */
   readonly sent = { bytes: 0 }
   /** Set by the server API: a control payload (a disconnect) published by any instance, this one included. */
   onControl: ((payload: Buffer) => void) | null = null

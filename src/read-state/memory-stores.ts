@@ -6,6 +6,7 @@
 import type { Connection } from '../hub/connection.js'
 import type { HistoryStore, Position } from '../history/history-store.js'
 import type { Advanced, CursorMove, CursorStore, RoomTops, UserStatusNow, UserStatusStore, UserStatusWatcher } from './stores.js'
+import { UserSockets } from './user-sockets.js'
 
 /**
  * Users in a Map kept in the order of their last change, so the sweep drops expired ones from
@@ -85,7 +86,7 @@ export class MemoryTops implements RoomTops {
 
 export class MemoryUserStatus implements UserStatusStore {
   watcher: UserStatusWatcher | null = null
-  private readonly sockets = new Map<string, Set<string>>()
+  private readonly sockets = new UserSockets()
   private readonly seen: Expiring<number>
 
   constructor (ttlSec: number, private readonly now: () => number = Date.now) {
@@ -93,27 +94,20 @@ export class MemoryUserStatus implements UserStatusStore {
   }
 
   connected (conn: Connection): void {
-    const user = conn.principal.user
-    if (user === null) return
-    let ids = this.sockets.get(user)
-    if (ids === undefined) this.sockets.set(user, ids = new Set())
-    ids.add(conn.id)
-    this.watcher?.socketOpened(user)
+    const user = this.sockets.add(conn)
+    if (user !== null) this.watcher?.socketOpened(user)
   }
 
   disconnected (conn: Connection): void {
-    const user = conn.principal.user
-    const ids = user === null ? undefined : this.sockets.get(user)
-    if (user === null || ids === undefined || !ids.delete(conn.id)) return
-    if (ids.size === 0) {
-      this.sockets.delete(user)
-      this.seen.touch(user, this.now())
-    }
-    this.watcher?.socketClosed(user, ids.size)
+    const user = this.sockets.remove(conn)
+    if (user === null) return
+    const live = this.sockets.count(user)
+    if (live === 0) this.seen.touch(user, this.now())
+    this.watcher?.socketClosed(user, live)
   }
 
   async status (user: string): Promise<UserStatusNow> {
-    return { connections: this.sockets.get(user)?.size ?? 0, lastSeen: this.seen.get(user) ?? null }
+    return { connections: this.sockets.count(user), lastSeen: this.seen.get(user) ?? null }
   }
 
   close (): void {

@@ -13,6 +13,7 @@ import type { Connection } from '../hub/connection.js'
 import type { RedisLayout } from '../redis/layout.js'
 import { defineScripts, type ScriptedRedis } from '../redis/scripts.js'
 import type { UserStatusNow, UserStatusStore, UserStatusWatcher } from './stores.js'
+import { UserSockets } from './user-sockets.js'
 
 export interface RedisUserStatusOptions {
   client: Redis | Cluster
@@ -29,8 +30,7 @@ export interface RedisUserStatusOptions {
 export class RedisUserStatus implements UserStatusStore {
   watcher: UserStatusWatcher | null = null
   private readonly client: ScriptedRedis
-  /** This instance's sockets, by user. */
-  private readonly sockets = new Map<string, Set<string>>()
+  private readonly sockets = new UserSockets()
   /** Closes Redis did not get (unreachable, or the write failed): written by the next renewal. */
   private readonly unsentCloses = new Map<string, string>()
   private readonly timer: ReturnType<typeof setInterval>
@@ -42,21 +42,16 @@ export class RedisUserStatus implements UserStatusStore {
   }
 
   connected (conn: Connection): void {
-    const user = conn.principal.user
+    const user = this.sockets.add(conn)
     if (user === null) return
-    let ids = this.sockets.get(user)
-    if (ids === undefined) this.sockets.set(user, ids = new Set())
-    ids.add(conn.id)
     this.unsentCloses.delete(conn.id)
     // While Redis is unreachable the next renewal writes it.
     if (this.available) this.lease(user, [conn.id]).catch(this.onWriteError)
   }
 
   disconnected (conn: Connection): void {
-    const user = conn.principal.user
-    const ids = user === null ? undefined : this.sockets.get(user)
-    if (user === null || ids === undefined || !ids.delete(conn.id)) return
-    if (ids.size === 0) this.sockets.delete(user)
+    const user = this.sockets.remove(conn)
+    if (user === null) return
     this.unsentCloses.set(conn.id, user)
     if (this.available) this.closeLease(user, conn.id).catch(this.onWriteError)
   }
@@ -80,7 +75,7 @@ export class RedisUserStatus implements UserStatusStore {
 
   /** The users with a socket on this instance. */
   localUsers (): IterableIterator<string> {
-    return this.sockets.keys()
+    return this.sockets.users()
   }
 
   /** Stops renewing; the sockets closed already (the hub's preClose), which removed their leases. */
@@ -93,7 +88,7 @@ export class RedisUserStatus implements UserStatusStore {
     if (!this.available) return
     const writes: Array<Promise<unknown>> = []
     for (const [connectionId, user] of this.unsentCloses) writes.push(this.closeLease(user, connectionId))
-    for (const [user, ids] of this.sockets) writes.push(this.lease(user, [...ids]))
+    for (const [user, ids] of this.sockets.entries()) writes.push(this.lease(user, [...ids]))
     const outcomes = await Promise.allSettled(writes)
     const failed = outcomes.find(outcome => outcome.status === 'rejected')
     if (failed !== undefined) this.onWriteError(failed.reason as Error)

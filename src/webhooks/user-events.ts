@@ -1,37 +1,28 @@
 /**
  * user.online and user.offline, from read-state's user status (src/read-state/), which keeps one
- * lease per socket of a user on every instance, and on the pattern of room.occupied / room.vacated
- * (presence-events.ts):
+ * lease per socket of a user on every instance: a delayed mark of the user (delayed-marks.ts,
+ * redis-marks.ts), on the pattern of room.occupied / room.vacated (presence-events.ts):
  *
  * - user.online: a new lease of a user was written; the user's online mark (a key on the user's
  *   slot, set with NX after the lease) makes one instance raise it.
  * - user.offline: a socket's close left the user no live lease; a check is queued, due
- *   WEBHOOK_VACATED_DELAY_MS later, in a zset every instance polls. It reads the status (expired
- *   leases removed, as the status endpoint does) and deletes the mark if no lease is live, in one
- *   script: only then, and only by that instance, is user.offline raised, with the status's
- *   lastSeen. A reconnect within the delay makes no pair of events.
- * - The users of a killed instance: nobody closes their sockets. Each instance records when its
- *   users' leases would expire unless renewed (a zset, pushed forward at each renewal); a user past
- *   that whose leases have all expired gets its check queued by whichever instance polls first.
+ *   WEBHOOK_VACATED_DELAY_MS later. It reads the status (expired leases removed, as the status
+ *   endpoint does) and deletes the mark if no lease is live, in one script: only then, and only by
+ *   that instance, is user.offline raised, with the status's lastSeen. A reconnect within the delay
+ *   makes no pair of events.
+ * - The users of a killed instance: nobody closes their sockets. A user past the renewal its
+ *   instance recorded whose leases have all expired gets its check queued by whichever instance
+ *   polls first; one with a live lease (another instance's) is looked at again a period later.
  *
  * Auth off, sockets have no user: these events are not sent.
  */
 import type { FastifyInstance } from 'fastify'
-import type { Cluster, Redis } from 'ioredis'
-import { Heartbeat } from '../presence/heartbeat.js'
 import { MemoryUserStatus } from '../read-state/memory-stores.js'
 import { RedisUserStatus } from '../read-state/redis-user-status.js'
 import type { UserStatusWatcher } from '../read-state/stores.js'
-import type { RedisLayout } from '../redis/layout.js'
-import { CHECK_EVERY_MS } from './presence-events.js'
+import { LocalMarks, type DelayedMarks, type MarkEvents } from './delayed-marks.js'
+import { RedisMarks, redisMarksContext, runUntilClose, type RedisMarksContext } from './redis-marks.js'
 import type { Webhooks } from './webhooks.js'
-
-/** Users looked at per poll, at most: a backlog is worked off over the next polls. */
-const CHECK_BATCH = 100
-
-/** Removes a zset member only if its score is still the one read: a later ZADD moved it forward. */
-const REMOVE_IF_SCORE = `if redis.call('ZSCORE', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('ZREM', KEYS[1], ARGV[1]) end
-return 0`
 
 export interface WatchUsersOptions {
   fastify: FastifyInstance
@@ -41,6 +32,7 @@ export interface WatchUsersOptions {
 
 const onlineData = (user: string): string => `{"user":${JSON.stringify(user)}}`
 const offlineData = (user: string, lastSeen: number): string => `{"user":${JSON.stringify(user)},"lastSeen":${lastSeen}}`
+const USER_EVENTS: MarkEvents = { up: 'user.online', down: 'user.offline', upData: onlineData }
 
 /** Wires the events; returns what the start-up log says about them. */
 export function watchUsers ({ fastify, webhooks, delayMs }: WatchUsersOptions): string {
@@ -48,155 +40,65 @@ export function watchUsers ({ fastify, webhooks, delayMs }: WatchUsersOptions): 
   if (!fastify.config.AUTH_ENABLED) return 'user events off: AUTH_ENABLED=false (sockets have no user)'
   const status = fastify.readState.status
   if (status instanceof MemoryUserStatus) {
-    status.watcher = new LocalUserEvents(status, webhooks, delayMs)
+    // One instance: its sockets are everyone's.
+    const marks = new LocalMarks({ webhooks, delayMs }, {
+      ...USER_EVENTS,
+      downData: async user => {
+        const now = await status.status(user)
+        return now.connections === 0 ? offlineData(user, now.lastSeen ?? Date.now() - delayMs) : null
+      }
+    })
+    status.watcher = new UserEvents(marks)
     return 'user events from this instance\'s sockets'
   }
   const redis = fastify.chatApiRedis
   if (!(status instanceof RedisUserStatus) || redis === null) return 'user events off'
-  const events = new RedisUserEvents({
-    status,
-    webhooks,
-    delayMs,
-    client: redis.client,
-    layout: redis.layout,
-    prefix: fastify.config.REDIS_CHANNEL_PREFIX,
-    leaseMs: Heartbeat.leaseMs(fastify.config.PRESENCE_TTL_SEC),
-    periodMs: Heartbeat.periodMs(fastify.config.PRESENCE_TTL_SEC),
-    log: fastify.log
-  })
-  status.watcher = events
-  events.start()
-  fastify.addHook('onClose', async () => { events.stop() })
+  const marks = redisUserMarks(status, redisMarksContext(fastify, redis, { webhooks, delayMs }))
+  status.watcher = new UserEvents(marks)
+  runUntilClose(fastify, marks)
   return 'user events from the cluster\'s user status (Redis)'
 }
 
-/** One instance: its sockets are everyone's. */
-class LocalUserEvents implements UserStatusWatcher {
-  private readonly online = new Set<string>()
-  private readonly checks = new Map<string, NodeJS.Timeout>()
-
-  constructor (private readonly status: MemoryUserStatus, private readonly webhooks: Webhooks, private readonly delayMs: number) {}
+/** A user's new lease marks it (with Redis: after the lease was written, so a check that finds none deletes the mark first, or sees it). */
+class UserEvents implements UserStatusWatcher {
+  constructor (private readonly marks: DelayedMarks) {}
 
   socketOpened (user: string): void {
-    if (this.online.has(user)) return
-    this.online.add(user)
-    this.webhooks.emit('user.online', onlineData(user))
+    this.marks.up(user)
   }
 
   socketClosed (user: string, live: number): void {
     if (live > 0) return
-    // A second last close (after a reconnect) restarts the delay: it counts from the last one.
-    const pending = this.checks.get(user)
-    if (pending !== undefined) {
-      pending.refresh()
-      return
-    }
-    const timer = setTimeout(() => { this.check(user) }, this.delayMs)
-    timer.unref()
-    this.checks.set(user, timer)
-  }
-
-  private check (user: string): void {
-    this.checks.delete(user)
-    this.status.status(user).then(now => {
-      if (now.connections === 0 && this.online.delete(user)) {
-        this.webhooks.emit('user.offline', offlineData(user, now.lastSeen ?? Date.now() - this.delayMs))
-      }
-    }, () => {})
+    this.marks.down(user)
   }
 }
 
-interface RedisUserEventsOptions {
-  status: RedisUserStatus
-  webhooks: Webhooks
-  delayMs: number
-  client: Redis | Cluster
-  layout: RedisLayout
-  prefix: string
-  leaseMs: number
-  periodMs: number
-  log: FastifyInstance['log']
-}
-
-class RedisUserEvents implements UserStatusWatcher {
-  private readonly checks: string
-  private readonly leased: string
-  private timers: NodeJS.Timeout[] = []
-  private polling = false
-
-  constructor (private readonly opts: RedisUserEventsOptions) {
-    this.checks = `${opts.prefix}:{webhooks}:user-checks`
-    this.leased = `${opts.prefix}:{webhooks}:users-leased`
-  }
-
-  start (): void {
-    const poll = setInterval(() => { this.poll() }, CHECK_EVERY_MS)
-    const renew = setInterval(() => { this.renew() }, this.opts.periodMs)
-    poll.unref()
-    renew.unref()
-    this.timers = [poll, renew]
-  }
-
-  stop (): void {
-    for (const timer of this.timers) clearInterval(timer)
-  }
-
-  /** After the lease was written: a check that finds no live lease deletes the mark first, or sees this lease. */
-  socketOpened (user: string): void {
-    const { client, layout, webhooks, leaseMs } = this.opts
-    client.zadd(this.leased, 'GT', Date.now() + leaseMs, user).catch(this.failed)
-    client.set(layout.userOnlineMark(user), '1', 'NX').then(set => {
-      if (set === 'OK') webhooks.emit('user.online', onlineData(user))
-    }, this.failed)
-  }
-
-  socketClosed (user: string, live: number): void {
-    if (live > 0) return
-    this.opts.client.zadd(this.checks, Date.now() + this.opts.delayMs, user).catch(this.failed)
-  }
-
-  /** Pushes forward when this instance's users would be left unrenewed. */
-  private renew (): void {
-    const users = [...this.opts.status.localUsers()]
-    const score = Date.now() + this.opts.leaseMs
-    for (let i = 0; i < users.length; i += 500) {
-      const args = users.slice(i, i + 500).flatMap(user => [score, user])
-      this.opts.client.zadd(this.leased, 'GT', ...args).catch(this.failed)
-    }
-  }
-
-  private poll (): void {
-    if (this.polling || this.opts.client.status !== 'ready') return
-    this.polling = true
-    this.runDue().catch(this.failed).finally(() => { this.polling = false })
-  }
-
-  private async runDue (): Promise<void> {
-    const { client, layout, status, webhooks, delayMs, periodMs } = this.opts
-    const now = Date.now()
-    const unrenewed = await client.zrangebyscore(this.leased, '-inf', now, 'WITHSCORES', 'LIMIT', 0, CHECK_BATCH)
-    for (let i = 0; i < unrenewed.length; i += 2) {
-      const [user, score] = [unrenewed[i], unrenewed[i + 1]]
+function redisUserMarks (status: RedisUserStatus, context: RedisMarksContext): RedisMarks {
+  const { client, layout, delayMs } = context
+  const marks: RedisMarks = new RedisMarks(context, {
+    ...USER_EVENTS,
+    checksName: 'user-checks',
+    leasedName: 'users-leased',
+    mark: user => layout.userOnlineMark(user),
+    localKeys: () => status.localUsers(),
+    available: () => client.status === 'ready',
+    unrenewed: async (user, score, now) => {
       const seen = await status.status(user)
-      if (seen === null) return
+      if (seen === null) return false
       if (seen.connections > 0) {
         // A lease Redis's clock has not expired yet, or an instance that does not renew here: look again later.
-        await client.zadd(this.leased, 'GT', now + periodMs, user)
-        continue
+        await marks.recheckLater(user, now)
+        return true
       }
-      await client.zadd(this.checks, 'NX', now + delayMs, user)
-      await client.eval(REMOVE_IF_SCORE, 1, this.leased, user, score)
-    }
-    const due = await client.zrangebyscore(this.checks, '-inf', now, 'WITHSCORES', 'LIMIT', 0, CHECK_BATCH)
-    for (let i = 0; i < due.length; i += 2) {
-      const [user, score] = [due[i], due[i + 1]]
+      await marks.queueCheck(user, now)
+      await marks.forget(user, score)
+      return true
+    },
+    unmark: async (user, score) => {
       const checked = await status.statusUnmarking(user, layout.userOnlineMark(user))
-      if (checked.unmarked) webhooks.emit('user.offline', offlineData(user, checked.lastSeen ?? Number(score) - delayMs))
-      await client.eval(REMOVE_IF_SCORE, 1, this.checks, user, score)
-    }
-  }
-
-  private readonly failed = (err: Error): void => {
-    this.opts.log.debug({ err }, 'a webhook user status write failed')
-  }
+      return checked.unmarked ? offlineData(user, checked.lastSeen ?? Number(score) - delayMs) : null
+    },
+    writeFailed: 'a webhook user status write failed'
+  })
+  return marks
 }

@@ -5,30 +5,18 @@
  * (CI's .ci/run installs it); a machine without it fails here, it does not skip.
  * UPDATE_DEMO_SCREENSHOT=1 also writes the screenshot to docs/demo.png.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Duplex } from 'node:stream'
 import t from 'tap'
-import { chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { eventually, PREFIX } from '../helper.js'
 import { clusterApp, TEST_REDIS_URL, uniquePrefix } from '../redis-helper.js'
-import { findChromium } from './helpers/find-chromium.js'
+import { launchChromium, watchedPages, watchErrors } from './helpers/chromium.js'
 
 const SCREENSHOT = fileURLToPath(new URL('../../docs/demo.png', import.meta.url))
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'
-]
-
-/** Records what the page logs as an error; the test asserts there is none. */
-function watchErrors (page: Page, errors: string[], label: string): void {
-  page.on('pageerror', err => errors.push(`${label}: ${err.message}`))
-  page.on('console', msg => { if (msg.type() === 'error') errors.push(`${label}: ${msg.text()}`) })
-  page.on('response', res => { if (res.status() >= 400) errors.push(`${label}: ${res.status()} ${res.url()}`) })
-}
 
 async function joinRoom (page: Page, room: string): Promise<void> {
   await page.fill('#room', room)
@@ -45,11 +33,9 @@ async function say (page: Page, text: string): Promise<void> {
 }
 
 t.test('two browsers on two instances chat in one room', async t => {
-  const executablePath = findChromium()
-  if (executablePath === null) {
-    t.fail('Chromium not found on PATH (chromium or chromium-browser): apt-get install -y chromium')
-    return
-  }
+  const chromium = await launchChromium(t, 10_000)
+  if (chromium === null) return
+  const { context } = chromium
 
   const prefix = uniquePrefix()
   const a = await clusterApp(t, TEST_REDIS_URL, prefix)
@@ -58,23 +44,8 @@ t.test('two browsers on two instances chat in one room', async t => {
   const instanceB = (await b.app.inject(`${PREFIX}/ws/stats`)).json().instanceId
   t.not(instanceA, instanceB)
 
-  const userDataDir = mkdtempSync(join(tmpdir(), 'chat-api-chromium-'))
-  const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 900, height: 640 }
-  })
-  t.teardown(async () => {
-    await context.close()
-    rmSync(userDataDir, { recursive: true, force: true })
-  })
-  context.setDefaultTimeout(10_000)
   const errors: string[] = []
-  const ada = context.pages()[0] ?? await context.newPage()
-  const bob = await context.newPage()
-  watchErrors(ada, errors, 'ada')
-  watchErrors(bob, errors, 'bob')
+  const [ada, bob] = await watchedPages(context, errors, ['ada', 'bob'])
 
   // B's upgraded TCP sockets, to cut Bob's connection as a network would.
   const socketsOnB: Duplex[] = []
@@ -139,7 +110,7 @@ t.test('two browsers on two instances chat in one room', async t => {
   t.same((await ada.locator('#people-list li').allTextContents()).sort(), ['Ada (you)', 'Bob'], 'Cy left the list when her page closed')
   t.same(errors, [], 'no error in any page')
 
-  const shot = join(userDataDir, 'demo.png')
+  const shot = join(chromium.dir, 'demo.png')
   await ada.screenshot({ path: shot })
   t.same(readFileSync(shot).subarray(0, 8), PNG_MAGIC, 'a PNG screenshot')
   if (process.env.UPDATE_DEMO_SCREENSHOT === '1') copyFileSync(shot, SCREENSHOT)

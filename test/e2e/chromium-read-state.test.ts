@@ -5,26 +5,12 @@
  * the room: its badge clears, Dave's page shows "seen by carol" under the last message, and the
  * receipt clears the badge of Carol's other page too.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import t from 'tap'
-import { chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { eventually } from '../helper.js'
 import { AUTH_CONFIG, sign } from '../helpers/auth-tokens.js'
 import { clusterApp, TEST_REDIS_URL, uniquePrefix } from '../redis-helper.js'
-import { findChromium } from './helpers/find-chromium.js'
-
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'
-]
-
-function watchErrors (page: Page, errors: string[], label: string): void {
-  page.on('pageerror', err => errors.push(`${label}: ${err.message}`))
-  page.on('console', msg => { if (msg.type() === 'error') errors.push(`${label}: ${msg.text()}`) })
-  page.on('response', res => { if (res.status() >= 400) errors.push(`${label}: ${res.status()} ${res.url()}`) })
-}
+import { launchChromium, watchedPages } from './helpers/chromium.js'
 
 async function open (page: Page, base: string, user: string, room: string): Promise<void> {
   await page.goto(`${base}/?name=${user}`)
@@ -38,30 +24,15 @@ async function open (page: Page, base: string, user: string, room: string): Prom
 const badge = (page: Page, room: string) => page.locator(`#rooms-list .badge[data-room="${room}"]`)
 
 t.test('one page reads; the writer sees the receipt, and the reader\'s other page its badge clear', async t => {
-  const executablePath = findChromium()
-  if (executablePath === null) {
-    t.fail('Chromium not found on PATH (chromium or chromium-browser): apt-get install -y chromium')
-    return
-  }
+  const chromium = await launchChromium(t, 15_000)
+  if (chromium === null) return
   const prefix = uniquePrefix()
   const a = await clusterApp(t, TEST_REDIS_URL, prefix, AUTH_CONFIG)
   const b = await clusterApp(t, TEST_REDIS_URL, prefix, AUTH_CONFIG)
   const room = `seen-${Math.random().toString(36).slice(2, 8)}`
 
-  const userDataDir = mkdtempSync(join(tmpdir(), 'chat-api-chromium-'))
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath, headless: true, args: CHROMIUM_ARGS, viewport: { width: 900, height: 640 } })
-  t.teardown(async () => {
-    await context.close()
-    rmSync(userDataDir, { recursive: true, force: true })
-  })
-  context.setDefaultTimeout(15_000)
   const errors: string[] = []
-  const dave = context.pages()[0] ?? await context.newPage()
-  const reader = await context.newPage()
-  const phone = await context.newPage()
-  watchErrors(dave, errors, 'dave')
-  watchErrors(reader, errors, 'carol')
-  watchErrors(phone, errors, 'carol-phone')
+  const [dave, reader, phone] = await watchedPages(chromium.context, errors, ['dave', 'carol', 'carol-phone'])
   await open(dave, a.http, 'dave', room)
   await open(reader, b.http, 'carol', room)
   await open(phone, a.http, 'carol', room)

@@ -175,3 +175,36 @@ t.test('the slow-consumer bound judges a turn\'s own frames once they are uncork
   const [code] = await closed
   t.equal(code, 1013)
 })
+
+t.test('a message\'s bytes are counted in one addition, after the loop that wrote it: each socket its own frame', async t => {
+  const plain = await pair(t)
+  const zipped = await pair(t, true)
+  const busy = await pair(t, true)
+  let additions = 0
+  let total = 0
+  const sent = { get bytes () { return total }, set bytes (n: number) { additions++; total = n } }
+  const conns = [
+    new Connection('plain', plain.server, ANONYMOUS, 1 << 20, undefined, { deflateMinBytes: Infinity, sent }),
+    new Connection('zipped', zipped.server, ANONYMOUS, 1 << 20, undefined, { deflateMinBytes: 0, sent }),
+    new Connection('busy', busy.server, ANONYMOUS, 1 << 20, undefined, { deflateMinBytes: 0, sent })
+  ]
+  for (const conn of conns) conn.welcome({ type: 'welcome' })
+  await nextTurn()
+  t.equal(additions, 3, 'each welcome, a message of its own, counted once')
+  additions = 0
+  total = 0
+
+  const text = JSON.stringify({ text: 'chat '.repeat(400) })
+  const out = new OutgoingFrame(Buffer.from(text))
+  busy.server.send('z'.repeat(100_000), { compress: true }) // ws's Sender busy: this socket gets ws's own (plain) send
+  for (const conn of conns) conn.sendFramed(out)
+  t.equal(additions, 0, 'nothing counted while the loop runs')
+  await nextTurn()
+  t.equal(additions, 1, 'one addition for three recipients')
+  t.ok(out.compressed().length < out.plain().length, 'the compressed frame is smaller')
+  t.equal(total, 2 * out.plain().length + out.compressed().length, 'two plain frames (one through ws) and one compressed')
+  for (const { client, received } of [plain, zipped, busy]) {
+    while (!received.includes(text)) await once(client, 'message')
+  }
+  t.pass('every socket got the message')
+})

@@ -9,20 +9,16 @@ import { test } from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { once } from 'node:events'
 import { connect, eventually, listen, type Client } from '../helper.js'
-import { AUTH_CONFIG, SECRET, bearer, sign } from '../helpers/auth-tokens.js'
-import { TEST_REDIS_URL, uniquePrefix } from '../redis-helper.js'
-import { newWebhookSecret, startReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js'
-import { createInstance } from '../e2e/helpers/instances.js'
+import { AUTH_CONFIG, bearer, sign } from '../helpers/auth-tokens.js'
+import type { WebhookReceiver } from '../helpers/webhook-receiver.js'
 import { randomName } from '../read-state/helpers.js'
+import { eventReceiver, eventsAbout, survivorAndDoomed } from './helpers.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
 const DELAY_MS = 2000
 /** A user's user.* events as received (acknowledged), in the order they happened. */
-const userEvents = (receiver: WebhookReceiver, user: string): any[] => receiver.received
-  .filter(r => r.status === 204 && r.json?.type.startsWith('user.') && r.json.data.user === user)
-  .map(r => r.json)
-  .sort((a, b) => a.timestamp - b.timestamp)
+const userEvents = (receiver: WebhookReceiver, user: string): any[] => eventsAbout(receiver, 'user.', 'user', user)
 const types = (events: any[]): string[] => events.map(e => e.type)
 
 async function socketOf (t: Teardown, base: string, user: string): Promise<Client> {
@@ -45,15 +41,8 @@ async function status (http: string, user: string): Promise<any> {
 
 for (const mode of ['memory', 'redis'] as const) {
   test(`first socket: user.online; reconnect within the delay: no pair; last close: user.offline with lastSeen (${mode})`, async (t) => {
-    const receiver = await startReceiver(t)
-    const { url, http } = await listen(t, {
-      ...AUTH_CONFIG,
-      HTTP_RATE_LIMIT_PER_MIN: 0,
-      WEBHOOK_URL: receiver.url,
-      WEBHOOK_SECRET: newWebhookSecret(),
-      WEBHOOK_VACATED_DELAY_MS: DELAY_MS,
-      ...(mode === 'redis' ? { REDIS_URL: TEST_REDIS_URL, REDIS_CHANNEL_PREFIX: uniquePrefix() } : {})
-    })
+    const { receiver, config } = await eventReceiver(t, DELAY_MS, mode)
+    const { url, http } = await listen(t, { ...AUTH_CONFIG, HTTP_RATE_LIMIT_PER_MIN: 0, ...config })
     const user = randomName('user')
     const first = await socketOf(t, url, user)
     await eventually(() => userEvents(receiver, user).length === 1)
@@ -82,18 +71,9 @@ for (const mode of ['memory', 'redis'] as const) {
 }
 
 test('a second socket of the user on another instance: no second user.online; its first socket closing: no user.offline', async (t) => {
-  const receiver = await startReceiver(t)
-  const config = {
-    ...AUTH_CONFIG,
-    HTTP_RATE_LIMIT_PER_MIN: 0,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_CHANNEL_PREFIX: uniquePrefix(),
-    WEBHOOK_URL: receiver.url,
-    WEBHOOK_SECRET: newWebhookSecret(),
-    WEBHOOK_VACATED_DELAY_MS: DELAY_MS
-  }
-  const one = await listen(t, config)
-  const two = await listen(t, config)
+  const { receiver, config } = await eventReceiver(t, DELAY_MS)
+  const one = await listen(t, { ...AUTH_CONFIG, HTTP_RATE_LIMIT_PER_MIN: 0, ...config })
+  const two = await listen(t, { ...AUTH_CONFIG, HTTP_RATE_LIMIT_PER_MIN: 0, ...config })
   const user = randomName('user')
   const a = await socketOf(t, one.url, user)
   await eventually(() => userEvents(receiver, user).length === 1)
@@ -112,24 +92,10 @@ test('a second socket of the user on another instance: no second user.online; it
 })
 
 test('a SIGKILLed instance\'s only-user sockets: user.offline within PRESENCE_TTL_SEC + the delay, lastSeen about the kill', async (t) => {
-  const receiver = await startReceiver(t)
+  const { receiver, config } = await eventReceiver(t, DELAY_MS)
   const TTL_SEC = 3
   const TTL_MS = TTL_SEC * 1000
-  const env = {
-    AUTH_ENABLED: true,
-    JWT_SECRET: SECRET,
-    WS_RATE_LIMIT_PER_SEC: 0,
-    HTTP_RATE_LIMIT_PER_MIN: 0,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_CHANNEL_PREFIX: uniquePrefix(),
-    WEBHOOK_URL: receiver.url,
-    WEBHOOK_SECRET: newWebhookSecret(),
-    WEBHOOK_VACATED_DELAY_MS: DELAY_MS,
-    PRESENCE_TTL_SEC: TTL_SEC
-  }
-  const survivor = await createInstance(t, { name: 'survivor', env })
-  const doomed = await createInstance(t, { name: 'doomed', env })
-  await Promise.all([survivor.start(), doomed.start()])
+  const { survivor, doomed } = await survivorAndDoomed(t, { ...AUTH_CONFIG, HTTP_RATE_LIMIT_PER_MIN: 0, ...config, PRESENCE_TTL_SEC: TTL_SEC })
   const victim = randomName('victim')
   const both = randomName('both')
   await socketOf(t, doomed.ws, victim)
