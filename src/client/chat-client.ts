@@ -1,16 +1,18 @@
 /**
  * A chat-api client for browsers and Node: requests as promises settled by the reply with the same
- * `id`, typed events, and a connection that comes back by itself (exponential back-off with jitter)
- * and rejoins its rooms. See docs/protocol.md for the frames.
+ * `id`, typed events, and a connection that comes back by itself and rejoins its rooms. The parts:
+ * link.ts (the socket across reconnects), outbox.ts (requests written within the server's pace),
+ * resume.ts (each room's position, rejoin with `since`, gaps). See docs/protocol.md for the frames.
  */
-import { backoffDelay } from './backoff.js'
+import { deferred, type Deferred } from './deferred.js'
 import { TypedEmitter } from './emitter.js'
 import { ChatError } from './errors.js'
-import { Requests, type RequestFrame } from './requests.js'
-import { Pacer } from './pacer.js'
+import { Link } from './link.js'
+import { Outbox } from './outbox.js'
 import { ReadMarker } from './read-marker.js'
 import { randomKey } from './random-key.js'
-import { OPEN, resolveWebSocket, type SocketLike } from './socket.js'
+import type { RequestFrame } from './requests.js'
+import { Resume } from './resume.js'
 import { TokenKeeper } from './token.js'
 import type {
   AckFrame, ChatClientEvents, ChatClientOptions, ClientState, HistoryFrame, HistoryOptions, JoinedFrame, LeftFrame,
@@ -18,20 +20,6 @@ import type {
 } from './types.js'
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000
-/** The close code a client reports when it could not even get a token (as browsers report 1006 for a failed connect). */
-const TOKEN_FAILED = 1006
-const TOKEN_EXPIRED = 4001
-const DISCONNECTED_BY_SERVER = 4003
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
-const NORMAL_CLOSURE = 1000
-
-interface Deferred<T> { promise: Promise<T>, resolve: (value: T) => void, reject: (err: ChatError) => void }
-
-function deferred<T> (): Deferred<T> {
-  const d = {} as Deferred<T>
-  d.promise = new Promise<T>((resolve, reject) => { d.resolve = resolve; d.reject = reject })
-  return d
-}
 
 export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /** The rooms this client wants to be in: joined now, or rejoined on the next connection. */
@@ -41,31 +29,35 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /** The `welcome` of the current connection; null while disconnected. */
   welcome: WelcomeFrame | null = null
   private status: ClientState = 'idle'
-  private socket: SocketLike | null = null
-  private readonly requests: Requests
-  private readonly url: string
   private readonly tokens: TokenKeeper
-  /** The token of the current connection (the URL's, then each refresh's). */
-  private token: string | undefined
-  private attempt = 0
+  private readonly link: Link
+  private readonly outbox: Outbox
+  private readonly resume: Resume
+  private readonly reads: ReadMarker
   private everOpened = false
-  private reconnectTimer: ReturnType<typeof setTimeout> | null = null
   private firstOpen: Deferred<WelcomeFrame> | null = null
   private closed: Promise<void> | null = null
-  private connectTimer: ReturnType<typeof setTimeout> | undefined = undefined
-  /** Paces writes within the server's announced rate limit; null when it announced none. */
-  private pacer: Pacer | null = null
-  private paceTimer: ReturnType<typeof setTimeout> | null = null
-  /** Joins asked for while disconnected, by room: they stand for the room's rejoin at the next `welcome`. */
-  private readonly queuedJoins = new Map<string, Promise<unknown>>()
-  private readonly reads: ReadMarker
 
-  constructor (private readonly opts: ChatClientOptions) {
+  constructor (opts: ChatClientOptions) {
     super()
-    this.url = opts.url
     this.tokens = new TokenKeeper(opts.token)
     this.rooms = new Set(opts.rooms ?? [])
-    this.requests = new Requests(opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
+    this.link = new Link(opts, this.tokens, {
+      data: (data) => this.receive(data),
+      error: (err) => this.emit('error', err),
+      closed: (code, reason) => this.disconnected(code, reason),
+      fatal: (err) => {
+        this.emit('error', err)
+        this.shutdown(err)
+      }
+    })
+    this.outbox = new Outbox(opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, () => this.welcome === null ? null : this.link.socket)
+    this.resume = new Resume({
+      rooms: this.rooms,
+      positions: this.positions,
+      request: (frame, first) => this.request(frame, first),
+      emit: (event, payload) => this.emit(event, payload)
+    })
     this.reads = new ReadMarker((room, offset) => this.request({ type: 'read', room, offset }) as Promise<ReadFrame>, opts.readDelayMs)
   }
 
@@ -93,43 +85,11 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    * `since`) replays what was missed when the server still has it: see the `recovered` and `gap` events.
    */
   async join (room: string, opts: { since?: RoomPosition } = {}): Promise<JoinedFrame> {
-    this.rooms.add(room)
-    const joined = this.joinRoom(room, opts.since, false)
-    if (this.welcome === null) {
-      // Written at the next `welcome`, in place of the automatic rejoin of the room: asking twice
-      // would get a second `joined`, recovered:false, and a gap that did not happen.
-      const settled = joined.then(() => {}, () => {})
-      this.queuedJoins.set(room, settled)
-      settled.then(() => { if (this.queuedJoins.get(room) === settled) this.queuedJoins.delete(room) })
-    }
-    return await joined
-  }
-
-  /** A join request (`first`: ahead of the queue, for a rejoin) and what its answer says about the room's history. */
-  private async joinRoom (room: string, sinceOpt: RoomPosition | undefined, first: boolean): Promise<JoinedFrame> {
-    const since = sinceOpt ?? this.positions.get(room)
-    try {
-      const joined = await this.request(since === undefined ? { type: 'join', room } : { type: 'join', room, since }, first) as JoinedFrame
-      if (joined.epoch !== undefined && joined.offset !== undefined) {
-        if (joined.recovered !== undefined) {
-          this.emit(joined.recovered ? 'recovered' : 'gap', { room, offset: joined.offset, epoch: joined.epoch })
-        }
-      } else if (since !== undefined) {
-        // The server could not say where the room stands (its Redis is down): nothing was replayed.
-        this.positions.delete(room)
-        this.emit('gap', { room, offset: since.offset, epoch: since.epoch })
-      }
-      return joined
-    } catch (err) {
-      // Refused by the server: no use retrying it on every reconnect.
-      if (err instanceof ChatError && err.frame !== undefined) this.rooms.delete(room)
-      throw err
-    }
+    return await this.resume.join(room, opts.since, this.welcome !== null)
   }
 
   async leave (room: string): Promise<LeftFrame> {
-    const wanted = this.rooms.delete(room)
-    this.positions.delete(room)
+    const wanted = this.resume.forget(room)
     // No socket, so no membership to end: it is simply not rejoined.
     if (wanted && this.welcome === null) return { type: 'left', room }
     return await this.request({ type: 'leave', room }) as LeftFrame
@@ -189,7 +149,7 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
   /** Hands the server a fresh token for this connection (done by itself with a token function). */
   async refresh (token: string): Promise<RefreshedFrame> {
     const refreshed = await this.request({ type: 'refresh', token }) as RefreshedFrame
-    this.token = token
+    this.link.token = token
     return refreshed
   }
 
@@ -204,92 +164,21 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     this.status = 'closed'
     this.tokens.cancel()
     this.reads.cancel(err)
-    this.stopPacing()
-    if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
-    this.reconnectTimer = null
-    this.requests.fail(err, true)
+    this.outbox.lost(err, true)
     this.firstOpen?.reject(err)
-    const socket = this.socket
-    this.closed = socket === null
-      ? Promise.resolve()
-      : new Promise(resolve => {
-        socket.addEventListener('close', () => resolve())
-        socket.close(NORMAL_CLOSURE, 'client closed')
-      })
+    this.closed = this.link.stop()
     return this.closed
   }
 
   /** Queues the request; it is written as soon as the socket is welcomed and the pace allows. */
   private request (frame: RequestFrame, first = false): Promise<ServerFrame> {
     if (this.status === 'closed') return Promise.reject(new ChatError('closed', 'the client is closed'))
-    const reply = this.requests.add(frame, first)
-    this.flush()
-    return reply
+    return this.outbox.add(frame, first)
   }
 
-  /**
-   * Writes what is queued, as much as the server's rate limit allows now, and comes back for the
-   * rest when the pace allows more. A frame not written stays queued for the next socket.
-   */
-  private flush (): void {
-    const socket = this.socket
-    if (this.welcome === null || socket === null || socket.readyState !== OPEN) return
-    const pacer = this.pacer
-    const frames = this.requests.takeUnsent(pacer === null ? Infinity : pacer.available())
-    pacer?.spend(frames.length)
-    for (const frame of frames) socket.send(JSON.stringify(frame))
-    if (pacer !== null && this.paceTimer === null && this.requests.hasUnsent) {
-      this.paceTimer = setTimeout(() => {
-        this.paceTimer = null
-        this.flush()
-      }, pacer.msUntilNext())
-    }
-  }
-
-  private stopPacing (): void {
-    if (this.paceTimer !== null) clearTimeout(this.paceTimer)
-    this.paceTimer = null
-  }
-
-  private async open (): Promise<void> {
+  private open (): void {
     this.status = 'connecting'
-    let socket: SocketLike
-    try {
-      this.token = await this.tokens.current()
-    } catch (err) {
-      // The token function failed (its endpoint is offline too, say): a passing failure, so it is
-      // retried with the reconnect's backoff like a socket that could not connect.
-      if (this.closed !== null) return
-      this.emit('error', new ChatError('socket_error', `the token function failed: ${err instanceof Error ? err.message : String(err)}`))
-      return this.disconnected(TOKEN_FAILED, 'token function failed')
-    }
-    try {
-      const WebSocketImpl = this.opts.WebSocket ?? await resolveWebSocket()
-      if (this.closed !== null) return // close() was called while `ws` or the token loaded
-      const url = new URL(this.url)
-      if (this.token !== undefined) url.searchParams.set('access_token', this.token)
-      socket = new WebSocketImpl(url.toString())
-    } catch (err) {
-      // A bad URL or a missing `ws` package: retrying cannot help.
-      const error = new ChatError('socket_error', err instanceof Error ? err.message : String(err))
-      this.emit('error', error)
-      await this.shutdown(error)
-      return
-    }
-    this.socket = socket
-    // A handshake that never completes (a proxy whose upstream accepted and hangs, a half-open
-    // network) would hold the client forever: past the bound it is dropped and retried.
-    const connectTimer = setTimeout(() => {
-      if (this.socket === socket && this.welcome === null) socket.close()
-    }, this.opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)
-    this.connectTimer = connectTimer
-    socket.addEventListener('close', () => clearTimeout(connectTimer))
-    // Events of a socket that was replaced are ignored: they describe a connection already gone.
-    socket.addEventListener('message', (event) => { if (this.socket === socket) this.receive(event.data) })
-    socket.addEventListener('error', (event) => {
-      if (this.socket === socket) this.emit('error', new ChatError('socket_error', event.message ?? 'WebSocket error'))
-    })
-    socket.addEventListener('close', (event) => { if (this.socket === socket) this.disconnected(event.code, event.reason) })
+    this.link.open()
   }
 
   private receive (data: unknown): void {
@@ -303,27 +192,20 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     switch (frame.type) {
       case 'welcome': return this.welcomed(frame)
       case 'joined':
-        // Here, not when the join's promise settles: messages after `joined` may already be read.
-        if (frame.offset !== undefined && frame.epoch !== undefined) this.positions.set(frame.room, { offset: frame.offset, epoch: frame.epoch })
-        this.requests.settle(frame)
+        this.resume.joined(frame)
+        this.outbox.settle(frame)
         return
       case 'message':
-        if (frame.offset !== undefined && frame.epoch !== undefined) {
-          // Another epoch on a live message: the room's history was lost (Redis restarted empty, a
-          // failover that lost writes) and messages may be missing between, as after a `gap` rejoin.
-          const last = this.positions.get(frame.room)
-          this.positions.set(frame.room, { offset: frame.offset, epoch: frame.epoch })
-          if (last !== undefined && last.epoch !== frame.epoch) this.emit('gap', { room: frame.room, offset: frame.offset, epoch: frame.epoch })
-        }
+        this.resume.message(frame)
         return this.emit('message', frame)
       case 'broadcast': return this.emit('broadcast', frame)
       case 'member_joined': return this.emit('member_joined', frame)
       case 'member_left': return this.emit('member_left', frame)
       case 'read_receipt': return this.emit('read_receipt', frame)
       case 'error':
-        if (!this.requests.settle(frame)) this.emit('error', new ChatError(frame.code, frame.message, frame))
+        if (!this.outbox.settle(frame)) this.emit('error', new ChatError(frame.code, frame.message, frame))
         return
-      default: this.requests.settle(frame)
+      default: this.outbox.settle(frame)
     }
   }
 
@@ -332,25 +214,19 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
    * the rate limit the server announces.
    */
   private welcomed (welcome: WelcomeFrame): void {
-    clearTimeout(this.connectTimer)
-    const rate = welcome.rateLimitPerSec
-    this.pacer = rate !== undefined && rate > 0 ? new Pacer(rate) : null
-    // A join asked for while disconnected is the rejoin of its room.
-    const takenOver = this.requests.takeOverRejoins()
-    const missing = [...this.rooms].filter(room => !welcome.rooms.includes(room) && !takenOver.has(room))
-    // Queued while `welcome` is still null, so that nothing is written before every rejoin is queued first.
-    const rejoins: Array<Promise<unknown>> = missing.map(room => this.joinRoom(room, undefined, true).then(() => undefined, (err: ChatError) => {
-      if (err.frame !== undefined) this.emit('error', err)
-    }))
-    for (const room of takenOver) rejoins.push(this.queuedJoins.get(room) ?? Promise.resolve())
+    this.link.welcomed()
+    this.outbox.pace(welcome.rateLimitPerSec)
+    // A join asked for while disconnected is the rejoin of its room. Rejoins are queued while
+    // `welcome` is still null, so that nothing is written before every rejoin is queued first.
+    const rejoined = this.resume.rejoin(welcome.rooms, this.outbox.takeOverRejoins())
     this.welcome = welcome
     // A refresh cut short by a lost socket needs no report: the next connection takes a fresh token.
-    this.tokens.schedule(this.token, (token) => this.refresh(token), (err) => { if (err.code !== 'disconnected' && err.code !== 'closed') this.emit('error', err) })
-    this.flush()
-    Promise.all(rejoins).then(() => {
+    this.tokens.schedule(this.link.token, (token) => this.refresh(token), (err) => { if (err.code !== 'disconnected' && err.code !== 'closed') this.emit('error', err) })
+    this.outbox.flush()
+    rejoined.then(() => {
       if (this.welcome !== welcome) return // lost again while rejoining
       this.status = 'open'
-      this.attempt = 0
+      this.link.settled()
       const reconnected = this.everOpened
       this.everOpened = true
       this.emit('open', { welcome, rooms: [...this.rooms], reconnected })
@@ -358,32 +234,14 @@ export class ChatClient extends TypedEmitter<ChatClientEvents> {
     })
   }
 
-  /**
-   * Closes a reconnect cannot undo: a disconnect by the server API (the application removed this
-   * user or socket, and coming back at once would defeat it), and an expired fixed token (the same
-   * string would be refused again; a token function gets a fresh one, so that one reconnects).
-   */
-  private final (code: number): boolean {
-    return code === DISCONNECTED_BY_SERVER || (code === TOKEN_EXPIRED && !this.tokens.renewable)
-  }
-
+  /** The socket closed: the client reconnects, unless it was closed or the close ends it (link.ts). */
   private disconnected (code: number, reason: string): void {
-    this.socket = null
     this.welcome = null
     this.tokens.cancel()
-    this.stopPacing()
-    this.requests.fail(new ChatError('disconnected', `connection closed (${code})`))
-    if (this.status === 'closed' || this.opts.reconnect === false || this.final(code)) {
-      this.shutdown(new ChatError('disconnected', `connection closed (${code})`))
-      this.emit('close', { code, reason, reconnectInMs: null })
-      return
-    }
-    this.status = 'connecting'
-    const delay = backoffDelay(this.attempt++, this.opts.reconnect)
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null
-      this.open()
-    }, delay)
-    this.emit('close', { code, reason, reconnectInMs: delay })
+    this.outbox.lost(new ChatError('disconnected', `connection closed (${code})`))
+    const reconnectInMs = this.status === 'closed' ? null : this.link.retry(code)
+    if (reconnectInMs === null) this.shutdown(new ChatError('disconnected', `connection closed (${code})`))
+    else this.status = 'connecting'
+    this.emit('close', { code, reason, reconnectInMs })
   }
 }

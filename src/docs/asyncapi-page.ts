@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createGunzip } from 'node:zlib'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { securityHeaders } from '../plugins/security-headers.js'
+import { securityHeaders } from '../security-policy.js'
 
 // Two levels up from src/docs or dist/docs is the package root, whichever of them runs; the
 // assets are only ever in dist/, where the build put them.

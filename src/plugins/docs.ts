@@ -21,7 +21,7 @@ import { buildAsyncApi, nameOf } from '../docs/asyncapi.js'
 import { registerAsyncApiPage } from '../docs/asyncapi-page.js'
 import { openapiOptions } from '../docs/openapi.js'
 import { CLIENT_FRAME_SCHEMAS, SERVER_FRAME_SCHEMAS } from '../schemas/frames.js'
-import { SWAGGER_UI_STYLE_HASH } from './security-headers.js'
+import { SWAGGER_UI_STYLE_HASH } from '../security-policy.js'
 
 // Two levels up from both src/plugins and dist/plugins.
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }

@@ -1,7 +1,8 @@
 /**
- * The demo page at `GET /` (under the prefix): plain HTML and an ES module that imports the compiled
- * client from `/client/`, no bundler. The page and its assets are served from `src/public` (also
- * when running from `dist`), the client from `dist/client`, which `npm run build` writes.
+ * The demo page at `GET /` (under the prefix): plain HTML and ES modules (demo.js and the modules
+ * it imports) that import the compiled client from `/client/`, no bundler. The page and its assets
+ * are served from `src/public`, every file of it (also when running from `dist`), the client from
+ * `dist/client`, which `npm run build` writes.
  * DEMO_ENABLED=false registers nothing, so every one of these paths is a 404.
  * See @fastify/static's README (in node_modules).
  */

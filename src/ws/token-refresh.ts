@@ -9,8 +9,18 @@
 import type { Connection } from '../hub/connection.js'
 import type { Hub } from '../hub/hub.js'
 import { mayJoin } from '../hub/principal.js'
-import type { Auth } from '../plugins/auth.js'
+import type { ClaimsResult } from '../auth/claims.js'
 import { CloseCode, ErrorCode } from '../protocol.js'
+
+/**
+ * What a refresh needs of the auth plugin (its `Auth` decorator has both): declared here, so the
+ * socket layer does not import the plugin layer above it.
+ */
+export interface TokenVerifier {
+  enabled: boolean
+  /** Checks a token as the upgrade does; with auth off, every token is refused. */
+  verify: (token: string) => ClaimsResult
+}
 
 export type RefreshOutcome =
   | { ok: true, exp: number | null }
@@ -23,7 +33,7 @@ export class TokenExpiry {
   private readonly timers = new Map<Connection, ReturnType<typeof setTimeout>>()
 
   constructor (
-    private readonly auth: Pick<Auth, 'enabled' | 'verify'>,
+    private readonly auth: TokenVerifier,
     private readonly hub: Pick<Hub, 'leave'>
   ) {}
 

@@ -24,7 +24,7 @@ export const LAYERS: Array<{ name: string, parts: string[] }> = [
   { name: 'features', parts: ['auth', 'docs', 'history', 'presence', 'metrics', 'webhooks', 'hooks', 'read-state'] },
   { name: 'hub', parts: ['hub'] },
   { name: 'redis', parts: ['redis'] },
-  { name: 'contract', parts: ['protocol.ts', 'schemas', 'types', 'signing', 'redact.ts', 'serialise-data.ts', 'error-handler.ts'] }
+  { name: 'contract', parts: ['protocol.ts', 'schemas', 'types', 'signing', 'redact.ts', 'serialise-data.ts', 'error-handler.ts', 'security-policy.ts'] }
 ]
 export const CLIENT_PART = 'client'
 export const CLIENT_MAY_IMPORT = new Set(['schemas', 'protocol.ts'])

@@ -21,8 +21,9 @@ t.test('each runtime validator is built from the very schema object the docs pub
   }
 })
 
-// Shapes that nothing but the schema refuses: session.ts reads `id` leniently and never looks at
-// `room` types or `data` itself. Each comes with a valid twin, so the verdict is the schema's.
+// Shapes that nothing but the schema refuses: the session reads `id` leniently (ws/frame-head.ts)
+// and never looks at `room` types or `data` itself. Each comes with a valid twin, so the verdict
+// is the schema's.
 const CASES = [
   { name: 'a join whose room is a number', bad: { type: 'join', room: 5, id: 'j' }, good: { type: 'join', room: 'five', id: 'j' }, reply: 'joined' },
   { name: 'an id that is an object', bad: { type: 'ping', id: {} }, good: { type: 'ping', id: 7 }, reply: 'pong' },

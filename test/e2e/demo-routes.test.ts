@@ -1,5 +1,9 @@
+import { readdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { build, PREFIX } from '../helper.js'
+
+const PUBLIC_DIR = fileURLToPath(new URL('../../src/public/', import.meta.url))
 
 t.test('the demo page, its module and the compiled client are served', async t => {
   const app = await build(t)
@@ -47,4 +51,21 @@ t.test('DEMO_ENABLED=false: every demo path is a 404', async t => {
     t.match(res.json(), { error: 'not_found' })
   }
   t.equal((await app.inject(`${PREFIX}/health`)).statusCode, 200, 'the rest is served')
+})
+
+t.test('the demo\'s modules: each one the page loads is served, and each file of src/public/ is one of them', async t => {
+  const app = await build(t)
+  const loaded = new Set<string>()
+  const queue = ['demo.js']
+  for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+    if (loaded.has(file)) continue
+    loaded.add(file)
+    const res = await app.inject(`${PREFIX}/demo/${file}`)
+    t.equal(res.statusCode, 200, file)
+    t.match(res.headers['content-type'], /javascript/, file)
+    for (const [, imported] of res.body.matchAll(/from '\.\/([\w-]+\.js)'/g)) queue.push(imported)
+  }
+  t.ok(loaded.size > 1, `demo.js and the ${loaded.size - 1} modules it imports`)
+  const modules = readdirSync(PUBLIC_DIR).filter(file => file.endsWith('.js'))
+  t.same([...loaded].sort(), modules.sort(), 'no module of src/public/ is left out, none is missing')
 })
