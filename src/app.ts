@@ -70,9 +70,11 @@ const chatApiContext: FastifyPluginAsync<ChatApiOptions> = async (fastify, opts)
   await fastify.register(webhooksPlugin)
   await fastify.register(admissionPlugin)
   await fastify.register(apiAuthPlugin)
-  await fastify.register(httpRateLimitPlugin) // first of the request hooks: every caller is counted
-  await fastify.register(postGuardPlugin)
+  // Headers first (nothing is refused before them: a 429 or 415 carries them too), then the rate
+  // limit, the first hook that can refuse: every caller is counted.
   await fastify.register(securityHeadersPlugin)
+  await fastify.register(httpRateLimitPlugin)
+  await fastify.register(postGuardPlugin)
   await fastify.register(docsPlugin) // before the routes: swagger collects them as they are added
   await fastify.register(wsRoutes)
   await fastify.register(statsRoutes)
