@@ -3,7 +3,7 @@
  * prefix per test so parallel tests never hear each other, an admin client to look at
  * subscriptions and connections, and a throw-away redis-server a test may stop and start again.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -14,6 +14,7 @@ import { Redis } from 'ioredis'
 import type { FastifyInstance } from 'fastify'
 import type { ConfigInput } from '../src/app.js'
 import { listen, PREFIX } from './helper.js'
+import { spawnRedisServer } from './helpers/spawn-redis.js'
 
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
@@ -102,25 +103,7 @@ export class ThrowAwayRedis {
   }
 
   async start (): Promise<void> {
-    const child = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir
-    ], { stdio: ['ignore', 'pipe', 'inherit'] })
-    this.child = child
-    // Its log line, not a polling loop, says when it accepts connections.
-    await new Promise<void>((resolve, reject) => {
-      let log = ''
-      const onData = (chunk: Buffer): void => {
-        log += chunk.toString()
-        if (log.includes('Ready to accept connections')) {
-          child.stdout?.off('data', onData)
-          child.stdout?.resume()
-          resolve()
-        }
-      }
-      child.stdout?.on('data', onData)
-      child.once('error', reject)
-      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${log}`)))
-    })
+    this.child = await spawnRedisServer(this.port, this.dir)
   }
 
   async stop (): Promise<void> {

@@ -3,7 +3,7 @@
  * restarts so the proxies need no reconfiguration, and its own directory, so a snapshot it loads
  * is one this run wrote. It can come back with every write, from an older snapshot, or empty.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis } from 'ioredis'
 import { freePort } from '../redis-helper.js'
+import { spawnRedisServer } from '../helpers/spawn-redis.js'
 
 /** Bound of one admin command: a paused or restarting Redis must not hold the run. */
 const ADMIN_TIMEOUT_MS = 5000
@@ -56,29 +57,10 @@ export class ChaosRedis {
 
   private async spawn (): Promise<void> {
     // No automatic snapshots: the run decides when one is taken (SAVE, SHUTDOWN SAVE).
-    const child = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--dir', this.dir, '--dbfilename', 'dump.rdb',
+    this.child = await spawnRedisServer(this.port, this.dir, [
+      '--dbfilename', 'dump.rdb',
       ...(this.replicaOf === null ? [] : ['--replicaof', '127.0.0.1', String(this.replicaOf)])
-    ], { stdio: ['ignore', 'pipe', 'pipe'] })
-    this.child = child
-    await new Promise<void>((resolve, reject) => {
-      let log = ''
-      const onData = (chunk: Buffer): void => {
-        log += chunk.toString()
-        if (log.includes('Ready to accept connections')) {
-          child.stdout?.off('data', onData)
-          child.stdout?.resume()
-          child.off('exit', onExit)
-          resolve()
-        }
-      }
-      const onExit = (code: number | null): void => reject(new Error(`redis-server exited with ${code}: ${log}`))
-      child.stdout?.on('data', onData)
-      child.stderr?.resume()
-      child.once('error', reject)
-      child.once('exit', onExit)
-    })
+    ])
   }
 
   /** A one-off admin command on a fresh connection (a killed or paused connection must not linger). */

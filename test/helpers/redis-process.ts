@@ -3,7 +3,7 @@
  * save) then `start` brings it back on the same port from whatever snapshot the test SAVEd there,
  * as a crash and a restart from an older snapshot do. `replicaOf` starts it as a replica.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { Redis } from 'ioredis'
 import { eventually } from '../helper.js'
 import { freePort } from '../redis-helper.js'
+import { spawnRedisServer } from './spawn-redis.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -36,24 +37,7 @@ export class RedisProcess {
   }
 
   async start (): Promise<void> {
-    const child = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.args
-    ], { stdio: ['ignore', 'pipe', 'inherit'] })
-    this.child = child
-    await new Promise<void>((resolve, reject) => {
-      let log = ''
-      const onData = (chunk: Buffer): void => {
-        log += chunk.toString()
-        if (log.includes('Ready to accept connections')) {
-          child.stdout?.off('data', onData)
-          child.stdout?.resume()
-          resolve()
-        }
-      }
-      child.stdout?.on('data', onData)
-      child.once('error', reject)
-      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${log}`)))
-    })
+    this.child = await spawnRedisServer(this.port, this.dir, this.args)
   }
 
   /** SIGKILL: nothing is saved on the way out. */

@@ -1,0 +1,30 @@
+/**
+ * Starts a redis-server of a test on `port`, keeping its files in `dir`, and resolves once it
+ * accepts connections. No snapshots unless the test takes them (SAVE), no append-only file.
+ * Its log line, not a polling loop, says when it is ready; an exit before that rejects with the log.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+
+export async function spawnRedisServer (port: number, dir: string, args: string[] = []): Promise<ChildProcess> {
+  const child = spawn('redis-server', [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args
+  ], { stdio: ['ignore', 'pipe', 'pipe'] })
+  await new Promise<void>((resolve, reject) => {
+    let log = ''
+    const onData = (chunk: Buffer): void => {
+      log += chunk.toString()
+      if (log.includes('Ready to accept connections')) {
+        child.stdout?.off('data', onData)
+        child.stdout?.resume()
+        child.off('exit', onExit)
+        resolve()
+      }
+    }
+    const onExit = (code: number | null): void => reject(new Error(`redis-server exited with ${code}: ${log}`))
+    child.stdout?.on('data', onData)
+    child.stderr?.resume()
+    child.once('error', reject)
+    child.once('exit', onExit)
+  })
+  return child
+}
