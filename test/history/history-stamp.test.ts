@@ -51,6 +51,44 @@ t.test('restarted from an older snapshot: the next append, from an instance that
   t.match(next, { offset: 2, epoch: 'b-1' }, 'the next appends continue the new epoch')
 })
 
+t.test('an epoch started by a read, restarted from a snapshot taken before its first message: the next append is in a new epoch', async (t) => {
+  const redis = await RedisProcess.start(t)
+  const layout = redisLayout(uniquePrefix())
+  const reader = instanceStore(t, redis, layout, 'reader')
+  const started = (await reader.since('r', null)).position
+  t.match(started, { epoch: 'reader1', offset: 0 }, 'the read starts the epoch, empty')
+  await redis.client(t).call('SAVE') // the snapshot holds the epoch at top 0
+  const a = instanceStore(t, redis, layout, 'a')
+  const x = await a.append({ room: 'r', messageId: 'a-1', frameHead: head('x') })
+  t.match(x, { stored: true, offset: 1, epoch: 'reader1' })
+
+  await redis.kill()
+  await redis.start() // back with the empty epoch: X is lost
+  const b = instanceStore(t, redis, layout, 'b')
+  const y = await b.append({ room: 'r', messageId: 'b-1', frameHead: head('y') })
+  t.not(at(y), at(x), `not ${at(x)} again`)
+  t.match(y, { stored: true, offset: 1, epoch: 'b-1' }, 'a new epoch, named by the message that starts it')
+})
+
+t.test('HISTORY_MIN_REPLICAS=1: an epoch started by a read and appended durably keeps its epoch across a failover', async (t) => {
+  const master = await RedisProcess.start(t)
+  const replica = await RedisProcess.start(t, { replicaOf: master })
+  await replica.synced(t)
+  const layout = redisLayout(uniquePrefix())
+  const a = instanceStore(t, master, layout, 'a', 1)
+  const started = (await a.since('r', null)).position
+  const acked = await a.append({ room: 'r', messageId: 'a-1', frameHead: head(1) })
+  t.match(acked, { stored: true, offset: 1, epoch: started.epoch })
+  t.equal(await replica.client(t).hget(layout.meta('r'), 'rid'), null, 'the durable append removed the read\'s stamp')
+  await replica.client(t).call('REPLICAOF', 'NO', 'ONE')
+  await master.client(t).call('REPLICAOF', '127.0.0.1', String(replica.port))
+  await master.synced(t)
+
+  const b = instanceStore(t, replica, layout, 'b', 1)
+  const after = await b.append({ room: 'r', messageId: 'b-1', frameHead: head('after') })
+  t.match(after, { stored: true, offset: 2, epoch: started.epoch }, 'the same epoch continues')
+})
+
 t.test('a replica promoted without the last appends: the first append there is in a new epoch; a resend of a message it holds is not stored again', async (t) => {
   const master = await RedisProcess.start(t)
   const replica = await RedisProcess.start(t, { replicaOf: master })

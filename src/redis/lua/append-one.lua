@@ -13,26 +13,7 @@
 --
 -- Returns {stored (1) or duplicate (0), messageId, offset, epoch}.
 
--- The replication ID of the master running the script (INFO replication's master_replid), read
--- inside the script and not passed in: an argument would be fetched by the instance at some
--- earlier (re)connect, and a command queued across a reconnect, or redirected by a Cluster, could
--- then run on another Redis while naming the one the meta was stamped by: the very case to catch.
--- Read at most once per script call (a group commit's many messages share it), and only when needed.
---
--- The replication ID rather than run_id: it names the history of the data, not the process. Both
--- change on every restart (a master restarted from its files gets a new replication ID) and differ
--- on a promoted replica (promotion gives it a new one). But a process whose data is replaced by a
--- full sync keeps its run_id: a master that falls behind, is made a replica of the promoted one
--- (which never appended to the room), and is promoted back would find the room's meta stamped
--- with its own run_id over a copy that lost offsets. Its replication ID changed at each step.
-local replicationId = nil
-local function thisHistory ()
-  if replicationId == nil then
-    -- Never a guess: without it every stamped room would look moved, and move at every message.
-    replicationId = string.match(redis.call('INFO', 'replication'), 'master_replid:(%x+)') or error('INFO replication has no master_replid')
-  end
-  return replicationId
-end
+-- The stamp is the replication ID of the Redis that numbered the room (thisHistory, history-epoch.lua).
 
 local function appendOne (meta, log, idem, size, ttl, messageId, head, channel, publish, seenEpoch, seenTop, keyTtl, stamping)
   -- A message that starts a new history names it.
@@ -58,17 +39,24 @@ local function appendOne (meta, log, idem, size, ttl, messageId, head, channel, 
   -- (a Cluster slot migration). What that history numbered after what this copy holds is lost if
   -- it numbered anything, and nothing here tells: an instance that never saw those offsets would
   -- hand them out again. So the room continues under a new epoch. Only senders that acknowledge
-  -- without replicas stamp (a durable sender's acknowledged offsets are on the replicas), but
+  -- without replicas keep a stamp (a durable sender's acknowledged offsets are on the replicas), but
   -- every sender checks a stamp it finds: the room's top may be such an offset.
   local stamp = redis.call('HGET', meta, 'rid')
   if stamp and stamp ~= thisHistory() then
-    epoch = startHistory(meta, log, messageId, nil)
-    stamp = false
+    epoch = startHistory(meta, log, messageId, nil) -- stamped with this history
+    stamp = thisHistory()
   end
 
   local top = redis.call('HINCRBY', meta, 'top', 1)
   -- Written (and replicated) only when it changes: once per room and history.
-  if stamping and stamp ~= thisHistory() then redis.call('HSET', meta, 'rid', thisHistory()) end
+  if stamping then
+    if stamp ~= thisHistory() then redis.call('HSET', meta, 'rid', thisHistory()) end
+  elseif stamp then
+    -- A stamp of this history (another one moved the room above), left by the start of the epoch
+    -- (a read, or this very append) or by a sender without replicas: from here on the room's top is
+    -- on the replicas, so a failover must keep its epoch, as it does for an unstamped durable room.
+    redis.call('HDEL', meta, 'rid')
+  end
   local frame = head .. ',"offset":' .. top .. ',"epoch":"' .. epoch .. '"}'
   redis.call('XADD', log, 'MAXLEN', size, top .. '-0', 'f', frame)
   redis.call('EXPIRE', meta, ttl)
