@@ -18,9 +18,13 @@
 local function appendOne (meta, log, idem, size, ttl, messageId, head, channel, publish, seenEpoch, seenTop, keyTtl, stamping)
   -- A message that starts a new history names it. The start expires like a history: a resend
   -- answered below returns before this message's EXPIRE.
-  local epoch = historyEpoch(meta, log, messageId, ttl)
+  -- Any stamp it leaves is this Redis's own: a room stamped by another history moved to a new epoch.
+  local epoch, stamp = historyEpoch(meta, log, messageId, ttl)
   -- The sender's instance saw more of this epoch than Redis holds: never hand its offsets out again.
-  if rolledBack(meta, epoch, seenEpoch, seenTop) then epoch = startHistory(meta, log, messageId, ttl) end
+  if rolledBack(meta, epoch, seenEpoch, seenTop) then
+    epoch = startHistory(meta, log, messageId, ttl)
+    stamp = thisHistory()
+  end
 
   if idem then
     local seen = redis.call('GET', idem)
@@ -34,9 +38,6 @@ local function appendOne (meta, log, idem, size, ttl, messageId, head, channel, 
       end
     end
   end
-
-  -- Any stamp left is this Redis's own: historyEpoch moved a room stamped by another history.
-  local stamp = redis.call('HGET', meta, 'rid')
 
   local top = redis.call('HINCRBY', meta, 'top', 1)
   -- Written (and replicated) only when it changes: once per room and history.

@@ -53,12 +53,13 @@ end
 -- deliver its messages a second time (a read: a snapshot can hold an epoch the room had already
 -- left). So readers and appends alike leave it for a new epoch, stamped with this history.
 -- Only senders that acknowledge without replicas keep a stamp (append-one.lua).
+-- Returns the epoch and the room's stamp after that (false: none).
 local function historyEpoch (meta, log, newEpoch, ttl)
   local epoch = redis.call('HGET', meta, 'epoch')
-  if not epoch then return startHistory(meta, log, newEpoch, ttl) end
+  if not epoch then return startHistory(meta, log, newEpoch, ttl), thisHistory() end
   local stamp = redis.call('HGET', meta, 'rid')
-  if stamp and stamp ~= thisHistory() then return startHistory(meta, log, newEpoch, ttl) end
-  return epoch
+  if stamp and stamp ~= thisHistory() then return startHistory(meta, log, newEpoch, ttl), thisHistory() end
+  return epoch, stamp
 end
 
 -- True when an instance saw offset `seenTop` of `seenEpoch` but the room is in that epoch below it:
