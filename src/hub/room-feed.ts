@@ -108,7 +108,7 @@ export class RoomFeed {
     const behind = room.position !== null
     let caught: CatchUp
     try {
-      caught = await readCatchUp(history, room.name, room.position)
+      caught = await readCatchUp(history, room.name, room.position, room.left)
     } catch (err) {
       room.resyncing = false
       if (!this.opts.isCurrent(room)) return

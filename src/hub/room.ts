@@ -58,7 +58,10 @@ export class Room {
   pendingBytes = 0
   /** Members that joined before the feed knew its position (Redis out of reach); see Joiners.sight (joiners.ts). */
   readonly blind = new Set<Connection>()
-  /** The last few epochs the feed left, newest last: a joiner that starts in one of them is behind for good. */
+  /**
+   * The last few epochs the feed left, newest last: a joiner that starts in one of them is behind
+   * for good, and a history found back in one of them was rolled back (catch-up.ts).
+   */
   left: string[] = []
   /**
    * The newest position an append of this instance was acknowledged at. Redis may lose it with a

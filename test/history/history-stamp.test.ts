@@ -42,13 +42,39 @@ t.test('restarted from an older snapshot: the next append, from an instance that
 
   await redis.kill()
   await redis.start() // back with 1..3 of the epoch: 4 and 5 are lost
+  t.equal(await redis.client(t).hget(layout.meta('r'), 'top'), '3', 'the restarted Redis holds the epoch up to 3')
   const b = instanceStore(t, redis, layout, 'b')
-  t.same((await b.since('r', null)).position, { epoch, offset: 3 }, 'the restarted Redis holds the epoch up to 3')
   const after = await b.append({ room: 'r', messageId: 'b-1', frameHead: head('after') })
   t.notOk(named.has(at(after)), `a fresh (epoch, offset): ${at(after)}`)
   t.match(after, { stored: true, offset: 1, epoch: 'b-1' }, 'a new epoch, named by the message that starts it')
   const next = await a.append({ room: 'r', messageId: 'a-6', frameHead: head(6) })
   t.match(next, { offset: 2, epoch: 'b-1' }, 'the next appends continue the new epoch')
+})
+
+t.test('restarted from a snapshot: a read leaves the epoch too, so a history the room had left is never read as new', async (t) => {
+  const redis = await RedisProcess.start(t)
+  const layout = redisLayout(uniquePrefix())
+  const a = instanceStore(t, redis, layout, 'a')
+  const old = []
+  for (let i = 1; i <= 3; i++) old.push(await a.append({ room: 'r', messageId: `a-${i}`, frameHead: head(i) }))
+  await redis.client(t).call('SAVE') // the snapshot holds the room's first epoch
+  await a.fence('r', { epoch: old[0].epoch, offset: 10 }) // the room moves on (here: a roll-back found by a feed)
+  const moved = await a.append({ room: 'r', messageId: 'a-4', frameHead: head(4) })
+  t.not(moved.epoch, old[0].epoch)
+
+  await redis.kill()
+  await redis.start() // back in the epoch the room had left
+  const b = instanceStore(t, redis, layout, 'b')
+  // A feed of the moved epoch catching up: it must not be handed the old epoch's messages as new.
+  const caught = await b.since('r', { epoch: moved.epoch, offset: 1 })
+  t.equal(caught.recovered, false)
+  t.notOk([old[0].epoch, moved.epoch].includes(caught.position.epoch), `a new epoch: ${caught.position.epoch}`)
+  t.equal(caught.position.offset, 0, 'holding nothing')
+  t.same((await b.page('r', 10, null)).messages, [], 'a page reads none of the old epoch either')
+  const resumed = await b.since('r', { epoch: old[0].epoch, offset: 1 })
+  t.equal(resumed.recovered, false, 'a resume in the old epoch is told it cannot recover')
+  const next = await b.append({ room: 'r', messageId: 'b-1', frameHead: head('next') })
+  t.match(next, { stored: true, epoch: caught.position.epoch, offset: 1 }, 'the read\'s epoch continues')
 })
 
 t.test('an epoch started by a read, restarted from a snapshot taken before its first message: the next append is in a new epoch', async (t) => {

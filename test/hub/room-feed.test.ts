@@ -6,29 +6,11 @@
  */
 import t from 'tap'
 import type { HistoryStore, Position, SinceResult } from '../../src/hub/history-port.js'
-import type { Connection } from '../../src/hub/connection.js'
 import { Hub } from '../../src/hub/hub.js'
 import { MAX_PENDING_BYTES } from '../../src/hub/room-feed.js'
+import { fakeConnection } from './fake-connection.js'
 
 const frame = (offset: number) => Buffer.from(`{"type":"message","room":"r","data":${offset},"offset":${offset},"epoch":"E"}`)
-
-/** A connection as the hub sees it, recording the offsets it is sent. */
-function fakeConnection (): Connection & { got: number[], closedWith: number | null } {
-  const conn = {
-    rooms: new Set<string>(),
-    got: [] as number[],
-    closedWith: null as number | null,
-    send (f: Buffer) { conn.got.push(JSON.parse(f.toString()).offset) },
-    sendFramed (out: { payload: Buffer }) { conn.send(out.payload) },
-    sendJson () {},
-    close (code: number) { conn.closedWith = code },
-    // Takes everything at once: a replay is never paced here.
-    open: true,
-    buffered: 0,
-    maxBuffered: 1024 * 1024
-  }
-  return conn as unknown as Connection & { got: number[], closedWith: number | null }
-}
 
 /** Answers every read as of `top` (ahead of what the test has delivered to the hub). */
 function historyAt (top: number): HistoryStore {

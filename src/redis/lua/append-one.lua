@@ -16,10 +16,15 @@
 -- The stamp is the replication ID of the Redis that numbered the room (thisHistory, history-epoch.lua).
 
 local function appendOne (meta, log, idem, size, ttl, messageId, head, channel, publish, seenEpoch, seenTop, keyTtl, stamping)
-  -- A message that starts a new history names it.
-  local epoch = historyEpoch(meta, log, messageId, nil)
+  -- A message that starts a new history names it. The start expires like a history: a resend
+  -- answered below returns before this message's EXPIRE.
+  -- Any stamp it leaves is this Redis's own: a room stamped by another history moved to a new epoch.
+  local epoch, stamp = historyEpoch(meta, log, messageId, ttl)
   -- The sender's instance saw more of this epoch than Redis holds: never hand its offsets out again.
-  if rolledBack(meta, epoch, seenEpoch, seenTop) then epoch = startHistory(meta, log, messageId, nil) end
+  if rolledBack(meta, epoch, seenEpoch, seenTop) then
+    epoch = startHistory(meta, log, messageId, ttl)
+    stamp = thisHistory()
+  end
 
   if idem then
     local seen = redis.call('GET', idem)
@@ -32,19 +37,6 @@ local function appendOne (meta, log, idem, size, ttl, messageId, head, channel, 
         return {0, seenId, tonumber(seenOffset), seenKeyEpoch}
       end
     end
-  end
-
-  -- The room's top was stamped by another history than this Redis's own: this Redis restarted
-  -- (from an older snapshot, maybe), or is a promoted replica, or the room's keys were moved here
-  -- (a Cluster slot migration). What that history numbered after what this copy holds is lost if
-  -- it numbered anything, and nothing here tells: an instance that never saw those offsets would
-  -- hand them out again. So the room continues under a new epoch. Only senders that acknowledge
-  -- without replicas keep a stamp (a durable sender's acknowledged offsets are on the replicas), but
-  -- every sender checks a stamp it finds: the room's top may be such an offset.
-  local stamp = redis.call('HGET', meta, 'rid')
-  if stamp and stamp ~= thisHistory() then
-    epoch = startHistory(meta, log, messageId, nil) -- stamped with this history
-    stamp = thisHistory()
   end
 
   local top = redis.call('HINCRBY', meta, 'top', 1)

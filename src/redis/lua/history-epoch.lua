@@ -44,10 +44,22 @@ local function startHistory (meta, log, newEpoch, ttl)
   return newEpoch
 end
 
+-- The room's epoch, starting a new one when there is none, or when the room is stamped (`rid`) by
+-- another history than this Redis's own: this Redis restarted (from an older snapshot, maybe), or is
+-- a promoted replica, or the room's keys were moved here (a Cluster slot migration). What that
+-- history numbered after what this copy holds is lost if it numbered anything, and nothing here
+-- tells: an instance that never saw those offsets would hand them out again (an append), and one
+-- that did, and had moved on to a later epoch since, would take this copy for a new history and
+-- deliver its messages a second time (a read: a snapshot can hold an epoch the room had already
+-- left). So readers and appends alike leave it for a new epoch, stamped with this history.
+-- Only senders that acknowledge without replicas keep a stamp (append-one.lua).
+-- Returns the epoch and the room's stamp after that (false: none).
 local function historyEpoch (meta, log, newEpoch, ttl)
   local epoch = redis.call('HGET', meta, 'epoch')
-  if epoch then return epoch end
-  return startHistory(meta, log, newEpoch, ttl)
+  if not epoch then return startHistory(meta, log, newEpoch, ttl), thisHistory() end
+  local stamp = redis.call('HGET', meta, 'rid')
+  if stamp and stamp ~= thisHistory() then return startHistory(meta, log, newEpoch, ttl), thisHistory() end
+  return epoch, stamp
 end
 
 -- True when an instance saw offset `seenTop` of `seenEpoch` but the room is in that epoch below it:
