@@ -41,6 +41,7 @@ export class Dispatcher {
   private readonly held = new Map<string, Entry>()
   private pumping = false
   private again = false
+  private wakeScheduled = false
   private closed = false
   private timers: NodeJS.Timeout[] = []
   private readonly maxHeld: number
@@ -136,6 +137,12 @@ export class Dispatcher {
     this.opts.counted(entry.held.event.type, result)
     this.opts.store.done(entry.held)
     this.held.delete(entry.held.ref)
-    this.wake()
+    // Answers come in bursts: the room they make is filled by one read at the end of the turn.
+    if (this.wakeScheduled) return
+    this.wakeScheduled = true
+    setImmediate(() => {
+      this.wakeScheduled = false
+      this.wake()
+    })
   }
 }

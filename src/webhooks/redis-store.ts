@@ -46,6 +46,8 @@ class QueueStream {
   groupReady = false
   claimCursor = '0-0'
   length = 0
+  /** Entries done this turn, acknowledged and deleted together at its end (forgetDone). */
+  done: string[] = []
   /** Writes by this instance, and how many of them a read had seen when it found nothing more new. */
   writes = 0
   writesRead = 0
@@ -57,6 +59,7 @@ export class RedisStore implements WebhookStore {
   private readonly streams: readonly QueueStream[]
   private lastClaim = 0
   private lastFullRead = 0
+  private forgetScheduled = false
   /** Where the next take starts: each stream in turn goes first, so a busy one starves none. */
   private start = 0
 
@@ -109,7 +112,7 @@ export class RedisStore implements WebhookStore {
 
   done (held: HeldEvent): void {
     const [stream, id] = this.locate(held.ref)
-    this.forget(stream, id)
+    this.forgetAtTurnEnd(stream, [id])
   }
 
   keep (held: HeldEvent[]): void {
@@ -166,7 +169,8 @@ export class RedisStore implements WebhookStore {
       const writes = stream.writes
       const [reply, length] = await Promise.all([
         client.xreadgroup('GROUP', GROUP, consumer, 'COUNT', room, 'STREAMS', stream.key, '>') as Promise<Array<[string, StreamEntry[]]> | null>,
-        client.xlen(stream.key).catch(() => stream.length)
+        // The length is a gauge (waiting): read with the claims, once a second, not at every read.
+        claim ? client.xlen(stream.key).catch(() => stream.length) : stream.length
       ])
       const entries = reply?.[0][1] ?? []
       this.collect(stream, entries, into)
@@ -182,23 +186,47 @@ export class RedisStore implements WebhookStore {
 
   /** Adds the stream's entries that are events to `into`; returns how many entries there were. */
   private collect (stream: QueueStream, entries: StreamEntry[], into: HeldEvent[]): number {
+    const junk: string[] = []
     for (const [id, fields] of entries) {
       const event = fields === null ? null : eventFromFields(fields)
       // Not one of ours (or deleted meanwhile): out of the way, so it is not taken again.
-      if (event === null) this.forget(stream, id)
+      if (event === null) junk.push(id)
       else into.push({ ref: `${stream.index}/${id}`, event })
     }
+    if (junk.length > 0) this.forgetAtTurnEnd(stream, junk)
     return entries.length
   }
 
-  private forget (stream: QueueStream, id: string): void {
-    const pipeline = this.opts.client.pipeline()
-    pipeline.xack(stream.key, GROUP, id)
-    pipeline.xdel(stream.key, id)
-    pipeline.exec().catch((err: Error) => {
-      // Not acknowledged in Redis: the entry is sent again after CLAIM_IDLE_MS, with the same id.
-      this.opts.log.warn({ err }, 'acknowledging a webhook event in Redis failed')
-    })
+  /**
+   * Entries never to be sent again are acknowledged and deleted at the end of the turn, all those
+   * of a stream in one XACK and one XDEL: answers come back in bursts, and two commands per event
+   * would cost Redis more than queueing it did.
+   */
+  private forgetAtTurnEnd (stream: QueueStream, ids: string[]): void {
+    for (const id of ids) stream.done.push(id)
+    if (this.forgetScheduled) return
+    this.forgetScheduled = true
+    setImmediate(this.forgetDone)
+  }
+
+  private readonly forgetDone = (): void => {
+    this.forgetScheduled = false
+    for (const stream of this.streams) {
+      if (stream.done.length === 0) continue
+      const ids = stream.done
+      stream.done = []
+      // One stream's keys share a slot: one pipeline, also on a Cluster.
+      const pipeline = this.opts.client.pipeline()
+      pipeline.xack(stream.key, GROUP, ...ids)
+      pipeline.xdel(stream.key, ...ids)
+      pipeline.exec().then(results => {
+        const failed = results?.find(([err]) => err !== null)
+        if (failed !== undefined) throw failed[0]
+      }).catch((err: Error) => {
+        // Not acknowledged in Redis: the entries are sent again after CLAIM_IDLE_MS, with the same ids.
+        this.opts.log.warn({ err, events: ids.length }, 'acknowledging webhook events in Redis failed')
+      })
+    }
   }
 
   /** A ref is `index/entryId`: entry ids of different streams may be equal. */
