@@ -51,10 +51,10 @@ export class QueueStream {
       if (reserved > 0) this.accept(taker as Taker, reserved, results?.at(-1), writes)
     }
     if (results === null) throw new Error('the webhook queue write was not answered')
-    const failedForget = results.slice(0, forgotten).find(([err]) => err !== null)
-    if (failedForget !== undefined) this.forgetFailed(failedForget[0] as Error)
-    const failed = results.slice(forgotten, forgotten + events.length).find(([err]) => err !== null)
-    if (failed !== undefined) throw failed[0] as Error
+    const failedForget = results.slice(0, forgotten).find(([err]) => err !== null)?.[0]
+    if (failedForget != null) this.forgetFailed(failedForget)
+    const failed = results.slice(forgotten, forgotten + events.length).find(([err]) => err !== null)?.[0]
+    if (failed != null) throw failed
   }
 
   /** Done with the entry for good: it leaves the stream with the next write, or at the turn's end. */
