@@ -82,7 +82,9 @@ async function child (dist, redisUrl) {
       }
     }, 2)
   })
-  while (answered < total) await new Promise(resolve => setTimeout(resolve, 10))
+  await new Promise(resolve => {
+    const poll = setInterval(() => { if (answered >= total) { clearInterval(poll); resolve() } }, 10)
+  })
   const senderUs = cpuUs(process.cpuUsage(cpuBefore)) / total
   const receiverUs = (await receiverCpu() - receiverBefore) / total
   console.log(JSON.stringify({ senderUs, receiverUs, seconds: (performance.now() - started) / 1000 }))
