@@ -16,6 +16,8 @@ import type { HeldEvent, WebhookStore } from './store.js'
 
 /** Events one instance holds at most (being sent or waiting for their retry). */
 export const MAX_HELD = 256
+/** The smallest read while events are in flight (see reserve). */
+const MIN_READ = 32
 /** How often the store is looked at when nothing woke the dispatcher (events queued by other instances). */
 export const POLL_MS = 500
 
@@ -39,8 +41,11 @@ interface Entry {
 
 export class Dispatcher {
   private readonly held = new Map<string, Entry>()
+  /** Room set aside for reads under way that ride on queue writes (store.taker). */
+  private reserved = 0
   private pumping = false
   private again = false
+  private wakeScheduled = false
   private closed = false
   private timers: NodeJS.Timeout[] = []
   private readonly maxHeld: number
@@ -50,6 +55,7 @@ export class Dispatcher {
   }
 
   start (): void {
+    if ('taker' in this.opts.store) this.opts.store.taker = { reserve: want => this.reserve(want), accept: (reserved, taken) => this.accept(reserved, taken) }
     const poll = setInterval(() => { this.wake() }, POLL_MS)
     const keep = setInterval(() => { this.opts.store.keep([...this.held.values()].map(e => e.held)) }, KEEP_MS)
     poll.unref()
@@ -89,21 +95,46 @@ export class Dispatcher {
     try {
       do {
         this.again = false
-        const room = this.maxHeld - this.held.size
+        const room = this.reserve()
         if (room <= 0) break
-        const taken = await this.opts.store.take(room)
-        for (const held of taken) {
-          if (this.held.has(held.ref) || this.closed) continue
-          const entry: Entry = { held, failures: 0, timer: null }
-          this.held.set(held.ref, entry)
-          this.attempt(entry)
-        }
+        const taken = await this.opts.store.take(room).finally(() => { this.reserved -= room })
+        this.hold(taken)
         if (taken.length === room) this.again = true
       } while (this.again && !this.closed)
     } catch (err) {
       this.opts.log.warn({ err }, 'reading the webhook queue failed')
     } finally {
       this.pumping = false
+    }
+  }
+
+  /**
+   * Sets aside what may be taken now, at most `want` (a read under way is not counted twice). While
+   * events are in flight a read of a few costs a round trip for little: it waits for answers to
+   * make room for MIN_READ, unless it gets all it wants.
+   */
+  private reserve (want = this.maxHeld): number {
+    const available = this.closed ? 0 : this.maxHeld - this.held.size - this.reserved
+    const room = Math.min(available, want)
+    if (room <= 0 || (room < want && room < MIN_READ && this.held.size + this.reserved > 0)) return 0
+    this.reserved += room
+    return room
+  }
+
+  private accept (reserved: number, taken: HeldEvent[]): void {
+    this.reserved -= reserved
+    this.hold(taken)
+    // All the room was taken: more may wait.
+    if (taken.length === reserved) this.wake()
+  }
+
+  /** Starts sending what a read took. */
+  private hold (taken: HeldEvent[]): void {
+    for (const held of taken) {
+      if (this.held.has(held.ref) || this.closed) continue
+      const entry: Entry = { held, failures: 0, timer: null }
+      this.held.set(held.ref, entry)
+      this.attempt(entry)
     }
   }
 
@@ -136,6 +167,12 @@ export class Dispatcher {
     this.opts.counted(entry.held.event.type, result)
     this.opts.store.done(entry.held)
     this.held.delete(entry.held.ref)
-    this.wake()
+    // Answers come in bursts: the room they make is filled by one read at the end of the turn.
+    if (this.wakeScheduled) return
+    this.wakeScheduled = true
+    setImmediate(() => {
+      this.wakeScheduled = false
+      this.wake()
+    })
   }
 }

@@ -7,18 +7,19 @@
  * KEEP_MS; an instance that was killed renews nothing, and after CLAIM_IDLE_MS another takes its
  * entries over with XAUTOCLAIM, stream by stream, and sends them, with the same ids.
  *
- * A Cluster cannot pipeline or read across slots, so there each stream is written with a pipeline
- * of its own (one per stream an event-loop turn touched, all in flight together) and read with
- * commands of its own. To keep that cheap, a wake-up after this instance queued events reads only
- * the streams it wrote to; every stream is read at least every FULL_READ_MS (events other
- * instances queued). Every command goes through the client's command deadline
- * (REDIS_COMMAND_TIMEOUT_MS).
+ * Each stream is written with a pipeline of its own (queue-stream.ts: one per stream an event-loop
+ * turn touched, all in flight together; a Cluster cannot pipeline across slots), which also
+ * forgets what was answered and reads what is new for the dispatcher. To keep the rest cheap, a
+ * wake-up reads only the streams this instance wrote to and did not read to the end; every stream
+ * is read at least every FULL_READ_MS (events other instances queued). Every command goes through
+ * the client's command deadline (REDIS_COMMAND_TIMEOUT_MS).
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
 import type { WebhookEvent } from './events.js'
+import { GROUP, QueueStream, type StreamEntry } from './queue-stream.js'
 import { shardStreamIndex, webhookStreamKeys } from './queue-streams.js'
-import { eventFields, eventFromFields, type HeldEvent, type WebhookStore } from './store.js'
+import type { HeldEvent, Taker, WebhookStore } from './store.js'
 
 export { webhookStreamKey } from './queue-streams.js'
 
@@ -31,10 +32,6 @@ export const CLAIM_EVERY_MS = 1000
 /** How often every stream is read, not only those this instance wrote to (the dispatcher polls as often). */
 const FULL_READ_MS = 500
 
-const GROUP = 'senders'
-
-type StreamEntry = [id: string, fields: string[] | null]
-
 export interface RedisStoreOptions {
   client: Redis | Cluster
   prefix: string
@@ -42,30 +39,22 @@ export interface RedisStoreOptions {
   log: FastifyBaseLogger
 }
 
-class QueueStream {
-  groupReady = false
-  claimCursor = '0-0'
-  length = 0
-  /** Writes by this instance, and how many of them a read had seen when it found nothing more new. */
-  writes = 0
-  writesRead = 0
-  constructor (readonly key: string, readonly index: number) {}
-}
-
 export class RedisStore implements WebhookStore {
   readonly durable = true
   private readonly streams: readonly QueueStream[]
   private lastClaim = 0
   private lastFullRead = 0
+  /** The dispatcher, which a write reads new events for (queue-stream.ts). */
+  taker: Taker | null = null
   /** Where the next take starts: each stream in turn goes first, so a busy one starves none. */
   private start = 0
 
   constructor (private readonly opts: RedisStoreOptions) {
-    this.streams = webhookStreamKeys(opts.prefix, opts.client.isCluster).map((key, i) => new QueueStream(key, i))
+    this.streams = webhookStreamKeys(opts.prefix, opts.client.isCluster).map((key, i) => new QueueStream(key, i, opts))
   }
 
   async add (events: WebhookEvent[]): Promise<void> {
-    if (this.streams.length === 1) return await this.write(this.streams[0], events)
+    if (this.streams.length === 1) return await this.streams[0].write(events, this.taker)
     const byStream = new Map<QueueStream, WebhookEvent[]>()
     for (const event of events) {
       const stream = this.streamFor(event)
@@ -75,7 +64,7 @@ export class RedisStore implements WebhookStore {
     }
     // The batch fails if one stream's write did: all its sends are answered `unavailable` and
     // resent, so the events the other streams took arrive twice, with the same ids.
-    await Promise.all([...byStream].map(([stream, list]) => this.write(stream, list)))
+    await Promise.all([...byStream].map(([stream, list]) => stream.write(list, this.taker)))
   }
 
   async take (max: number): Promise<HeldEvent[]> {
@@ -84,7 +73,7 @@ export class RedisStore implements WebhookStore {
     const now = Date.now()
     const claim = now - this.lastClaim >= CLAIM_EVERY_MS
     if (claim) this.lastClaim = now
-    const full = this.streams.length === 1 || now - this.lastFullRead >= FULL_READ_MS
+    const full = now - this.lastFullRead >= FULL_READ_MS
     if (full) this.lastFullRead = now
     const first = this.start
     this.start = (this.start + 1) % this.streams.length
@@ -109,7 +98,7 @@ export class RedisStore implements WebhookStore {
 
   done (held: HeldEvent): void {
     const [stream, id] = this.locate(held.ref)
-    this.forget(stream, id)
+    stream.forget(id)
   }
 
   keep (held: HeldEvent[]): void {
@@ -140,36 +129,27 @@ export class RedisStore implements WebhookStore {
     return this.streams.length === 1 ? this.streams[0] : this.streams[shardStreamIndex(event.room, event.id)]
   }
 
-  private async write (stream: QueueStream, events: WebhookEvent[]): Promise<void> {
-    // One pipeline per stream and turn: one round trip, whatever the number of events.
-    const pipeline = this.opts.client.pipeline()
-    for (const event of events) pipeline.xadd(stream.key, '*', ...eventFields(event))
-    const results = await pipeline.exec()
-    const failed = results?.find(([err]) => err !== null)
-    if (results === null || failed !== undefined) throw failed?.[0] ?? new Error('the webhook queue write was not answered')
-    stream.writes++
-  }
-
   /** Takes over what a dead instance held of one stream (`claim`), then reads what is new in it (`read`). */
   private async takeFrom (stream: QueueStream, max: number, claim: boolean, read: boolean, into: HeldEvent[]): Promise<void> {
-    await this.ensureGroup(stream)
+    await stream.ensureGroup()
     const { client, consumer } = this.opts
     try {
       let room = max
       if (claim) {
         const [cursor, entries] = await client.xautoclaim(stream.key, GROUP, consumer, CLAIM_IDLE_MS, stream.claimCursor, 'COUNT', room) as [string, StreamEntry[]]
         stream.claimCursor = cursor
-        room -= this.collect(stream, entries, into)
+        room -= stream.collect(entries, into)
         if (entries.length > 0) this.opts.log.info({ events: entries.length, stream: stream.key }, 'webhook events held by an instance that stopped renewing them were taken over')
       }
       if (!read || room <= 0) return
       const writes = stream.writes
       const [reply, length] = await Promise.all([
         client.xreadgroup('GROUP', GROUP, consumer, 'COUNT', room, 'STREAMS', stream.key, '>') as Promise<Array<[string, StreamEntry[]]> | null>,
-        client.xlen(stream.key).catch(() => stream.length)
+        // The length is a gauge (waiting): read with the claims, once a second, not at every read.
+        claim ? client.xlen(stream.key).catch(() => stream.length) : stream.length
       ])
       const entries = reply?.[0][1] ?? []
-      this.collect(stream, entries, into)
+      stream.collect(entries, into)
       stream.length = length
       // All that was new is read: a wake-up need not look here again until this instance writes.
       if (entries.length < room) stream.writesRead = writes
@@ -180,41 +160,9 @@ export class RedisStore implements WebhookStore {
     }
   }
 
-  /** Adds the stream's entries that are events to `into`; returns how many entries there were. */
-  private collect (stream: QueueStream, entries: StreamEntry[], into: HeldEvent[]): number {
-    for (const [id, fields] of entries) {
-      const event = fields === null ? null : eventFromFields(fields)
-      // Not one of ours (or deleted meanwhile): out of the way, so it is not taken again.
-      if (event === null) this.forget(stream, id)
-      else into.push({ ref: `${stream.index}/${id}`, event })
-    }
-    return entries.length
-  }
-
-  private forget (stream: QueueStream, id: string): void {
-    const pipeline = this.opts.client.pipeline()
-    pipeline.xack(stream.key, GROUP, id)
-    pipeline.xdel(stream.key, id)
-    pipeline.exec().catch((err: Error) => {
-      // Not acknowledged in Redis: the entry is sent again after CLAIM_IDLE_MS, with the same id.
-      this.opts.log.warn({ err }, 'acknowledging a webhook event in Redis failed')
-    })
-  }
-
   /** A ref is `index/entryId`: entry ids of different streams may be equal. */
   private locate (ref: string): [QueueStream, string] {
     const at = ref.indexOf('/')
     return [this.streams[Number(ref.slice(0, at))], ref.slice(at + 1)]
-  }
-
-  private async ensureGroup (stream: QueueStream): Promise<void> {
-    if (stream.groupReady) return
-    try {
-      // From the stream's start: nothing queued before the group existed is skipped.
-      await this.opts.client.xgroup('CREATE', stream.key, GROUP, '0', 'MKSTREAM')
-    } catch (err) {
-      if (!(err instanceof Error && err.message.includes('BUSYGROUP'))) throw err
-    }
-    stream.groupReady = true
   }
 }

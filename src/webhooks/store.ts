@@ -11,6 +11,14 @@ export interface HeldEvent {
   event: WebhookEvent
 }
 
+/** The dispatcher's side of a read that rides on a queue write: how much it may take, and what it got. */
+export interface Taker {
+  /** Events the dispatcher can take now, at most `want`; what is returned is set aside for this read. */
+  reserve: (want: number) => number
+  /** The read's events (none if it failed); gives back what was reserved for it. */
+  accept: (reserved: number, taken: HeldEvent[]) => void
+}
+
 export interface WebhookStore {
   /** True when a queued event outlives this process (Redis). */
   readonly durable: boolean
@@ -22,6 +30,8 @@ export interface WebhookStore {
   done (held: HeldEvent): void
   /** Still being worked on by this instance (retries): nobody else takes them. */
   keep (held: HeldEvent[]): void
+  /** Set by the dispatcher where a queue write can read new events for it in the same round trip (Redis). */
+  taker?: Taker | null
   /** Events waiting in the store (not taken), as last known. */
   waiting (): number
   close (): void
