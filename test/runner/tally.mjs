@@ -30,11 +30,30 @@ export function testFiles (root, dir = 'test') {
  * `files`: one entry per top-level point, i.e. per test file, with `ran` false for a file tap
  * skipped because it found no test in it. `totals`: tap's closing `# { total: …, pass: … }`
  * (every assertion of every file), or null when that line is missing (tap crashed, was killed).
+ * `failures`: each failed assertion as `file > subtest > ... > assertion`, for the run's closing
+ * lines (CI shows the end of its output).
  */
 export function readTap (output) {
   const files = []
   let totals = null
+  /** The names of the subtests open at each depth (0: the file), from tap's `# Subtest:` lines. */
+  const open = []
+  const failing = []
   for (const line of output.split(/\r?\n/)) {
+    const nested = /^((?: {4})+)(?:# Subtest: (.+)|not ok \d+ - (.+?)(?: # time=[\d.]+m?s)?)$/.exec(line)
+    const depth = nested === null ? 0 : nested[1].length / 4
+    if (/^# Subtest: /.test(line)) open.length = 0
+    if (nested !== null && nested[2] !== undefined) {
+      open.length = depth
+      open[depth] = nested[2]
+      continue
+    }
+    if (nested !== null && nested[3] !== undefined) {
+      failing.push([...open.slice(0, depth), nested[3]].join(' > '))
+      continue
+    }
+    const top = /^# Subtest: (.+)$/.exec(line)
+    if (top !== null) open[0] = top[1]
     const point = /^(not )?ok \d+ - (.+?)(?: # (SKIP|TODO)\b(.*?))?(?: # time=[\d.]+m?s)?$/.exec(line)
     if (point !== null) {
       const [, not, name, directive, reason] = point
@@ -48,17 +67,20 @@ export function readTap (output) {
       for (const [, key, value] of summary[1].matchAll(/(\w+): (\d+)/g)) totals[key] = Number(value)
     }
   }
-  return { files, totals }
+  // A failed subtest is reported again by each test that holds it: only the innermost count.
+  const failures = failing.filter(path => !failing.some(other => other.startsWith(`${path} > `)))
+  return { files, totals, failures }
 }
 
 /**
  * The verdict on one tap run. `expected`: the test files that should have run (testFiles(), or
  * what `tap list` names for the arguments given). `exitCode`: tap's. Returns the counts for the
- * closing `tests: N passed, N failed` line and the reasons it failed (empty when it passed). A
+ * closing `tests: N passed, N failed` line, the reasons it failed (empty when it passed) and the
+ * failed assertions (readTap's `failures`). A
  * failed run never reports 0 failed: a crash, a run with no test or a missing file counts as one.
  */
 export function judgeRun ({ output, expected, exitCode }) {
-  const { files, totals } = readTap(output)
+  const { files, totals, failures } = readTap(output)
   const problems = []
   const passed = totals?.pass ?? 0
   let failed = totals?.fail ?? 0
@@ -77,7 +99,7 @@ export function judgeRun ({ output, expected, exitCode }) {
   }
   if (exitCode !== 0 && problems.length === 0) problems.push(`tap exited with ${exitCode}`)
   if (problems.length > 0 && failed === 0) failed = 1
-  return { passed, failed, filesRan: ran.length, filesExpected: expected.length, problems }
+  return { passed, failed, filesRan: ran.length, filesExpected: expected.length, problems, failures }
 }
 
 /** The Node lines (majors) an `engines.node` range of `^X.Y.Z` alternatives names, e.g. ['20', '24', '26']. */

@@ -46,10 +46,43 @@ test('readTap: one entry per file, tap\'s totals', async (t) => {
   t.equal(readTap('TAP version 14\n').totals, null, 'no totals line: null, not zeros')
 })
 
+test('readTap: each failed assertion named by its file and subtests, the innermost only', async (t) => {
+  const output = [
+    'TAP version 14', '1..2',
+    '# Subtest: test/a.test.ts',
+    '    # Subtest: a group',
+    '        # Subtest: an inner test',
+    '            ok 1 - fine',
+    '            not ok 2 - should be equal',
+    '            1..2',
+    '        not ok 1 - an inner test # time=3ms',
+    '        ok 2 - another',
+    '        1..2',
+    '    not ok 1 - a group # time=5ms',
+    '    not ok 2 - a plain assertion',
+    '    1..2',
+    'not ok 1 - test/a.test.ts # time=9ms',
+    '# Subtest: test/b.test.ts',
+    '    # Subtest: fine here',
+    '        ok 1 - yes',
+    '        1..1',
+    '    ok 1 - fine here',
+    '    1..1',
+    'ok 2 - test/b.test.ts # time=1ms',
+    '# { total: 4, pass: 2, fail: 2 }'
+  ].join('\n')
+  t.same(readTap(output).failures, [
+    'test/a.test.ts > a group > an inner test > should be equal',
+    'test/a.test.ts > a plain assertion'
+  ])
+  t.same(judgeRun({ output, expected: ['test/a.test.ts', 'test/b.test.ts'], exitCode: 1 }).failures, readTap(output).failures, 'judgeRun hands them on')
+  t.same(readTap(tapOutput([['test/a.test.ts', 2, 0]])).failures, [], 'none in a good run')
+})
+
 test('judgeRun: passes only when tests ran, none failed and every file ran', async (t) => {
   const expected = ['test/a.test.ts', 'test/b.test.ts']
   const good = judgeRun({ output: tapOutput([['test/a.test.ts', 3, 0], ['test/b.test.ts', 2, 0]]), expected, exitCode: 0 })
-  t.same(good, { passed: 5, failed: 0, filesRan: 2, filesExpected: 2, problems: [] })
+  t.same(good, { passed: 5, failed: 0, filesRan: 2, filesExpected: 2, problems: [], failures: [] })
 
   const none = judgeRun({ output: tapOutput([['test/a.test.ts', 0, 0], ['test/b.test.ts', 0, 0]]), expected, exitCode: 0 })
   t.equal(none.passed, 0)
@@ -150,12 +183,18 @@ async function run (script: string, cwd: string, env: Record<string, string> = {
 const A_TEST = "import t from 'tap'\nt.equal(1 + 1, 2)\nt.test('sub', async t => { t.ok(true) })\n"
 const NO_TEST = "import t from 'tap'\nvoid t\n"
 
-test('the runner, for real: no test at all, a file without a test, a good run', async (t) => {
-  const [none, fewer, good] = await Promise.all([
+const A_FAILING_TEST = "import t from 'tap'\nt.test('a group', async t => { t.equal(1 + 1, 3, 'arithmetic') })\n"
+
+test('the runner, for real: no test at all, a file without a test, a failed test, a good run', async (t) => {
+  const [none, fewer, failing, good] = await Promise.all([
     run('test/run-tests.mjs', project(t, { 'test/empty.test.ts': NO_TEST })),
     run('test/run-tests.mjs', project(t, { 'test/one.test.ts': A_TEST, 'test/two.test.ts': NO_TEST })),
+    run('test/run-tests.mjs', project(t, { 'test/one.test.ts': A_TEST, 'test/bad.test.ts': A_FAILING_TEST })),
     run('test/run-tests.mjs', project(t, { 'test/one.test.ts': A_TEST, 'test/deeper/two.test.ts': A_TEST }))
   ])
+  t.equal(failing.code, 1)
+  t.equal(failing.last, 'tests: 2 passed, 1 failed')
+  t.match(failing.out, /^run-tests: not ok: test\/bad\.test\.ts > a group > arithmetic$/m, 'the failed assertion is named near the end')
   t.equal(none.code, 1, 'tap itself exits 0 on this run')
   t.equal(none.last, 'tests: 0 passed, 1 failed')
   t.match(none.out, /run-tests: FAILED: no test ran/)
@@ -192,8 +231,12 @@ test('the runner builds a dist/ older than src/, and refuses when that build fai
 })
 
 test('the Node matrix, for real: CI_NODE_LINES=\'\' runs one line and fails for the others engines names', async (t) => {
-  const dir = project(t, { 'test/one.test.ts': A_TEST })
-  const matrix = await run('.ci/node-matrix.mjs', dir, { CI_NODE_LINES: '' })
+  const [matrix, failing] = await Promise.all([
+    run('.ci/node-matrix.mjs', project(t, { 'test/one.test.ts': A_TEST }), { CI_NODE_LINES: '' }),
+    run('.ci/node-matrix.mjs', project(t, { 'test/one.test.ts': A_TEST, 'test/bad.test.ts': A_FAILING_TEST }), { CI_NODE_LINES: '' })
+  ])
+  // A failed assertion is named again in the summary at the end, under its run: CI shows the end of a long output.
+  t.match(failing.out, new RegExp(`\\nnode ${process.version}: 2 ok, 1 not ok \\(\\d+ s\\)\\n  not ok: test/bad\\.test\\.ts > a group > arithmetic\\n`))
   const machine = process.versions.node.split('.')[0]
   const others = ['20', '24', '26'].filter(line => line !== machine)
   if (matrix.code !== 1) t.comment(matrix.out)
