@@ -43,6 +43,8 @@ export class Dispatcher {
   private readonly held = new Map<string, Entry>()
   /** Room set aside for reads under way that ride on queue writes (store.taker). */
   private reserved = 0
+  /** Attempts waiting for their answer (not those waiting for a retry). */
+  private inFlight = 0
   private pumping = false
   private again = false
   private wakeScheduled = false
@@ -110,13 +112,15 @@ export class Dispatcher {
 
   /**
    * Sets aside what may be taken now, at most `want` (a read under way is not counted twice). While
-   * events are in flight a read of a few costs a round trip for little: it waits for answers to
-   * make room for MIN_READ, unless it gets all it wants.
+   * attempts are in flight a read of a few costs a round trip for little: it waits for their
+   * answers to make room for MIN_READ, unless it gets all it wants.
    */
   private reserve (want = this.maxHeld): number {
     const available = this.closed ? 0 : this.maxHeld - this.held.size - this.reserved
     const room = Math.min(available, want)
-    if (room <= 0 || (room < want && room < MIN_READ && this.held.size + this.reserved > 0)) return 0
+    // Only answers on their way make room soon: events waiting for a retry (a receiver that
+    // refuses some for hours) must not stop the reading of the others.
+    if (room <= 0 || (room < want && room < MIN_READ && this.inFlight + this.reserved > 0)) return 0
     this.reserved += room
     return room
   }
@@ -141,7 +145,9 @@ export class Dispatcher {
   private attempt (entry: Entry): void {
     entry.timer = null
     const { event } = entry.held
+    this.inFlight++
     this.opts.send(event).then(result => {
+      this.inFlight--
       if (this.closed) return
       if (result.ok) {
         this.finish(entry, 'ok')
@@ -158,6 +164,7 @@ export class Dispatcher {
       this.opts.log.debug({ id: event.id, reason: result.reason, delay }, 'webhook attempt failed, retrying')
       entry.timer = setTimeout(() => { this.attempt(entry) }, delay)
     }, (err: unknown) => {
+      this.inFlight--
       // send() does not reject; were it to, the entry is retried like any failure.
       this.opts.log.error({ err }, 'webhook send threw')
     })
