@@ -85,6 +85,21 @@ export class QueueStream {
     return entries.length
   }
 
+  /**
+   * Collects what an XREADGROUP of at most `asked` entries, sent after write number `writes`,
+   * found. Fewer than asked: everything new was read, up to that write's events.
+   */
+  readNew (reply: Array<[string, StreamEntry[]]> | null, asked: number, writes: number, into: HeldEvent[]): void {
+    const entries = reply?.[0][1] ?? []
+    this.collect(entries, into)
+    if (entries.length < asked) this.writesRead = writes
+  }
+
+  /** A read failed: NOGROUP means the stream was removed (Redis flushed or restarted empty), and the group with it. */
+  readFailed (err: unknown): void {
+    if (err instanceof Error && err.message.includes('NOGROUP')) this.groupReady = false
+  }
+
   async ensureGroup (): Promise<void> {
     if (this.groupReady) return
     try {
@@ -113,14 +128,8 @@ export class QueueStream {
 
   private accept (taker: Taker, reserved: number, result: [Error | null, unknown] | undefined, writes: number): void {
     const taken: HeldEvent[] = []
-    if (result !== undefined && result[0] === null) {
-      const entries = (result[1] as Array<[string, StreamEntry[]]> | null)?.[0][1] ?? []
-      this.collect(entries, taken)
-      // All that was new is read, this write's events included.
-      if (entries.length < reserved) this.writesRead = writes
-    } else if (result?.[0]?.message.includes('NOGROUP') === true) {
-      this.groupReady = false // the stream was removed (Redis flushed or restarted empty)
-    }
+    if (result !== undefined && result[0] === null) this.readNew(result[1] as Array<[string, StreamEntry[]]> | null, reserved, writes, taken)
+    else this.readFailed(result?.[0])
     taker.accept(reserved, taken)
   }
 }

@@ -148,14 +148,11 @@ export class RedisStore implements WebhookStore {
         // The length is a gauge (waiting): read with the claims, once a second, not at every read.
         claim ? client.xlen(stream.key).catch(() => stream.length) : stream.length
       ])
-      const entries = reply?.[0][1] ?? []
-      stream.collect(entries, into)
-      stream.length = length
       // All that was new is read: a wake-up need not look here again until this instance writes.
-      if (entries.length < room) stream.writesRead = writes
+      stream.readNew(reply, room, writes, into)
+      stream.length = length
     } catch (err) {
-      // The stream was removed (Redis flushed or restarted empty): the group goes with it.
-      if (err instanceof Error && err.message.includes('NOGROUP')) stream.groupReady = false
+      stream.readFailed(err)
       throw err
     }
   }

@@ -8,7 +8,7 @@
 -- earlier (re)connect, and a command queued across a reconnect, or redirected by a Cluster, could
 -- then run on another Redis while naming the one the meta was stamped by: the very case to catch.
 -- Read at most once per script call (a group commit's many messages share it), and only when needed:
--- when a history starts (rare), or when an append finds a stamp or stamps one.
+-- when a history starts (rare), or when a script finds a stamp or an append stamps one.
 --
 -- The replication ID rather than run_id: it names the history of the data, not the process. Both
 -- change on every restart (a master restarted from its files gets a new replication ID) and differ
