@@ -26,6 +26,21 @@ function instanceStore (t: Teardown, redis: RedisProcess, layout: RedisLayout, n
   return new RedisHistory({ client, layout, size: 100, ttlSec: 600, newEpoch: () => `${name}${++epochs}`, minReplicas, replicaTimeoutMs: 1000 })
 }
 
+/** A master and a replica of it, in sync (real processes of this test, stopped at teardown). */
+async function masterAndReplica (t: Teardown): Promise<{ master: RedisProcess, replica: RedisProcess }> {
+  const master = await RedisProcess.start(t)
+  const replica = await RedisProcess.start(t, { replicaOf: master })
+  await replica.synced(t)
+  return { master, replica }
+}
+
+/** The replica is promoted and the old master follows it, as after a Sentinel failover. */
+async function failOver (t: Teardown, master: RedisProcess, replica: RedisProcess): Promise<void> {
+  await replica.client(t).call('REPLICAOF', 'NO', 'ONE')
+  await master.client(t).call('REPLICAOF', '127.0.0.1', String(replica.port))
+  await master.synced(t)
+}
+
 const head = (data: unknown): string => `{"type":"message","room":"r","data":${JSON.stringify(data)}`
 const at = (p: { epoch: string, offset: number }): string => `${p.epoch}/${p.offset}`
 
@@ -97,18 +112,14 @@ t.test('an epoch started by a read, restarted from a snapshot taken before its f
 })
 
 t.test('HISTORY_MIN_REPLICAS=1: an epoch started by a read and appended durably keeps its epoch across a failover', async (t) => {
-  const master = await RedisProcess.start(t)
-  const replica = await RedisProcess.start(t, { replicaOf: master })
-  await replica.synced(t)
+  const { master, replica } = await masterAndReplica(t)
   const layout = redisLayout(uniquePrefix())
   const a = instanceStore(t, master, layout, 'a', 1)
   const started = (await a.since('r', null)).position
   const acked = await a.append({ room: 'r', messageId: 'a-1', frameHead: head(1) })
   t.match(acked, { stored: true, offset: 1, epoch: started.epoch })
   t.equal(await replica.client(t).hget(layout.meta('r'), 'rid'), null, 'the durable append removed the read\'s stamp')
-  await replica.client(t).call('REPLICAOF', 'NO', 'ONE')
-  await master.client(t).call('REPLICAOF', '127.0.0.1', String(replica.port))
-  await master.synced(t)
+  await failOver(t, master, replica)
 
   const b = instanceStore(t, replica, layout, 'b', 1)
   const after = await b.append({ room: 'r', messageId: 'b-1', frameHead: head('after') })
@@ -116,9 +127,7 @@ t.test('HISTORY_MIN_REPLICAS=1: an epoch started by a read and appended durably 
 })
 
 t.test('a replica promoted without the last appends: the first append there is in a new epoch; a resend of a message it holds is not stored again', async (t) => {
-  const master = await RedisProcess.start(t)
-  const replica = await RedisProcess.start(t, { replicaOf: master })
-  await replica.synced(t)
+  const { master, replica } = await masterAndReplica(t)
   const layout = redisLayout(uniquePrefix())
   const a = instanceStore(t, master, layout, 'a')
   const first = await a.append({ room: 'r', messageId: 'a-1', frameHead: head(1), key: 'k1' })
@@ -144,17 +153,12 @@ t.test('a replica promoted without the last appends: the first append there is i
 })
 
 t.test('HISTORY_MIN_REPLICAS=1: a failover keeps the room\'s epoch, and a resume from before it recovers', async (t) => {
-  const master = await RedisProcess.start(t)
-  const replica = await RedisProcess.start(t, { replicaOf: master })
-  await replica.synced(t)
+  const { master, replica } = await masterAndReplica(t)
   const layout = redisLayout(uniquePrefix())
   const a = instanceStore(t, master, layout, 'a', 1)
   const acked = []
   for (let i = 1; i <= 3; i++) acked.push(await a.append({ room: 'r', messageId: `a-${i}`, frameHead: head(i) }))
-  // The replica is promoted; the old master follows it, as after a Sentinel failover.
-  await replica.client(t).call('REPLICAOF', 'NO', 'ONE')
-  await master.client(t).call('REPLICAOF', '127.0.0.1', String(replica.port))
-  await master.synced(t)
+  await failOver(t, master, replica)
 
   const b = instanceStore(t, replica, layout, 'b', 1)
   const after = await b.append({ room: 'r', messageId: 'b-1', frameHead: head('after') })
@@ -165,16 +169,12 @@ t.test('HISTORY_MIN_REPLICAS=1: a failover keeps the room\'s epoch, and a resume
 })
 
 t.test('a room numbered by an instance without durable acks is moved on by a durable one after a failover', async (t) => {
-  const master = await RedisProcess.start(t)
-  const replica = await RedisProcess.start(t, { replicaOf: master })
-  await replica.synced(t)
+  const { master, replica } = await masterAndReplica(t)
   const layout = redisLayout(uniquePrefix())
   const a = instanceStore(t, master, layout, 'a', 0)
   const first = await a.append({ room: 'r', messageId: 'a-1', frameHead: head(1) })
   await eventually(async () => await replica.client(t).hget(layout.meta('r'), 'top') === '1', 10000)
-  await replica.client(t).call('REPLICAOF', 'NO', 'ONE')
-  await master.client(t).call('REPLICAOF', '127.0.0.1', String(replica.port))
-  await master.synced(t)
+  await failOver(t, master, replica)
 
   const b = instanceStore(t, replica, layout, 'b', 1)
   const after = await b.append({ room: 'r', messageId: 'b-1', frameHead: head('after') })
