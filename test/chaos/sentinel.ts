@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { untilLogged } from '../helpers/spawn-redis.js'
 import { freePort } from '../redis-helper.js'
 import { adminCommand, ChaosRedis } from './redis-server.js'
 
@@ -27,21 +28,7 @@ async function startSentinel (dir: string, masterPort: number): Promise<[number,
     `sentinel failover-timeout ${SENTINEL_NAME} 5000`, ''
   ].join('\n'))
   const child = spawn('redis-sentinel', [conf], { stdio: ['ignore', 'pipe', 'pipe'] })
-  await new Promise<void>((resolve, reject) => {
-    let log = ''
-    const onData = (chunk: Buffer): void => {
-      log += chunk.toString()
-      if (log.includes('+monitor master')) {
-        child.stdout?.off('data', onData)
-        child.stdout?.resume()
-        resolve()
-      }
-    }
-    child.stdout?.on('data', onData)
-    child.stderr?.resume()
-    child.once('error', reject)
-    child.once('exit', (code) => reject(new Error(`redis-sentinel exited with ${code}: ${log}`)))
-  })
+  await untilLogged(child, '+monitor master', 'redis-sentinel')
   return [port, child]
 }
 
