@@ -7,14 +7,13 @@
 import t from 'tap'
 import { setImmediate as turn } from 'node:timers/promises'
 import { Redis } from 'ioredis'
-import type { FastifyBaseLogger } from 'fastify'
 import type { Connection } from '../../src/hub/connection.js'
 import { RedisPresence } from '../../src/presence/redis-presence.js'
 import { redisLayout } from '../../src/redis/layout.js'
 import { eventually } from '../helper.js'
+import { quietLog } from '../helpers/quiet-log.js'
 import { ThrowAwayRedis, uniquePrefix } from '../redis-helper.js'
 
-const quiet = { debug () {}, info () {}, warn () {}, error () {} } as unknown as FastifyBaseLogger
 const conn = (id: string): Connection => ({ id, principal: { user: `u-${id}` }, meta: null }) as unknown as Connection
 
 async function scriptCalls (admin: Redis): Promise<number> {
@@ -31,7 +30,7 @@ t.test('joins and leaves of 10 rooms in one turn: one script call each way, ever
   const listener = new Redis(redis.url)
   t.teardown(() => { client.disconnect(); admin.disconnect(); listener.disconnect() })
   const layout = redisLayout(uniquePrefix())
-  const presence = new RedisPresence({ client, layout, instanceId: 'i1', log: quiet, leaseMs: 60_000 })
+  const presence = new RedisPresence({ client, layout, instanceId: 'i1', log: quietLog, leaseMs: 60_000 })
   await eventually(() => presence.available)
   const events: string[] = []
   await listener.psubscribe(`${layout.room('*')}`)
@@ -64,7 +63,7 @@ t.test('a change that fails in Redis fails alone', async (t) => {
   const admin = new Redis(redis.url)
   t.teardown(() => { client.disconnect(); admin.disconnect() })
   const layout = redisLayout(uniquePrefix())
-  const presence = new RedisPresence({ client, layout, instanceId: 'i1', log: quiet, leaseMs: 60_000 })
+  const presence = new RedisPresence({ client, layout, instanceId: 'i1', log: quietLog, leaseMs: 60_000 })
   await eventually(() => presence.available)
   await admin.set(layout.presenceLeases('broken'), 'not a zset')
   const outcomes = await Promise.allSettled([

@@ -9,8 +9,7 @@ import { Dispatcher } from '../../src/webhooks/dispatcher.js'
 import { webhookEvent } from '../../src/webhooks/events.js'
 import { MemoryStore } from '../../src/webhooks/memory-store.js'
 import { eventually } from '../helper.js'
-
-const silent = { warn () {}, info () {}, debug () {}, error () {}, fatal () {}, trace () {}, child () { return silent }, level: 'silent', silent () {} }
+import { quietLog } from '../helpers/quiet-log.js'
 
 t.test('events refused for good fill most of the room: the others are still read and sent', async (t) => {
   const store = new MemoryStore(() => {})
@@ -26,7 +25,7 @@ t.test('events refused for good fill most of the room: the others are still read
     maxRetryDelayMs: 60_000,
     retryForMs: 3_600_000,
     counted: () => {},
-    log: silent as never,
+    log: quietLog,
     maxHeld: 40
   })
   t.teardown(() => dispatcher.close())

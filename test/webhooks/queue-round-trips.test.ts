@@ -11,13 +11,12 @@ import { RedisStore } from '../../src/webhooks/redis-store.js'
 import { WebhookSender } from '../../src/webhooks/sender.js'
 import { Webhooks } from '../../src/webhooks/webhooks.js'
 import { eventually } from '../helper.js'
+import { quietLog } from '../helpers/quiet-log.js'
 import { RedisProcess } from '../helpers/redis-process.js'
 import { startReceiver } from '../helpers/webhook-receiver.js'
 
 const BURSTS = 20
 const PER_BURST = 50
-
-const silent = { warn () {}, info () {}, debug () {}, error () {}, fatal () {}, trace () {}, child () { return silent }, level: 'silent', silent () {} }
 
 t.test(`${BURSTS} bursts of ${PER_BURST} events: a few commands per burst, not per event; each event arrives once`, async (t) => {
   const redis = await RedisProcess.start(t)
@@ -25,7 +24,7 @@ t.test(`${BURSTS} bursts of ${PER_BURST} events: a few commands per burst, not p
   const client = new Redis(redis.url)
   t.teardown(() => client.disconnect())
   await client.ping()
-  const log = silent as never
+  const log = quietLog
   const store = new RedisStore({ client, prefix: 'q', consumer: 'c1', log })
   const sender = new WebhookSender({ url: receiver.url, key: Buffer.alloc(32, 7), timeoutMs: 5000 })
   t.teardown(() => sender.close())
