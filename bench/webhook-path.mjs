@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util'
 import { Redis } from 'ioredis'
 import { findOrStartRedis } from './lib/redis.mjs'
 import { median } from './lib/stats.mjs'
+import { startWebhookSink } from './lib/webhook-sink.mjs'
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,12 +31,6 @@ const { values, positionals } = parseArgs({
   }
 })
 
-const RECEIVER = `
-const server = require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => { res.statusCode = 204; res.end() }) })
-server.listen(0, '127.0.0.1', () => process.send(server.address().port))
-process.on('message', () => process.send(process.cpuUsage()))
-process.on('disconnect', () => process.exit(0))`
-
 const cpuUs = (usage) => usage.user + usage.system
 
 /** One measured run of one build, in a process of its own (printed as one JSON line). */
@@ -44,14 +39,12 @@ async function child (dist, redisUrl) {
   const { Dispatcher } = await import(`${dist}/webhooks/dispatcher.js`)
   const { WebhookSender } = await import(`${dist}/webhooks/sender.js`)
   const { Webhooks } = await import(`${dist}/webhooks/webhooks.js`)
-  const receiver = spawn(process.execPath, ['-e', RECEIVER], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
-  const [port] = await once(receiver, 'message')
-  const receiverCpu = async () => { receiver.send('cpu'); return cpuUs((await once(receiver, 'message'))[0]) }
+  const receiver = await startWebhookSink()
   const client = new Redis(redisUrl)
   const log = { warn () {}, info () {}, debug () {}, error (...args) { console.error(...args) } }
   const prefix = `webhook-path-${randomBytes(4).toString('hex')}`
   const store = new RedisStore({ client, prefix, consumer: 'bench', log })
-  const sender = new WebhookSender({ url: `http://127.0.0.1:${port}/hooks`, key: randomBytes(32), timeoutMs: 5000 })
+  const sender = new WebhookSender({ url: `http://127.0.0.1:${receiver.port}/hooks`, key: randomBytes(32), timeoutMs: 5000 })
   let answered = 0
   const dispatcher = new Dispatcher({
     store,
@@ -68,7 +61,7 @@ async function child (dist, redisUrl) {
   const rate = Number(values.rate)
   const total = rate * Number(values.seconds)
   const data = JSON.stringify({ text: 'x'.repeat(80), n: 1 })
-  const receiverBefore = await receiverCpu()
+  const receiverBefore = await receiver.cpuUs()
   const started = performance.now()
   const cpuBefore = process.cpuUsage()
   let raised = 0
@@ -86,7 +79,7 @@ async function child (dist, redisUrl) {
     const poll = setInterval(() => { if (answered >= total) { clearInterval(poll); resolve() } }, 10)
   })
   const senderUs = cpuUs(process.cpuUsage(cpuBefore)) / total
-  const receiverUs = (await receiverCpu() - receiverBefore) / total
+  const receiverUs = (await receiver.cpuUs() - receiverBefore) / total
   console.log(JSON.stringify({ senderUs, receiverUs, seconds: (performance.now() - started) / 1000 }))
   dispatcher.close()
   await sender.close()

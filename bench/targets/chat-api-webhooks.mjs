@@ -5,19 +5,12 @@
  * exits with this process.
  *   npm run bench -- --rounds 1 --scenarios fanout,small-rooms --targets floor,chat-api,chat-api-webhooks
  */
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
+import { startWebhookSink } from '../lib/webhook-sink.mjs'
 
-const SINK = `
-const server = require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => { res.statusCode = 204; res.end() }) })
-server.listen(0, '127.0.0.1', () => process.send(server.address().port))
-process.on('disconnect', () => process.exit(0))`
-
-const sink = spawn(process.execPath, ['-e', SINK], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
-const [port] = await once(sink, 'message')
+const sink = await startWebhookSink()
 process.on('exit', () => sink.kill())
-process.env.WEBHOOK_URL = `http://127.0.0.1:${port}/hooks`
+process.env.WEBHOOK_URL = `http://127.0.0.1:${sink.port}/hooks`
 process.env.WEBHOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`
 process.env.WEBHOOK_EVENTS = 'message.stored'
 await import('../../dist/server.js')
