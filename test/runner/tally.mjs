@@ -40,20 +40,18 @@ export function readTap (output) {
   const open = []
   const failing = []
   for (const line of output.split(/\r?\n/)) {
-    const nested = /^((?: {4})+)(?:# Subtest: (.+)|not ok \d+ - (.+?)(?: # time=[\d.]+m?s)?)$/.exec(line)
-    const depth = nested === null ? 0 : nested[1].length / 4
-    if (/^# Subtest: /.test(line)) open.length = 0
-    if (nested !== null && nested[2] !== undefined) {
+    const subtest = /^((?: {4})*)# Subtest: (.+)$/.exec(line)
+    if (subtest !== null) {
+      const depth = subtest[1].length / 4
       open.length = depth
-      open[depth] = nested[2]
+      open[depth] = subtest[2]
       continue
     }
-    if (nested !== null && nested[3] !== undefined) {
-      failing.push([...open.slice(0, depth), nested[3]].join(' > '))
+    const failed = /^((?: {4})+)not ok \d+ - (.+?)(?: # time=[\d.]+m?s)?$/.exec(line)
+    if (failed !== null) {
+      failing.push([...open.slice(0, failed[1].length / 4), failed[2]].join(' > '))
       continue
     }
-    const top = /^# Subtest: (.+)$/.exec(line)
-    if (top !== null) open[0] = top[1]
     const point = /^(not )?ok \d+ - (.+?)(?: # (SKIP|TODO)\b(.*?))?(?: # time=[\d.]+m?s)?$/.exec(line)
     if (point !== null) {
       const [, not, name, directive, reason] = point
