@@ -2,7 +2,7 @@
  * A page of a room's history as the `history` frame and `GET /rooms/{room}/history` give it. The
  * stored frames are joined into the answer as they are: nothing is parsed or serialised again.
  */
-import type { Hub } from '../hub/hub.js'
+import type { HistoryStore } from './history-store.js'
 import { ErrorCode } from '../protocol.js'
 import { HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX } from '../schemas/frames.js'
 
@@ -35,8 +35,8 @@ export function newestThatFit (messages: Buffer[], maxBytes: number): Buffer[] {
 }
 const TAIL = Buffer.from(']}')
 
-export async function readHistory (hub: Hub, room: string, limit: number | undefined, before: number | undefined): Promise<HistoryPage> {
-  const store = hub.historyStore
+/** A page from `store` (null: history is off). */
+export async function readHistory (store: HistoryStore | null, room: string, limit: number | undefined, before: number | undefined): Promise<HistoryPage> {
   if (store === null) return DISABLED
   if (!store.available()) return UNAVAILABLE
   let page

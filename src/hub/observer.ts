@@ -3,6 +3,9 @@
  * Each call is made once per message or per event, never per recipient, so watching costs the
  * fan-out nothing that grows with the number of members.
  */
+import type { BrokerStatus } from './broker.js'
+import type { PresencePort } from './presence-port.js'
+
 export type PublishKind = 'room' | 'broadcast' | 'transient' | 'api'
 
 export interface HubObserver {
@@ -25,4 +28,14 @@ export interface HubObserver {
   epochChanged (): void
   /** The Redis subscriber connection came back after a loss. */
   redisReconnected (): void
+}
+
+/** What the metrics read from the hub when they are scraped: counts, never the hub's workings. */
+export interface HubGauges {
+  readonly connections: { readonly size: number }
+  readonly roomCount: number
+  readonly brokerStatus: BrokerStatus
+  readonly presence: PresencePort | null
+  /** Bytes written to this instance's sockets (outgoing-frame.ts adds to it). */
+  readonly sent: { readonly bytes: number }
 }

@@ -5,8 +5,7 @@
  * See prom-client's README (in node_modules/prom-client).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import type { Hub } from '../hub/hub.js'
-import type { HubObserver, PublishKind } from '../hub/observer.js'
+import type { HubGauges, HubObserver, PublishKind } from '../hub/observer.js'
 import { frameTs } from './frame-ts.js'
 import type { PresenceStats } from '../presence/presence.js'
 import type { HookObserver } from '../hooks/hooks.js'
@@ -19,7 +18,7 @@ const HOOK_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 const LAG_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 
 export interface ChatMetricsOptions {
-  hub: Hub
+  hub: HubGauges
   /** Export `chat_api_redis_up`: only when a broker carries messages across instances. */
   redis: boolean
 }

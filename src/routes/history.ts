@@ -42,7 +42,7 @@ const historyRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   }, async (request, reply) => {
     const { room } = request.params
     const { limit, before } = request.query
-    const page = await readHistory(hub, room, limit, before)
+    const page = await readHistory(hub.historyStore, room, limit, before)
     if (!page.ok) return reply.code(page.code === ErrorCode.UNAVAILABLE ? 503 : 404).send({ error: page.code, message: page.message })
     // The stored frames go out as they are; the response schema documents them.
     return reply.type('application/json; charset=utf-8').send(page.body(JSON.stringify({ room, epoch: page.epoch, offset: page.offset })))

@@ -46,7 +46,7 @@ const presenceRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     preHandler: mayReadRoom
   }, async (request, reply) => {
-    const page = await readPresence(hub, request.params.room)
+    const page = await readPresence(hub.presence, request.params.room)
     if (!page.ok) return page.code === ErrorCode.UNAVAILABLE ? unavailable(reply) : disabled(reply)
     // The stored members go out as they are; the response schema documents them.
     return reply.type('application/json; charset=utf-8').send(page.body('{'))

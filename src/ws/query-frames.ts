@@ -22,7 +22,7 @@ export class QueryFrames {
   history (room: string, limit: number | undefined, before: number | undefined, id: FrameId | undefined): void {
     if (!this.hub.historyEnabled) return this.error(ErrorCode.HISTORY_DISABLED, HISTORY_OFF, id)
     if (!mayJoin(this.conn.principal, room)) return this.error(ErrorCode.FORBIDDEN, `not allowed to read "${room}"`, id)
-    readHistory(this.hub, room, limit, before).then(page => {
+    readHistory(this.hub.historyStore, room, limit, before).then(page => {
       if (!page.ok) return this.error(page.code, page.message, id)
       const head = JSON.stringify({ type: 'history', room, id, epoch: page.epoch, offset: page.offset })
       this.conn.send(page.body(head))
@@ -32,7 +32,7 @@ export class QueryFrames {
   presence (room: string, id: FrameId | undefined): void {
     if (this.hub.presence === null) return this.error(PRESENCE_DISABLED.code, PRESENCE_DISABLED.message, id)
     if (!mayJoin(this.conn.principal, room)) return this.error(ErrorCode.FORBIDDEN, `not allowed to read "${room}"`, id)
-    readPresence(this.hub, room).then(page => {
+    readPresence(this.hub.presence, room).then(page => {
       if (!page.ok) return this.error(page.code, page.message, id)
       this.conn.send(Buffer.from(page.body('{"type":"presence",', id)))
     })

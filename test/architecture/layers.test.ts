@@ -49,6 +49,14 @@ t.test('no cycle between files, beyond the known ones', async t => {
   for (const cycle of KNOWN_FILE_CYCLES) t.ok(found.includes(cycle), `${cycle} is gone: remove it`)
 })
 
+t.test('features read the hub through small interfaces, never the Hub class', async t => {
+  // What a feature needs of the hub is declared beside it (HubGauges, HistoryStore, PresencePort):
+  // a feature that took the whole Hub could reach any of its workings.
+  const features = new Set(LAYERS.find(layer => layer.name === 'features')?.parts)
+  const onHub = edges.filter(({ from, to }) => to === 'hub/hub.ts' && features.has(partOf(join(SRC, from))))
+  t.same(onHub.map(({ from }) => from), [])
+})
+
 t.test('the checks can fail: an edge up and a cycle are seen', async t => {
   t.match(violation('redis', 'hub'), /a layer above/)
   t.match(violation('client', 'hub'), /client/)
