@@ -12,6 +12,8 @@ import type { ChatClientOptions } from './types.js'
 
 /** The close code a client reports when it could not even get a token (as browsers report 1006 for a failed connect). */
 const TOKEN_FAILED = 1006
+/** The close code a client reports for a connect that timed out (a browser reports 1006 for one that failed). */
+const HANDSHAKE_TIMED_OUT = 1006
 const TOKEN_EXPIRED = 4001
 const DISCONNECTED_BY_SERVER = 4003
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
@@ -66,9 +68,13 @@ export class Link {
     }
     this.socket = socket
     // A handshake that never completes (a proxy whose upstream accepted and hangs, a half-open
-    // network) would hold the client forever: past the bound it is dropped and retried.
+    // network) would hold the client forever: past the bound it is dropped and retried. Dropped at
+    // once, not when the socket reports its close: a socket upgraded but never welcomed may not
+    // answer a close frame either, and `ws` waits 30 s for that answer before it gives up.
     const connectTimer = setTimeout(() => {
-      if (this.socket === socket) socket.close()
+      if (this.socket !== socket) return
+      this.lost(HANDSHAKE_TIMED_OUT, 'no welcome within the connect timeout')
+      socket.close()
     }, this.opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)
     this.connectTimer = connectTimer
     socket.addEventListener('close', () => clearTimeout(connectTimer))

@@ -4,6 +4,7 @@
  * server API and on an expired fixed token; and it retries a hanging handshake and a failing token
  * function.
  */
+import { createHash } from 'node:crypto'
 import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
@@ -141,6 +142,34 @@ t.test('a handshake that hangs is dropped after connectTimeoutMs and retried', a
   t.ok(close.reconnectInMs !== null, 'and retried')
   await eventually(() => attempts.length >= 2, 3000)
   t.equal(chat.state, 'connecting')
+})
+
+t.test('an upgrade answered but never welcomed is dropped at the connect timeout, not after a close handshake', async t => {
+  // Answers 101 and then nothing, not even the closing handshake (a hung upstream behind a proxy):
+  // a graceful close would wait for the peer's close frame (ws: 30 s) before the next attempt.
+  const attempts: Socket[] = []
+  const server = createServer(socket => {
+    attempts.push(socket)
+    socket.on('error', () => {})
+    socket.once('data', request => {
+      const key = /sec-websocket-key: (.+)\r\n/i.exec(request.toString())?.[1] ?? ''
+      const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64')
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`)
+    })
+  })
+  server.listen(0, '127.0.0.1')
+  await new Promise(resolve => server.once('listening', resolve))
+  t.teardown(() => { for (const s of attempts) s.destroy(); server.close() })
+  const port = (server.address() as AddressInfo).port
+  const chat = client(t, { url: `ws://127.0.0.1:${port}/ws`, WebSocket: WebSocket as unknown as SocketConstructor, connectTimeoutMs: 200, reconnect: { baseMs: 20, maxMs: 20 } })
+  const started = performance.now()
+  chat.connect().catch(() => {})
+  const close = await next(chat, 'close')
+  const took = performance.now() - started
+  t.equal(close.code, 1006, 'dropped')
+  t.ok(took < 200 + 5000, `reported ${Math.round(took)} ms after the attempt began (connect timeout 200 ms; a close handshake would wait 30 s)`)
+  await eventually(() => attempts.length >= 2, 5000)
+  t.pass('and tried again')
 })
 
 t.test('a token function that fails is retried with the reconnect, not the end of the client', async t => {
