@@ -8,7 +8,7 @@ export type BrokerStatus = 'connected' | 'disabled' | 'reconnecting'
 export interface Broker {
   /** Starts receiving a room's frames; resolves once every instance's messages reach us. */
   subscribeRoom (room: string): Promise<void>
-  /** Stops receiving a room's frames (the last local member left). */
+  /** Stops receiving a room's frames (the room closed: ROOM_LINGER_MS after its last local member left, local-rooms.ts). */
   unsubscribeRoom (room: string): Promise<void>
   publishRoom (room: string, frame: Buffer): void
   publishAll (frame: Buffer): void

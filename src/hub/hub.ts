@@ -155,7 +155,9 @@ export class Hub extends LocalRooms {
   stats (): HubStats {
     // No prototype: a room may be called `__proto__`, and must be counted like any other.
     const rooms: Record<string, number> = Object.create(null)
-    for (const [name, room] of this.rooms) rooms[name] = room.size
+    for (const [name, room] of this.rooms) {
+      if (room.size > 0) rooms[name] = room.size // an idle room (ROOM_LINGER_MS) has nobody to count
+    }
     return {
       instanceId: this.instanceId,
       connections: this.connections.size,
@@ -166,6 +168,7 @@ export class Hub extends LocalRooms {
   }
 
   async closeBroker (): Promise<void> {
+    this.stopSweeping()
     await this.broker.close()
     this.history?.close()
   }

@@ -17,6 +17,15 @@ import type { PresencePort } from './presence-port.js'
 import { RoomFeed } from './room-feed.js'
 import { newJoiner, Room } from './room.js'
 
+/**
+ * How long a room stays open once its last local member left: still subscribed, its feed still in
+ * step with the history. A connection that joins it meanwhile (short connections coming and going)
+ * is answered at once, as in any open room: no subscription and no history read for the room's
+ * position before its `joined`, no unsubscription after. Then the room is closed. It is not
+ * counted nor listed (stats, metrics) while nobody is in it.
+ */
+export const ROOM_LINGER_MS = 2000
+
 export class LocalRooms {
   readonly connections = new Set<Connection>()
   /** Set by the metrics plugin; told once per message, never per recipient. */
@@ -27,6 +36,9 @@ export class LocalRooms {
   protected broker: Broker = new LocalBroker()
   protected history: HistoryStore | null = null
   private readonly feed: RoomFeed
+  /** Open rooms nobody is in, each with when it emptied, oldest first: closed ROOM_LINGER_MS later. */
+  private readonly idle = new Map<Room, number>()
+  private sweeper: ReturnType<typeof setTimeout> | null = null
 
   constructor (protected readonly log: HubLog = { warn () {} }) {
     this.feed = new RoomFeed({
@@ -57,6 +69,7 @@ export class LocalRooms {
   join (conn: Connection, name: string, since: Position | null, reply: JoinReply): Promise<void> {
     let room = this.rooms.get(name)
     if (room === undefined) room = this.openRoom(name)
+    else this.idle.delete(room)
     if (room.has(conn)) {
       // Already receiving the room: nothing to replay. `since` was honoured if it is where we are.
       const start = room.position
@@ -80,8 +93,8 @@ export class LocalRooms {
     conn.rooms.delete(name)
     this.presence?.left(conn, name)
     if (room.size === 0) {
-      this.rooms.delete(name)
-      this.broker.unsubscribeRoom(name).catch(err => this.log.warn({ err, room: name }, 'broker unsubscribe failed'))
+      this.idle.set(room, performance.now())
+      this.sweeper ??= this.sweepIn(ROOM_LINGER_MS)
     }
     return true
   }
@@ -123,8 +136,9 @@ export class LocalRooms {
     for (const room of this.rooms.values()) room.syncing = true
   }
 
-  /** The link is back: each feed that waits reads what it missed from the history. */
+  /** The link is back: each feed that waits reads what it missed from the history; a room nobody is in closes instead. */
   linkRestored (): void {
+    for (const room of [...this.idle.keys()]) this.closeRoom(room)
     for (const room of this.rooms.values()) {
       if (room.syncing) this.feed.resync(room)
     }
@@ -132,12 +146,44 @@ export class LocalRooms {
 
   /** Rooms with a member (or a joiner) on this instance. */
   get roomCount (): number {
-    return this.rooms.size
+    return this.rooms.size - this.idle.size
   }
 
   /** Local members of each room; used by the broker to resubscribe after a reconnect. */
   roomNames (): IterableIterator<string> {
     return this.rooms.keys()
+  }
+
+  /** Stops closing idle rooms (at shutdown: the broker's close drops every subscription). */
+  protected stopSweeping (): void {
+    if (this.sweeper !== null) clearTimeout(this.sweeper)
+    this.sweeper = null
+  }
+
+  private sweepIn (ms: number): ReturnType<typeof setTimeout> {
+    const timer = setTimeout(this.sweep, ms)
+    timer.unref()
+    return timer
+  }
+
+  /** Closes the rooms that stayed empty for ROOM_LINGER_MS; waits for the next one due. */
+  private readonly sweep = (): void => {
+    this.sweeper = null
+    const now = performance.now()
+    for (const [room, since] of this.idle) {
+      const due = since + ROOM_LINGER_MS
+      if (due > now) {
+        this.sweeper = this.sweepIn(due - now)
+        return
+      }
+      this.closeRoom(room)
+    }
+  }
+
+  private closeRoom (room: Room): void {
+    this.idle.delete(room)
+    this.rooms.delete(room.name)
+    this.broker.unsubscribeRoom(room.name).catch(err => this.log.warn({ err, room: room.name }, 'broker unsubscribe failed'))
   }
 
   private openRoom (name: string): Room {

@@ -45,7 +45,7 @@ const TIMED_OUT = 'Command timed out'
 
 export interface RoomFeedOptions extends JoinersOptions {
   fanOut: (room: Room, frame: Buffer) => void
-  /** False once the room was closed (its last member left): late answers are dropped. */
+  /** False once the room was closed (ROOM_LINGER_MS after its last member left): late answers are dropped. */
   isCurrent: (room: Room) => boolean
   /**
    * True while every instance's stored messages reach this one (the subscription is up). A feed

@@ -9,7 +9,8 @@
  * options merged and the policy parsed each time): 6 % of a connection churn's CPU went there
  * (docs/performance.md, "Where a join's time goes"). So it is registered for what it does per
  * route (the pages that extend the policy: `helmet` in their route options) with `global: false`,
- * and every other route gets the same headers from one middleware built here, once.
+ * and every other route gets the same headers from one middleware built here, once. An upgrade
+ * request gets them only when it is refused: a socket's 101 is written by `ws`, without them.
  * See @fastify/helmet's README (in node_modules).
  */
 import fp from 'fastify-plugin'
@@ -23,13 +24,22 @@ const securityHeadersPlugin: FastifyPluginAsync = async (fastify) => {
   await fastify.register(fastifyHelmet, { ...securityHeaders(), global: false })
   const apply = helmet(securityHeaders())
   fastify.addHook('onRequest', (request, reply, done) => {
-    // A route with its own `helmet` options gets them from @fastify/helmet.
-    if ((request.routeOptions.config as { helmet?: unknown }).helmet !== undefined) {
+    // A route with its own `helmet` options gets them from @fastify/helmet. A WebSocket upgrade
+    // gets them only if it is answered over HTTP (refused: onSend below): the 101 that `ws` writes
+    // carries none of the reply's headers, so setting them for each upgrade was wasted work.
+    if ((request.routeOptions.config as { helmet?: unknown }).helmet !== undefined || request.raw.headers.upgrade !== undefined) {
       done()
       return
     }
     // helmet calls `next` with nothing (it throws its errors since 8.1), so `done` fits as it is.
     apply(request.raw, reply.raw, done as (err?: unknown) => void)
+  })
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    if (request.raw.headers.upgrade === undefined || (request.routeOptions.config as { helmet?: unknown }).helmet !== undefined) {
+      done(null, payload)
+      return
+    }
+    apply(request.raw, reply.raw, () => done(null, payload))
   })
 }
 

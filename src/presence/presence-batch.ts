@@ -1,8 +1,9 @@
 /**
  * Presence's group commit: the joins and leaves of one event-loop turn, of every room, go to Redis
  * in one script call (presence-batch.lua; one per hash slot on a Cluster), as room messages do
- * (src/redis/turn-batch.ts). A churn of connections costs Redis one call per turn, not one per
- * join and one per leave. Each change still settles on its own: a failed one rejects alone.
+ * (src/redis/turn-batch.ts), and while a call is under way the next ones wait for it (below). A
+ * churn of connections costs Redis one call per turn at most, not one per join and one per leave.
+ * Each change still settles on its own: a failed one rejects alone.
  */
 import type { RedisLayout } from '../redis/layout.js'
 import type { ScriptedRedis } from '../redis/scripts.js'
@@ -23,8 +24,15 @@ export interface PresenceChangeResult {
   untilEarliestMs: number
 }
 
-/** Per call at most: a churn burst is split into calls that each hold Redis briefly. */
-const PRESENCE_BATCH = { items: 256, bytes: 256 * 1024 }
+/**
+ * Per call at most: a churn burst is split into calls that each hold Redis briefly. One call in
+ * flight at a time (per slot): under a churn the changes of the turns that pass while a call is
+ * under way leave together when it is answered, so a connection's joins and leaves cost Redis a
+ * fraction of a call, and each call's member events reach a room's members in one read. Nothing
+ * waits on these writes (`joined` and `welcome` are sent first), and a read of presence or a
+ * renewal flushes what waits before it (redis-presence.ts).
+ */
+const PRESENCE_BATCH = { items: 256, bytes: 256 * 1024, inFlight: 1 }
 
 export class PresenceBatch {
   private readonly changes: TurnBatch<PresenceChange, PresenceChangeResult>

@@ -97,6 +97,8 @@ export class RedisPresence implements Presence {
 
   async list (room: string): Promise<PresenceList | null> {
     if (!this.available) return null
+    // Joins and leaves that wait for a call in flight go first: the read sees every one made before it.
+    this.changes.flush()
     try {
       const [count, ...members] = await this.client.chatPresenceList(this.layout.presence(room), this.layout.presenceLeases(room), PRESENCE_MEMBERS_MAX)
       return { count, members }
@@ -135,6 +137,8 @@ export class RedisPresence implements Presence {
   async renew (expire: boolean, nextRenewalMs: number): Promise<void> {
     if (!this.available) return
     this.horizonMs = expire ? nextRenewalMs : 0
+    // Joins waiting for a call in flight are written by it, not found missing by this renewal.
+    this.changes.flush()
     // Issued in one go, before anything is awaited: a leave that follows reaches Redis after them.
     const writes: Array<Promise<unknown>> = []
     for (const [key, [room, connectionId]] of this.unsentLeaves) {

@@ -10,6 +10,11 @@
  * Error rejects that item only. A call that fails as a whole (the connection was lost, the command
  * deadline passed) rejects every item of it. A group's items keep the order they came in, and the
  * calls of one group are issued in order, so what one connection carries keeps it too.
+ *
+ * With `inFlight` set, a group has at most that many calls unanswered: past it, what the turns
+ * bring waits and leaves in one call as soon as one is answered (a group commit that grows with
+ * the load, the way a database's does). A group with nothing in flight still sends at the end of
+ * the turn: nothing waits for company. `flush` sends regardless.
  */
 
 export interface TurnBatchLimits {
@@ -17,6 +22,8 @@ export interface TurnBatchLimits {
   items: number
   /** A call is closed once its items reach this many bytes (an item bigger than this goes alone). */
   bytes: number
+  /** Unanswered calls of one group at most; undefined: no bound (every turn's items leave at its end). */
+  inFlight?: number
 }
 
 /**
@@ -41,6 +48,8 @@ interface Group<T, R> {
 export class TurnBatch<T, R> {
   private groups = new Map<number, Group<T, R>>()
   private scheduled = false
+  /** Unanswered calls by group, kept only with `limits.inFlight`. */
+  private readonly flying = new Map<number, number>()
   /** Calls sent and items in them, since start: their ratio is the batch size (metrics, tests). */
   calls = 0
   items = 0
@@ -63,9 +72,36 @@ export class TurnBatch<T, R> {
       }
       if (!this.scheduled) {
         this.scheduled = true
-        turnEnd.schedule(this.flush)
+        turnEnd.schedule(this.endOfTurn)
       }
     })
+  }
+
+  /** The end of a turn: each group's items leave, unless the group has its calls in flight already. */
+  private readonly endOfTurn = (): void => {
+    this.scheduled = false
+    for (const [group, pending] of this.groups) {
+      if (this.busy(group)) continue // sent once a call of the group is answered (`answered`)
+      this.groups.delete(group)
+      this.send(group, pending.waiting)
+    }
+  }
+
+  private busy (group: number): boolean {
+    const max = this.limits.inFlight
+    return max !== undefined && (this.flying.get(group) ?? 0) >= max
+  }
+
+  /** A call of the group was answered: what waited for it leaves now. */
+  private answered (group: number): void {
+    if (this.limits.inFlight === undefined) return
+    const left = (this.flying.get(group) ?? 1) - 1
+    if (left > 0) this.flying.set(group, left)
+    else this.flying.delete(group)
+    const pending = this.groups.get(group)
+    if (pending === undefined || this.busy(group)) return
+    this.groups.delete(group)
+    this.send(group, pending.waiting)
   }
 
   /** Sends what waits now (at shutdown: ahead of the connection's QUIT); the scheduled flush finds nothing. */
@@ -79,6 +115,7 @@ export class TurnBatch<T, R> {
   private send (group: number, waiting: Array<Waiting<T, R>>): void {
     this.calls++
     this.items += waiting.length
+    if (this.limits.inFlight !== undefined) this.flying.set(group, (this.flying.get(group) ?? 0) + 1)
     let answer: Promise<Array<R | Error>>
     try {
       answer = this.run(group, waiting.map(w => w.item))
@@ -92,9 +129,11 @@ export class TurnBatch<T, R> {
         else if (result instanceof Error) waiting[i].reject(result)
         else waiting[i].resolve(result)
       }
+      this.answered(group)
     }, (err: unknown) => {
       const error = err instanceof Error ? err : new Error(String(err))
       for (const w of waiting) w.reject(error)
+      this.answered(group)
     })
   }
 }

@@ -18,7 +18,10 @@ t.test('every answer carries the headers; only the AsyncAPI page widens script-s
     health: await app.inject({ url: `${PREFIX}/health` }),
     demo: await app.inject({ url: `${PREFIX}/` }),
     missing: await app.inject({ url: `${PREFIX}/no-such-route` }),
-    refused: await app.inject({ method: 'POST', url: `${PREFIX}/rooms/r/messages`, headers: { 'content-type': 'text/plain' }, payload: 'x' })
+    refused: await app.inject({ method: 'POST', url: `${PREFIX}/rooms/r/messages`, headers: { 'content-type': 'text/plain' }, payload: 'x' }),
+    // An upgrade answered over HTTP (a bad room name) carries them too (set at onSend for upgrades).
+    upgradeRefused: await app.inject({ url: `${PREFIX}/ws/bad%20room`, headers: { connection: 'upgrade', upgrade: 'websocket' } }),
+    upgradeToPlainRoute: await app.inject({ url: `${PREFIX}/health`, headers: { connection: 'upgrade', upgrade: 'websocket' } })
   }
   for (const [name, res] of Object.entries(answers)) {
     for (const [header, value] of Object.entries(EXPECTED)) t.equal(res.headers[header], value, `${name} (${res.statusCode}): ${header}`)
