@@ -13,38 +13,19 @@ import { redisLayout } from '../../src/redis/layout.js'
 import { eventually } from '../helper.js'
 import { quietLog } from '../helpers/quiet-log.js'
 import { ThrowAwayRedis, uniquePrefix } from '../redis-helper.js'
+import { conn, presenceOnOwnRedis, scriptCalls } from './helpers/own-redis.js'
 
-const conn = (id: string): Connection => ({ id, principal: { user: `u-${id}` }, meta: null }) as unknown as Connection
-
-async function scriptCalls (admin: Redis): Promise<number> {
-  const info = await admin.info('commandstats')
-  let calls = 0
-  for (const m of info.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+).*failed_calls=(\d+)/gm)) calls += Number(m[2]) - Number(m[3])
-  return calls
-}
+const member = (id: string): Connection => conn(id, `u-${id}`)
 
 t.test('joins and leaves of 10 rooms in one turn: one script call each way, every event announced in order', async (t) => {
-  const redis = await ThrowAwayRedis.start(t)
-  const client = new Redis(redis.url)
-  const admin = new Redis(redis.url)
-  const listener = new Redis(redis.url)
-  t.teardown(() => { client.disconnect(); admin.disconnect(); listener.disconnect() })
-  const layout = redisLayout(uniquePrefix())
-  const presence = new RedisPresence({ client, layout, instanceId: 'i1', log: quietLog, leaseMs: 60_000 })
-  await eventually(() => presence.available)
-  const events: string[] = []
-  await listener.psubscribe(`${layout.room('*')}`)
-  listener.on('pmessage', (_p, _channel, payload: string) => {
-    const frame = JSON.parse(payload.slice(payload.indexOf('\n') + 1))
-    events.push(`${frame.type as string} ${frame.room as string} ${frame.member.connectionId as string}`)
-  })
+  const { presence, admin, layout, events } = await presenceOnOwnRedis(t, e => `${e.type} ${e.room} ${e.member.connectionId}`)
   // Warm-up: the script is loaded (NOSCRIPT, then EVAL) before counting.
-  presence.joined(conn('warm'), 'warm-up')
+  presence.joined(member('warm'), 'warm-up')
   await eventually(async () => await admin.hlen(layout.presence('warm-up')) === 1)
   await admin.call('CONFIG', 'RESETSTAT') // this test's own Redis
 
   const rooms = Array.from({ length: 10 }, (_, i) => `room-${i}`)
-  const conns = rooms.flatMap(room => [0, 1, 2].map(i => [room, conn(`${room}-c${i}`)] as const))
+  const conns = rooms.flatMap(room => [0, 1, 2].map(i => [room, member(`${room}-c${i}`)] as const))
   for (const [room, c] of conns) presence.joined(c, room)
   await eventually(async () => (await Promise.all(rooms.map(room => admin.hlen(layout.presence(room))))).every(n => n === 3))
   t.equal(await scriptCalls(admin), 1, '30 joins in 10 rooms: one script call')

@@ -8,16 +8,9 @@
  */
 import t from 'tap'
 import { setImmediate as turn } from 'node:timers/promises'
-import { Redis } from 'ioredis'
-import type { Connection } from '../../src/hub/connection.js'
-import { RedisPresence } from '../../src/presence/redis-presence.js'
-import { redisLayout } from '../../src/redis/layout.js'
 import { TurnBatch } from '../../src/redis/turn-batch.js'
 import { eventually } from '../helper.js'
-import { quietLog } from '../helpers/quiet-log.js'
-import { ThrowAwayRedis, uniquePrefix } from '../redis-helper.js'
-
-const conn = (id: string): Connection => ({ id, principal: { user: null }, meta: null }) as unknown as Connection
+import { conn, presenceOnOwnRedis, scriptCalls } from './helpers/own-redis.js'
 
 t.test('TurnBatch with inFlight 1: what the turns bring meanwhile leaves in one call once the call is answered', async (t) => {
   const calls: string[][] = []
@@ -53,20 +46,7 @@ t.test('TurnBatch with inFlight 1: what the turns bring meanwhile leaves in one 
 })
 
 t.test('a churn of joins and leaves over many turns: fewer script calls than turns, each event once and in order, reads see every change', async (t) => {
-  const redis = await ThrowAwayRedis.start(t)
-  const client = new Redis(redis.url)
-  const admin = new Redis(redis.url)
-  const listener = new Redis(redis.url)
-  t.teardown(() => { client.disconnect(); admin.disconnect(); listener.disconnect() })
-  const layout = redisLayout(uniquePrefix())
-  const presence = new RedisPresence({ client, layout, instanceId: 'i1', log: quietLog, leaseMs: 60_000 })
-  await eventually(() => presence.available)
-  const events: string[] = []
-  await listener.psubscribe(layout.room('*'))
-  listener.on('pmessage', (_p, _channel, payload: string) => {
-    const frame = JSON.parse(payload.slice(payload.indexOf('\n') + 1))
-    events.push(`${frame.type as string} ${frame.member.connectionId as string}`)
-  })
+  const { presence, admin, layout, events } = await presenceOnOwnRedis(t, e => `${e.type} ${e.member.connectionId}`)
   presence.joined(conn('warm'), 'warm-up') // the script is loaded (NOSCRIPT, then EVAL) before counting
   await eventually(async () => await admin.hlen(layout.presence('warm-up')) === 1)
   await admin.call('CONFIG', 'RESETSTAT')
@@ -87,7 +67,6 @@ t.test('a churn of joins and leaves over many turns: fewer script calls than tur
   t.same(list?.members.map(m => JSON.parse(m).connectionId), [`c${TURNS - 1}`], 'a read after the last change sees exactly it')
   await eventually(() => events.filter(e => !e.includes('warm')).length === expected.length)
   t.same(events.filter(e => !e.includes('warm')), expected, 'every join and leave announced once, in the order made')
-  const stats = await admin.info('commandstats')
-  const scripts = Number(/^cmdstat_evalsha:calls=(\d+),/m.exec(stats)?.[1] ?? 0)
+  const scripts = await scriptCalls(admin)
   t.ok(scripts < TURNS / 2, `${scripts} script calls for ${2 * TURNS - 1} changes in ${TURNS} turns`)
 })

@@ -1,0 +1,53 @@
+/**
+ * A RedisPresence on a redis-server of the test's own, for tests that count what presence asks of
+ * Redis: an admin connection (INFO commandstats, the keys), and the member events its scripts
+ * publish, each told as `describe` says, in the order Redis published them.
+ */
+import { Redis } from 'ioredis'
+import type { Connection } from '../../../src/hub/connection.js'
+import { RedisPresence } from '../../../src/presence/redis-presence.js'
+import { redisLayout, type RedisLayout } from '../../../src/redis/layout.js'
+import { eventually } from '../../helper.js'
+import { quietLog } from '../../helpers/quiet-log.js'
+import { ThrowAwayRedis, uniquePrefix } from '../../redis-helper.js'
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+export interface MemberEvent { type: string, room: string, member: { connectionId: string } }
+
+export interface OwnRedisPresence {
+  presence: RedisPresence
+  admin: Redis
+  layout: RedisLayout
+  /** The member events published so far, as `describe` told them. */
+  events: string[]
+}
+
+/** A connection as presence sees it: an id, a user, no connect meta, its identity serialised once. */
+export const conn = (id: string, user: string | null = null): Connection =>
+  ({ id, principal: { user }, meta: null, identityJson: JSON.stringify({ connectionId: id, user }) }) as unknown as Connection
+
+export async function presenceOnOwnRedis (t: Teardown, describe: (event: MemberEvent) => string): Promise<OwnRedisPresence> {
+  const redis = await ThrowAwayRedis.start(t)
+  const client = new Redis(redis.url)
+  const admin = new Redis(redis.url)
+  const listener = new Redis(redis.url)
+  t.teardown(() => { client.disconnect(); admin.disconnect(); listener.disconnect() })
+  const layout = redisLayout(uniquePrefix())
+  const presence = new RedisPresence({ client, layout, instanceId: 'i1', log: quietLog, leaseMs: 60_000 })
+  await eventually(() => presence.available)
+  const events: string[] = []
+  await listener.psubscribe(layout.room('*'))
+  listener.on('pmessage', (_pattern, _channel, payload: string) => {
+    events.push(describe(JSON.parse(payload.slice(payload.indexOf('\n') + 1)) as MemberEvent))
+  })
+  return { presence, admin, layout, events }
+}
+
+/** Script calls Redis ran successfully (EVALSHA and EVAL), since start or the last CONFIG RESETSTAT. */
+export async function scriptCalls (admin: Redis): Promise<number> {
+  const info = await admin.info('commandstats')
+  let calls = 0
+  for (const m of info.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+).*failed_calls=(\d+)/gm)) calls += Number(m[2]) - Number(m[3])
+  return calls
+}
