@@ -116,6 +116,15 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     hub.remove(conn)
   }
 
+  // Shared by every socket, so that none keeps a closure, or its request's child logger, for them.
+  const onUnexpected = (err: unknown) => fastify.log.error({ err }, 'frame handling failed')
+  /** Replaces @fastify/websocket's 'error' listener (release-upgrade.ts): ws's own closes count as ours. */
+  function onSocketError (err: Error) {
+    fastify.log.debug({ err }, 'websocket error')
+    const code = wsCloseCode(err)
+    if (code !== null) hub.observer?.closed(code)
+  }
+
   function open (socket: WebSocket, request: FastifyRequest) {
     const principal = request.principal ?? ANONYMOUS
     const ticket = admitted.get(request)
@@ -125,18 +134,12 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     }
     const conn = new Connection(ticket?.connectionId ?? randomUUID(), socket, principal, config.WS_MAX_BUFFERED_BYTES, leaveHub, output)
     conn.meta = ticket?.meta ?? null
-    const log = request.log // not `request`: the socket must not keep its HTTP exchange alive
-    const session = new Session(hub, conn, limits, (err) => log.error({ err }, 'frame handling failed'), expiry, hooks.anyOn ? hooks : null, readState.frames)
+    const session = new Session(hub, conn, limits, onUnexpected, expiry, hooks.anyOn ? hooks : null, readState.frames)
     // Listeners go on synchronously: frames sent right after the upgrade must not be lost.
     socket.on('message', (data, isBinary) => session.receive(data, isBinary))
     socket.on('pong', () => { conn.alive = true })
     socket.on('close', () => leaveHub(conn))
-    releaseUpgrade(socket, request.log)
-    // After releaseUpgrade, which replaces the error listeners: ws's own closes count as ours.
-    socket.on('error', (err) => {
-      const code = wsCloseCode(err)
-      if (code !== null) hub.observer?.closed(code)
-    })
+    releaseUpgrade(socket, onSocketError)
     hub.add(conn)
     admission.index.add(conn)
     readState.status.connected(conn)
