@@ -18,8 +18,6 @@ import type { SendError } from './send-error.js'
 import type { SocketBudget } from './limits.js'
 
 export class RoomFrames {
-  /** The `from` of every message this connection sends, serialised once for its lifetime. */
-  private readonly fromJson: string
   /** Null unless a publish hook is on: then every room message waits for its decision, in order per room. */
   private readonly gate: PublishGate | null
 
@@ -34,7 +32,6 @@ export class RoomFrames {
     /** Told of each message stored, for the sender's own read cursor; null with read state off. */
     private readonly reads: ReadFrames | null
   ) {
-    this.fromJson = JSON.stringify({ connectionId: conn.id, user: conn.principal.user })
     this.gate = hooks?.publishOn === true ? new PublishGate(hooks, onUnexpected) : null
   }
 
@@ -89,7 +86,7 @@ export class RoomFrames {
   }
 
   private publish (room: string, dataJson: string, key: string | undefined, transient: boolean, id: FrameId | undefined): void {
-    this.hub.sendToRoom(room, dataJson, this.fromJson, { key, transient }).then(outcome => {
+    this.hub.sendToRoom(room, dataJson, this.conn.identityJson, { key, transient }).then(outcome => {
       if (!outcome.ok) return this.error(outcome.code, outcome.message, id)
       this.hub.observer?.published(transient ? 'transient' : 'room')
       if (outcome.offset !== undefined && outcome.epoch !== undefined) this.reads?.stored(this.conn, room, { offset: outcome.offset, epoch: outcome.epoch })
@@ -101,7 +98,7 @@ export class RoomFrames {
     if (!this.conn.principal.canBroadcast) return this.error(ErrorCode.FORBIDDEN, 'broadcast needs the chat:broadcast scope', id)
     const dataJson = serialiseData(data)
     if (dataJson === null) return this.error(ErrorCode.BAD_FRAME, TOO_DEEP, id)
-    const messageId = this.hub.sendToAll(dataJson, this.fromJson)
+    const messageId = this.hub.sendToAll(dataJson, this.conn.identityJson)
     this.hub.observer?.published('broadcast')
     if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId })
   }
