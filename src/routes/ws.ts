@@ -116,6 +116,9 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     hub.remove(conn)
   }
 
+  // How frames leave a socket: one of two, shared by every socket.
+  const plain: SocketOutput = { deflateMinBytes: Infinity, sent: hub.sent }
+  const deflated: SocketOutput = { deflateMinBytes: config.WS_COMPRESSION_MIN_BYTES, sent: hub.sent }
   // Shared by every socket, so that none keeps a closure, or its request's child logger, for them.
   const onUnexpected = (err: unknown) => fastify.log.error({ err }, 'frame handling failed')
   /** Replaces @fastify/websocket's 'error' listener (release-upgrade.ts): ws's own closes count as ours. */
@@ -128,10 +131,7 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
   function open (socket: WebSocket, request: FastifyRequest) {
     const principal = request.principal ?? ANONYMOUS
     const ticket = admitted.get(request)
-    const output: SocketOutput = {
-      deflateMinBytes: config.WS_COMPRESSION && takesOurDeflate(socket) ? config.WS_COMPRESSION_MIN_BYTES : Infinity,
-      sent: hub.sent
-    }
+    const output = config.WS_COMPRESSION && takesOurDeflate(socket) ? deflated : plain
     const conn = new Connection(ticket?.connectionId ?? randomUUID(), socket, principal, config.WS_MAX_BUFFERED_BYTES, leaveHub, output)
     conn.meta = ticket?.meta ?? null
     const session = new Session(hub, conn, limits, onUnexpected, expiry, hooks.anyOn ? hooks : null, readState.frames)

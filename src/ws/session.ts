@@ -34,7 +34,6 @@ export class Session {
   private heldBytes = 0
   private readonly budget: SocketBudget
   private readonly rooms: RoomFrames
-  private readonly queries: QueryFrames
 
   constructor (
     private readonly hub: Hub,
@@ -51,7 +50,11 @@ export class Session {
   ) {
     this.budget = new SocketBudget(limits)
     this.rooms = new RoomFrames(hub, conn, this.budget, this.error, onUnexpected, hooks, reads)
-    this.queries = new QueryFrames(hub, conn, this.error)
+  }
+
+  /** `history` and `presence` frames: rare, so their handler is made for each, not kept per socket. */
+  private get queries (): QueryFrames {
+    return new QueryFrames(this.hub, this.conn, this.error)
   }
 
   /** The `message` listener of the socket. */
@@ -83,11 +86,15 @@ export class Session {
       this.heldBytes = 0
       this.conn.socket.pause()
     }
-    // then(f, f), not finally: a step that ever rejected must not become an unhandled rejection.
-    step.then(this.releaseHeld, this.releaseHeld)
+    this.releaseAfter(step)
   }
 
-  private readonly releaseHeld = (): void => this.release()
+  /** Made for each step rather than kept per socket: most sockets hold frames only at their start. */
+  private releaseAfter (step: Promise<void>): void {
+    const release = (): void => this.release()
+    // then(f, f), not finally: a step that ever rejected must not become an unhandled rejection.
+    step.then(release, release)
+  }
 
   private release (): void {
     const held = this.held ?? []
@@ -97,7 +104,7 @@ export class Session {
       if (pending) {
         this.held = held.slice(i + 1)
         this.heldBytes = this.held.reduce((bytes, frame) => bytes + frame.length, 0)
-        pending.then(this.releaseHeld, this.releaseHeld)
+        this.releaseAfter(pending)
         return
       }
     }
