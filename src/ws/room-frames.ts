@@ -12,28 +12,28 @@ import type { FrameId } from '../schemas/frames.js'
 import type { ReadFrames } from '../read-state/read-frames.js'
 import { serialiseData, TOO_DEEP } from '../serialise-data.js'
 import type { Hooks } from '../hooks/hooks.js'
-import { MAX_PENDING_PUBLISHES, PublishGate } from '../hooks/publish-gate.js'
+import { MAX_PENDING_PUBLISHES, type PublishGate } from '../hooks/publish-gate.js'
 import type { Decision } from '../hooks/types.js'
 import type { SendError } from './send-error.js'
 import type { SocketBudget } from './limits.js'
 
 export class RoomFrames {
-  /** Null unless a publish hook is on: then every room message waits for its decision, in order per room. */
-  private readonly gate: PublishGate | null
-
+  /**
+   * Made for each frame, not kept per socket (an idle socket should cost little): the socket's
+   * state is in what it is given. `gate`: null unless a publish hook is on, and then the
+   * socket's one gate, through which every room message waits for its decision, in order per room.
+   */
   constructor (
     private readonly hub: Hub,
     private readonly conn: Connection,
     private readonly budget: SocketBudget,
     private readonly error: SendError,
-    onUnexpected: (err: unknown) => void,
     /** The join and publish hooks; null or off: frames take their usual path, at no cost. */
     private readonly hooks: Hooks | null,
+    private readonly gate: PublishGate | null,
     /** Told of each message stored, for the sender's own read cursor; null with read state off. */
     private readonly reads: ReadFrames | null
-  ) {
-    this.gate = hooks?.publishOn === true ? new PublishGate(hooks, onUnexpected) : null
-  }
+  ) {}
 
   join (room: string, since: Position | null, id: FrameId | undefined): Promise<void> | void {
     const conn = this.conn
