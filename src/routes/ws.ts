@@ -128,6 +128,16 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     if (code !== null) hub.observer?.closed(code)
   }
 
+  /**
+   * The socket's listeners, made in a scope of their own: closures made in `open` would keep all
+   * that `open` shares with any of them (its `welcome` frame, say) for as long as the socket lives.
+   */
+  function listenTo (socket: WebSocket, session: Session) {
+    socket.on('message', (data, isBinary) => session.receive(data, isBinary))
+    socket.on('pong', () => { session.conn.alive = true })
+    socket.on('close', () => leaveHub(session.conn))
+  }
+
   function open (socket: WebSocket, request: FastifyRequest) {
     const principal = request.principal ?? ANONYMOUS
     const ticket = admitted.get(request)
@@ -136,9 +146,7 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     conn.meta = ticket?.meta ?? null
     const session = new Session(hub, conn, limits, onUnexpected, expiry, hooks.anyOn ? hooks : null, readState.frames)
     // Listeners go on synchronously: frames sent right after the upgrade must not be lost.
-    socket.on('message', (data, isBinary) => session.receive(data, isBinary))
-    socket.on('pong', () => { conn.alive = true })
-    socket.on('close', () => leaveHub(conn))
+    listenTo(socket, session)
     releaseUpgrade(socket, onSocketError)
     hub.add(conn)
     admission.index.add(conn)
