@@ -72,5 +72,7 @@ t.test('an idle socket keeps no timer, logger or query handler of its own, and i
   t.equal(perSocket('Timeout'), 0, 'no timer per socket: the heartbeat is one interval, the idle timer is dropped')
   t.equal(perSocket('Pino'), 0, 'no child logger per socket')
   t.equal(perSocket('QueryFrames'), 0, 'history and presence handlers are made per frame')
+  // ws's own, and the one of the socket's listeners (route ws.ts): none keeps the welcome frame.
+  t.ok(perSocket('system / Context') <= 3, `closure contexts per socket: ${perSocket('system / Context')}, at most 3`)
   t.equal(perSocket('(identity JSON)'), 1, 'one identity JSON per socket, shared by its presence entries in both rooms')
 })
