@@ -20,7 +20,8 @@ import v8 from 'node:v8'
 import { buildApp } from ${JSON.stringify(APP)}
 // A presence entry or a message's \`from\` (a snapshot shows a string's first characters only).
 const IDENTITY = '{"connectionId":"'
-const app = await buildApp({ config: { WS_HEARTBEAT_MS: 30000 } })
+// A real logger, as the server has (each request gets a child logger: none may stay with its socket).
+const app = await buildApp({ config: { WS_HEARTBEAT_MS: 30000 }, logger: { level: 'warn' } })
 await app.listen({ port: 0, host: '127.0.0.1' })
 process.send({ port: app.server.address().port })
 process.on('message', async () => {
@@ -47,7 +48,7 @@ process.on('disconnect', () => process.exit(0))
 t.test('an idle socket keeps no timer, logger or query handler of its own, and its identity once', async t => {
   const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', CHILD], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    env: { ...process.env, LOG_LEVEL: 'warn' }
+    env: process.env
   })
   t.teardown(() => { child.kill() })
   const [{ port }] = await once(child, 'message') as [{ port: number }]
