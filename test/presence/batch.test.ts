@@ -14,7 +14,7 @@ import { eventually } from '../helper.js'
 import { quietLog } from '../helpers/quiet-log.js'
 import { ThrowAwayRedis, uniquePrefix } from '../redis-helper.js'
 
-const conn = (id: string): Connection => ({ id, principal: { user: `u-${id}` }, meta: null }) as unknown as Connection
+const conn = (id: string): Connection => ({ id, principal: { user: `u-${id}` }, meta: null, identityJson: JSON.stringify({ connectionId: id, user: `u-${id}` }) }) as unknown as Connection
 
 async function scriptCalls (admin: Redis): Promise<number> {
   const info = await admin.info('commandstats')
