@@ -32,6 +32,7 @@ export class Connection implements FlushWatcher {
   meta: string | null = null
   /** Frames held until `welcome` is sent, so that `welcome` is always the first frame. */
   private backlog: Buffer[] | null = []
+  private identity: string | null = null
 
   constructor (
     readonly id: string,
@@ -46,6 +47,15 @@ export class Connection implements FlushWatcher {
     private readonly onServerClose: (conn: Connection, code: number) => void = () => {},
     private readonly output: SocketOutput = { deflateMinBytes: Infinity, sent: { bytes: 0 } }
   ) {}
+
+  /**
+   * `{"connectionId","user"}`, serialised once for the socket's lifetime (a refresh keeps the
+   * user): the `from` of everything it sends, and its presence entry in every room it is in.
+   */
+  get identityJson (): string {
+    this.identity ??= JSON.stringify({ connectionId: this.id, user: this.principal.user })
+    return this.identity
+  }
 
   get open (): boolean {
     return this.socket.readyState === OPEN

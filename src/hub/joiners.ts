@@ -106,8 +106,8 @@ export class Joiners {
    * after their `joined`, and nothing tells which. They resume; with nothing stored they are fine.
    */
   sight (room: Room, at: Position): void {
-    const blind = [...room.blind]
-    room.blind.clear()
+    const blind = room.blind ?? []
+    room.blind = null
     if (at.offset === 0) return
     // Closed, not removed here: the close removes it from the room (and from presence) as any close does.
     for (const conn of blind) {
@@ -127,6 +127,7 @@ export class Joiners {
       // now on, and once the position is known, whether anything came before is checked (sight).
       for (const message of held) conn.send(message.frame)
       this.opts.replayed(held.length)
+      room.blind ??= new Set()
       room.blind.add(conn)
       return this.promote(room, joiner)
     }

@@ -56,8 +56,11 @@ export class Room {
   /** Stored messages heard while a catch-up read is under way, and their bytes (bounded: room-feed.ts). */
   pending: StoredMessage[] = []
   pendingBytes = 0
-  /** Members that joined before the feed knew its position (Redis out of reach); see Joiners.sight (joiners.ts). */
-  readonly blind = new Set<Connection>()
+  /**
+   * Members that joined before the feed knew its position (Redis out of reach); see Joiners.sight
+   * (joiners.ts). Null while there is none, as in almost every room: a Set costs a room ~100 bytes.
+   */
+  blind: Set<Connection> | null = null
   /**
    * The last few epochs the feed left, newest last: a joiner that starts in one of them is behind
    * for good, and a history found back in one of them was rolled back (catch-up.ts).
@@ -103,7 +106,7 @@ export class Room {
 
   /** False when the connection was neither a member nor a joiner. */
   remove (conn: Connection): boolean {
-    this.blind.delete(conn)
+    this.blind?.delete(conn)
     if (this.members.delete(conn)) return true
     const before = this.joiners.length
     this.joiners = this.joiners.filter(joiner => joiner.conn !== conn)

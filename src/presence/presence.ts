@@ -75,8 +75,9 @@ export interface InstanceCounts {
   rooms: number
 }
 
+/** The connection's presence entry: without `meta`, the very string its messages carry as `from` (one per socket, whatever its rooms). */
 export function memberJson (conn: Connection): string {
-  const member = JSON.stringify({ connectionId: conn.id, user: conn.principal.user })
+  const member = conn.identityJson
   // `meta` is the connect hook's JSON, checked and serialised once at the upgrade.
   return conn.meta === null ? member : `${member.slice(0, -1)},"meta":${conn.meta}}`
 }

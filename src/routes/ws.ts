@@ -116,27 +116,38 @@ const wsRoutes: FastifyPluginAsyncTypebox = async (fastify) => {
     hub.remove(conn)
   }
 
+  // How frames leave a socket: one of two, shared by every socket.
+  const plain: SocketOutput = { deflateMinBytes: Infinity, sent: hub.sent }
+  const deflated: SocketOutput = { deflateMinBytes: config.WS_COMPRESSION_MIN_BYTES, sent: hub.sent }
+  // Shared by every socket, so that none keeps a closure, or its request's child logger, for them.
+  const onUnexpected = (err: unknown) => fastify.log.error({ err }, 'frame handling failed')
+  /** Replaces @fastify/websocket's 'error' listener (release-upgrade.ts): ws's own closes count as ours. */
+  function onSocketError (err: Error) {
+    fastify.log.debug({ err }, 'websocket error')
+    const code = wsCloseCode(err)
+    if (code !== null) hub.observer?.closed(code)
+  }
+
+  /**
+   * The socket's listeners, made in a scope of their own: closures made in `open` would keep all
+   * that `open` shares with any of them (its `welcome` frame, say) for as long as the socket lives.
+   */
+  function listenTo (socket: WebSocket, session: Session) {
+    socket.on('message', (data, isBinary) => session.receive(data, isBinary))
+    socket.on('pong', () => { session.conn.alive = true })
+    socket.on('close', () => leaveHub(session.conn))
+  }
+
   function open (socket: WebSocket, request: FastifyRequest) {
     const principal = request.principal ?? ANONYMOUS
     const ticket = admitted.get(request)
-    const output: SocketOutput = {
-      deflateMinBytes: config.WS_COMPRESSION && takesOurDeflate(socket) ? config.WS_COMPRESSION_MIN_BYTES : Infinity,
-      sent: hub.sent
-    }
+    const output = config.WS_COMPRESSION && takesOurDeflate(socket) ? deflated : plain
     const conn = new Connection(ticket?.connectionId ?? randomUUID(), socket, principal, config.WS_MAX_BUFFERED_BYTES, leaveHub, output)
     conn.meta = ticket?.meta ?? null
-    const log = request.log // not `request`: the socket must not keep its HTTP exchange alive
-    const session = new Session(hub, conn, limits, (err) => log.error({ err }, 'frame handling failed'), expiry, hooks.anyOn ? hooks : null, readState.frames)
+    const session = new Session(hub, conn, limits, onUnexpected, expiry, hooks.anyOn ? hooks : null, readState.frames)
     // Listeners go on synchronously: frames sent right after the upgrade must not be lost.
-    socket.on('message', (data, isBinary) => session.receive(data, isBinary))
-    socket.on('pong', () => { conn.alive = true })
-    socket.on('close', () => leaveHub(conn))
-    releaseUpgrade(socket, request.log)
-    // After releaseUpgrade, which replaces the error listeners: ws's own closes count as ours.
-    socket.on('error', (err) => {
-      const code = wsCloseCode(err)
-      if (code !== null) hub.observer?.closed(code)
-    })
+    listenTo(socket, session)
+    releaseUpgrade(socket, onSocketError)
     hub.add(conn)
     admission.index.add(conn)
     readState.status.connected(conn)

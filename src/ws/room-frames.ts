@@ -12,31 +12,28 @@ import type { FrameId } from '../schemas/frames.js'
 import type { ReadFrames } from '../read-state/read-frames.js'
 import { serialiseData, TOO_DEEP } from '../serialise-data.js'
 import type { Hooks } from '../hooks/hooks.js'
-import { MAX_PENDING_PUBLISHES, PublishGate } from '../hooks/publish-gate.js'
+import { MAX_PENDING_PUBLISHES, type PublishGate } from '../hooks/publish-gate.js'
 import type { Decision } from '../hooks/types.js'
 import type { SendError } from './send-error.js'
 import type { SocketBudget } from './limits.js'
 
 export class RoomFrames {
-  /** The `from` of every message this connection sends, serialised once for its lifetime. */
-  private readonly fromJson: string
-  /** Null unless a publish hook is on: then every room message waits for its decision, in order per room. */
-  private readonly gate: PublishGate | null
-
+  /**
+   * Made for each frame, not kept per socket (an idle socket should cost little): the socket's
+   * state is in what it is given. `gate`: null unless a publish hook is on, and then the
+   * socket's one gate, through which every room message waits for its decision, in order per room.
+   */
   constructor (
     private readonly hub: Hub,
     private readonly conn: Connection,
     private readonly budget: SocketBudget,
     private readonly error: SendError,
-    onUnexpected: (err: unknown) => void,
     /** The join and publish hooks; null or off: frames take their usual path, at no cost. */
     private readonly hooks: Hooks | null,
+    private readonly gate: PublishGate | null,
     /** Told of each message stored, for the sender's own read cursor; null with read state off. */
     private readonly reads: ReadFrames | null
-  ) {
-    this.fromJson = JSON.stringify({ connectionId: conn.id, user: conn.principal.user })
-    this.gate = hooks?.publishOn === true ? new PublishGate(hooks, onUnexpected) : null
-  }
+  ) {}
 
   join (room: string, since: Position | null, id: FrameId | undefined): Promise<void> | void {
     const conn = this.conn
@@ -89,7 +86,7 @@ export class RoomFrames {
   }
 
   private publish (room: string, dataJson: string, key: string | undefined, transient: boolean, id: FrameId | undefined): void {
-    this.hub.sendToRoom(room, dataJson, this.fromJson, { key, transient }).then(outcome => {
+    this.hub.sendToRoom(room, dataJson, this.conn.identityJson, { key, transient }).then(outcome => {
       if (!outcome.ok) return this.error(outcome.code, outcome.message, id)
       this.hub.observer?.published(transient ? 'transient' : 'room')
       if (outcome.offset !== undefined && outcome.epoch !== undefined) this.reads?.stored(this.conn, room, { offset: outcome.offset, epoch: outcome.epoch })
@@ -101,7 +98,7 @@ export class RoomFrames {
     if (!this.conn.principal.canBroadcast) return this.error(ErrorCode.FORBIDDEN, 'broadcast needs the chat:broadcast scope', id)
     const dataJson = serialiseData(data)
     if (dataJson === null) return this.error(ErrorCode.BAD_FRAME, TOO_DEEP, id)
-    const messageId = this.hub.sendToAll(dataJson, this.fromJson)
+    const messageId = this.hub.sendToAll(dataJson, this.conn.identityJson)
     this.hub.observer?.published('broadcast')
     if (id !== undefined) this.conn.sendJson({ type: 'ack', id, messageId })
   }

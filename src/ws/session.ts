@@ -15,6 +15,7 @@ import type { FrameId } from '../schemas/frames.js'
 import type { TokenExpiry } from './token-refresh.js'
 import type { ReadFrames } from '../read-state/read-frames.js'
 import type { Hooks } from '../hooks/hooks.js'
+import { PublishGate } from '../hooks/publish-gate.js'
 import { checkHead, readHead } from './frame-head.js'
 import { SocketBudget, type SessionLimits } from './limits.js'
 import { QueryFrames } from './query-frames.js'
@@ -33,8 +34,8 @@ export class Session {
   private held: Buffer[] | null = null
   private heldBytes = 0
   private readonly budget: SocketBudget
-  private readonly rooms: RoomFrames
-  private readonly queries: QueryFrames
+  /** Null unless a publish hook is on: then every room message of the socket waits for its decision, in order per room. */
+  private readonly gate: PublishGate | null
 
   constructor (
     private readonly hub: Hub,
@@ -45,13 +46,29 @@ export class Session {
     /** Handles `refresh` frames; null: answered with `exp: null`, as with auth off. */
     private readonly tokens: TokenExpiry | null = null,
     /** The join and publish hooks; null or off: frames take their usual path, at no cost. */
-    hooks: Hooks | null = null,
+    private readonly hooks: Hooks | null = null,
     /** Handles `read` and `unread` frames (src/read-state/); null: refused as with auth off. */
     private readonly reads: ReadFrames | null = null
   ) {
     this.budget = new SocketBudget(limits)
-    this.rooms = new RoomFrames(hub, conn, this.budget, this.error, onUnexpected, hooks, reads)
-    this.queries = new QueryFrames(hub, conn, this.error)
+    this.gate = hooks?.publishOn === true ? new PublishGate(hooks, onUnexpected) : null
+  }
+
+  // The frame handlers, and the function that answers an error, are made for each frame that needs
+  // them rather than kept for the socket's life: most sockets send few frames and idle long.
+  private get rooms (): RoomFrames {
+    return new RoomFrames(this.hub, this.conn, this.budget, this.error, this.hooks, this.gate, this.reads)
+  }
+
+  private get queries (): QueryFrames {
+    return new QueryFrames(this.hub, this.conn, this.error)
+  }
+
+  private get error (): SendError {
+    return (code, message, id, reason) => {
+      this.hub.observer?.errorSent(code)
+      this.conn.sendJson({ type: 'error', code, message, reason, id })
+    }
   }
 
   /** The `message` listener of the socket. */
@@ -83,11 +100,15 @@ export class Session {
       this.heldBytes = 0
       this.conn.socket.pause()
     }
-    // then(f, f), not finally: a step that ever rejected must not become an unhandled rejection.
-    step.then(this.releaseHeld, this.releaseHeld)
+    this.releaseAfter(step)
   }
 
-  private readonly releaseHeld = (): void => this.release()
+  /** Made for each step rather than kept per socket: most sockets hold frames only at their start. */
+  private releaseAfter (step: Promise<void>): void {
+    const release = (): void => this.release()
+    // then(f, f), not finally: a step that ever rejected must not become an unhandled rejection.
+    step.then(release, release)
+  }
 
   private release (): void {
     const held = this.held ?? []
@@ -97,7 +118,7 @@ export class Session {
       if (pending) {
         this.held = held.slice(i + 1)
         this.heldBytes = this.held.reduce((bytes, frame) => bytes + frame.length, 0)
-        pending.then(this.releaseHeld, this.releaseHeld)
+        this.releaseAfter(pending)
         return
       }
     }
@@ -145,10 +166,5 @@ export class Session {
     const outcome = this.tokens?.refresh(this.conn, token) ?? { ok: true, exp: null }
     if (!outcome.ok) return this.error(outcome.code, outcome.message, id)
     this.conn.sendJson({ type: 'refreshed', exp: outcome.exp, id })
-  }
-
-  private readonly error: SendError = (code, message, id, reason) => {
-    this.hub.observer?.errorSent(code)
-    this.conn.sendJson({ type: 'error', code, message, reason, id })
   }
 }
