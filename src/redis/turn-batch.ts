@@ -78,14 +78,7 @@ export class TurnBatch<T, R> {
   }
 
   /** The end of a turn: each group's items leave, unless the group has its calls in flight already. */
-  private readonly endOfTurn = (): void => {
-    this.scheduled = false
-    for (const [group, pending] of this.groups) {
-      if (this.busy(group)) continue // sent once a call of the group is answered (`answered`)
-      this.groups.delete(group)
-      this.send(group, pending.waiting)
-    }
-  }
+  private readonly endOfTurn = (): void => this.sendWaiting(false)
 
   private busy (group: number): boolean {
     const max = this.limits.inFlight
@@ -105,11 +98,16 @@ export class TurnBatch<T, R> {
   }
 
   /** Sends what waits now (at shutdown: ahead of the connection's QUIT); the scheduled flush finds nothing. */
-  readonly flush = (): void => {
+  readonly flush = (): void => this.sendWaiting(true)
+
+  /** Sends each group's waiting items; a busy group's wait for an answer unless `force`d (`answered` sends them). */
+  private sendWaiting (force: boolean): void {
     this.scheduled = false
-    const groups = this.groups
-    this.groups = new Map()
-    for (const [group, pending] of groups) this.send(group, pending.waiting)
+    for (const [group, pending] of this.groups) {
+      if (!force && this.busy(group)) continue
+      this.groups.delete(group)
+      this.send(group, pending.waiting)
+    }
   }
 
   private send (group: number, waiting: Array<Waiting<T, R>>): void {
