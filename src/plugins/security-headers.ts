@@ -16,18 +16,21 @@
 import fp from 'fastify-plugin'
 import fastifyHelmet from '@fastify/helmet'
 import helmet from 'helmet'
-import type { FastifyPluginAsync } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { securityHeaders } from '../security-policy.js'
+
+/** A route with its own `helmet` options gets its headers from @fastify/helmet, not from here. */
+const hasOwnHelmet = (request: FastifyRequest): boolean => (request.routeOptions.config as { helmet?: unknown }).helmet !== undefined
 
 const securityHeadersPlugin: FastifyPluginAsync = async (fastify) => {
   if (fastify.hasPlugin('@fastify/helmet')) return
   await fastify.register(fastifyHelmet, { ...securityHeaders(), global: false })
   const apply = helmet(securityHeaders())
   fastify.addHook('onRequest', (request, reply, done) => {
-    // A route with its own `helmet` options gets them from @fastify/helmet. A WebSocket upgrade
-    // gets them only if it is answered over HTTP (refused: onSend below): the 101 that `ws` writes
-    // carries none of the reply's headers, so setting them for each upgrade was wasted work.
-    if ((request.routeOptions.config as { helmet?: unknown }).helmet !== undefined || request.raw.headers.upgrade !== undefined) {
+    // A WebSocket upgrade gets them only if it is answered over HTTP (refused: onSend below): the
+    // 101 that `ws` writes carries none of the reply's headers, so setting them for each upgrade
+    // was wasted work.
+    if (hasOwnHelmet(request) || request.raw.headers.upgrade !== undefined) {
       done()
       return
     }
@@ -35,7 +38,7 @@ const securityHeadersPlugin: FastifyPluginAsync = async (fastify) => {
     apply(request.raw, reply.raw, done as (err?: unknown) => void)
   })
   fastify.addHook('onSend', (request, reply, payload, done) => {
-    if (request.raw.headers.upgrade === undefined || (request.routeOptions.config as { helmet?: unknown }).helmet !== undefined) {
+    if (request.raw.headers.upgrade === undefined || hasOwnHelmet(request)) {
       done(null, payload)
       return
     }
