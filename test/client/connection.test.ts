@@ -5,7 +5,6 @@
  * function.
  */
 import { createHash } from 'node:crypto'
-import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { WebSocket } from 'ws'
@@ -16,6 +15,7 @@ import { AUTH_CONFIG, sign } from '../helpers/auth-tokens.js'
 import { client, next } from './helpers/chat.js'
 import { serverSideDropper } from './helpers/drop.js'
 import { silentServer } from './helpers/silent-server.js'
+import { hungServer } from './helpers/hung-server.js'
 
 t.test('after the server drops the socket the client reconnects and rejoins its rooms', async t => {
   const { app, url } = await listen(t)
@@ -129,12 +129,7 @@ t.test('connect() with reconnect off rejects when nothing listens', async t => {
 
 t.test('a handshake that hangs is dropped after connectTimeoutMs and retried', async t => {
   // Accepts TCP and never answers the upgrade, as a proxy whose upstream hangs would.
-  const attempts: Socket[] = []
-  const server = createServer(socket => { attempts.push(socket); socket.on('error', () => {}) })
-  server.listen(0, '127.0.0.1')
-  await new Promise(resolve => server.once('listening', resolve))
-  t.teardown(() => { for (const s of attempts) s.destroy(); server.close() })
-  const port = (server.address() as AddressInfo).port
+  const { port, attempts } = await hungServer(t)
   const chat = client(t, { url: `ws://127.0.0.1:${port}/ws`, connectTimeoutMs: 100, reconnect: { baseMs: 20, maxMs: 20 } })
   chat.connect().catch(() => {})
   const close = await next(chat, 'close')
@@ -147,20 +142,13 @@ t.test('a handshake that hangs is dropped after connectTimeoutMs and retried', a
 t.test('an upgrade answered but never welcomed is dropped at the connect timeout, not after a close handshake', async t => {
   // Answers 101 and then nothing, not even the closing handshake (a hung upstream behind a proxy):
   // a graceful close would wait for the peer's close frame (ws: 30 s) before the next attempt.
-  const attempts: Socket[] = []
-  const server = createServer(socket => {
-    attempts.push(socket)
-    socket.on('error', () => {})
+  const { port, attempts } = await hungServer(t, socket => {
     socket.once('data', request => {
       const key = /sec-websocket-key: (.+)\r\n/i.exec(request.toString())?.[1] ?? ''
       const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64')
       socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`)
     })
   })
-  server.listen(0, '127.0.0.1')
-  await new Promise(resolve => server.once('listening', resolve))
-  t.teardown(() => { for (const s of attempts) s.destroy(); server.close() })
-  const port = (server.address() as AddressInfo).port
   const chat = client(t, { url: `ws://127.0.0.1:${port}/ws`, WebSocket: WebSocket as unknown as SocketConstructor, connectTimeoutMs: 200, reconnect: { baseMs: 20, maxMs: 20 } })
   const started = performance.now()
   chat.connect().catch(() => {})
