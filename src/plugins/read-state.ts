@@ -8,7 +8,8 @@ import type { FastifyPluginAsync } from 'fastify'
 import { Heartbeat } from '../presence/heartbeat.js'
 import { MemoryCursors, MemoryTops, MemoryUserStatus } from '../read-state/memory-stores.js'
 import { ReadFrames } from '../read-state/read-frames.js'
-import { ReadState } from '../read-state/read-state.js'
+import { hubReceipts, ReadState } from '../read-state/read-state.js'
+import { RedisReceipts } from '../read-state/redis-receipts.js'
 import { RedisCursors, RedisTops } from '../read-state/redis-stores.js'
 import { RedisUserStatus } from '../read-state/redis-user-status.js'
 import type { UserStatusStore } from '../read-state/stores.js'
@@ -35,7 +36,7 @@ const readStatePlugin: FastifyPluginAsync = async (fastify) => {
   if (redis === null) {
     status = new MemoryUserStatus(READ_STATE_TTL_SEC)
     if (history !== null) {
-      state = new ReadState({ cursors: new MemoryCursors(READ_STATE_TTL_SEC), tops: new MemoryTops(history), status, receipts: hub, log: fastify.log })
+      state = new ReadState({ cursors: new MemoryCursors(READ_STATE_TTL_SEC), tops: new MemoryTops(history), status, receipts: hubReceipts(hub), log: fastify.log })
     }
   } else {
     const { client, layout } = redis
@@ -44,7 +45,7 @@ const readStatePlugin: FastifyPluginAsync = async (fastify) => {
     })
     if (history !== null) {
       const opts = { client, layout, ttlSec: READ_STATE_TTL_SEC, historyTtlSec: HISTORY_TTL_SEC, newEpoch: () => hub.nextMessageId() }
-      state = new ReadState({ cursors: new RedisCursors(opts), tops: new RedisTops(opts), status, receipts: hub, log: fastify.log })
+      state = new ReadState({ cursors: new RedisCursors(opts), tops: new RedisTops(opts), status, receipts: new RedisReceipts({ client, layout, log: fastify.log }), log: fastify.log })
     }
   }
   fastify.decorate('readState', { state, status, frames: new ReadFrames(state) } satisfies ReadStateFeature)

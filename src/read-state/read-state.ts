@@ -12,9 +12,22 @@ import { ErrorCode } from '../protocol.js'
 import type { UnreadRoom } from '../schemas/read-state.js'
 import type { CursorStore, RoomTops, UserStatusStore } from './stores.js'
 
-/** What the read state needs of the hub: a transient frame to a room's members on every instance. */
+/**
+ * Tells a room's members, on every instance, that `user` moved its cursor there. A receipt is
+ * transient (at most once); those of one user in one room reach every member in cursor order.
+ */
 export interface ReceiptSink {
-  publishRoom (room: string, frame: Buffer): void
+  send (room: string, user: string, cursor: Position): void
+}
+
+/** The `read_receipt` frame. Room names need no escaping (ROOM_PATTERN). */
+export function receiptFrame (room: string, user: string, cursor: Position): Buffer {
+  return Buffer.from(`{"type":"read_receipt","room":"${room}","user":${JSON.stringify(user)},"offset":${cursor.offset},"epoch":${JSON.stringify(cursor.epoch)}}`)
+}
+
+/** One process, no Redis: the hub's fan-out is in order as it is. */
+export function hubReceipts (hub: { publishRoom (room: string, frame: Buffer): void }): ReceiptSink {
+  return { send: (room, user, cursor) => hub.publishRoom(room, receiptFrame(room, user, cursor)) }
 }
 
 export interface ReadStateLog {
@@ -59,11 +72,7 @@ export class ReadState {
       return UNAVAILABLE
     }
     const { cursor } = advanced
-    if (advanced.moved) {
-      receipts.publishRoom(room, Buffer.from(
-        `{"type":"read_receipt","room":"${room}","user":${JSON.stringify(user)},"offset":${cursor.offset},"epoch":${JSON.stringify(cursor.epoch)}}`
-      ))
-    }
+    if (advanced.moved) receipts.send(room, user, cursor)
     return { ok: true, cursor }
   }
 

@@ -14,6 +14,7 @@
  *   `${prefix}:{R}:id:M`              string: the same for the key the service made for message M (no key given)
  *   `${prefix}:{R}:presence`          hash: connectionId -> member JSON, every member of R on every instance
  *   `${prefix}:{R}:leases`            zset: connectionId -> when its presence lease expires (Redis time, ms)
+ *   `${prefix}:{R}:receipts`          hash: user -> "epoch offset" of the last read receipt published in R (read-receipt.lua)
  *   `${prefix}:instances`             zset: instanceId -> last heartbeat (Redis time, ms); expires unless beaten
  *   `${prefix}:instance:{I}:info`     hash: instance I's counts and start time; expires unless refreshed
  *   `${prefix}:user:{u:U}:read`       hash: room -> "epoch offset", user U's read cursors (read state)
@@ -63,6 +64,8 @@ export interface RedisLayout {
   slot (name: string): number
   presence (room: string): string
   presenceLeases (room: string): string
+  /** The last read receipt published per user in R: they leave in cursor order (src/read-state/). */
+  readReceipts (room: string): string
   readonly instances: string
   instanceInfo (instanceId: string): string
   /** User U's read cursors, on U's own slot (src/read-state/). */
@@ -94,6 +97,7 @@ export function redisLayout (prefix: string, roomPublish: RoomPublishCommand = '
     slot: calculateSlot,
     presence: (room) => `${prefix}:{${room}}:presence`,
     presenceLeases: (room) => `${prefix}:{${room}}:leases`,
+    readReceipts: (room) => `${prefix}:{${room}}:receipts`,
     instances: `${prefix}:instances`,
     instanceInfo: (instanceId) => `${prefix}:instance:{${instanceId}}:info`,
     readCursors: (user) => `${prefix}:user:{u:${user}}:read`,

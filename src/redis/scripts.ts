@@ -32,6 +32,7 @@ const SCRIPTS = {
   // Read state (src/read-state/). The shebang must open the script: it lets room-tops read the
   // rooms of several slots of one shard in one call.
   chatReadAdvance: { lua: lua('read-advance'), numberOfKeys: 1 },
+  chatReadReceipt: { lua: lua('read-receipt'), numberOfKeys: 1 },
   chatRoomTops: { lua: '#!lua flags=allow-cross-slot-keys\n' + HISTORY_EPOCH + lua('room-tops'), numberOfKeys: 1 },
   chatUserLease: { lua: lua('user-lease'), numberOfKeys: 1 },
   chatUserStatus: { lua: lua('user-status'), numberOfKeys: 2 },
@@ -57,6 +58,7 @@ export interface HistoryScripts {
   chatInstanceBeat (instances: string, ...args: Array<string | number>): Promise<[string | null, number]>
   chatInstancesSince (instances: string, ...args: Array<string | number>): Promise<string[]>
   chatReadAdvance (cursors: string, ...args: Array<string | number>): Promise<Array<[moved: number, offset: number, epoch: string]>>
+  chatReadReceipt (receipts: string, ...args: Array<string | number | Buffer>): Promise<number>
   chatRoomTops (routingMeta: string, ...args: Array<string | number>): Promise<Array<string | number>>
   chatUserLease (leases: string, ...args: Array<string | number>): Promise<number>
   chatUserStatus (leases: string, seen: string, ...args: Array<string | number>): Promise<[live: number, lastSeen: number, unmarked: number]>
