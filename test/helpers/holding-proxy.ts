@@ -2,7 +2,8 @@
  * A TCP proxy to a Redis that can hold what clients send: while held, every client-to-Redis chunk
  * waits (order kept) and nothing is answered, but no connection drops — a stalled link, which no
  * socket error reveals. `release()` lets the held chunks through. `cut()` drops every connection
- * and refuses new ones until `restore()`: a link that is down.
+ * and refuses new ones until `restore()`: a link that is down. `replyDelayMs` delays every answer
+ * (order kept): a Redis that far away, as over a network.
  */
 import { once } from 'node:events'
 import { createServer, connect as tcpConnect, type Socket } from 'node:net'
@@ -17,7 +18,7 @@ export interface HoldingProxy {
   restore (): void
 }
 
-export async function holdingProxy (t: Teardown, redisUrl: string): Promise<HoldingProxy> {
+export async function holdingProxy (t: Teardown, redisUrl: string, { replyDelayMs = 0 } = {}): Promise<HoldingProxy> {
   const upstream = new URL(redisUrl)
   const sockets = new Set<Socket>()
   let held: Array<() => void> | null = null
@@ -41,7 +42,9 @@ export async function holdingProxy (t: Teardown, redisUrl: string): Promise<Hold
       if (held === null) redis.write(chunk)
       else held.push(() => redis.write(chunk))
     })
-    redis.pipe(client)
+    // Timers of one duration fire in the order they were set: the answers keep theirs.
+    if (replyDelayMs > 0) redis.on('data', (chunk) => setTimeout(() => client.write(chunk), replyDelayMs))
+    else redis.pipe(client)
   })
   server.listen(0, '127.0.0.1')
   await once(server, 'listening')

@@ -8,6 +8,7 @@ import type { Connection } from '../../../src/hub/connection.js'
 import { RedisPresence } from '../../../src/presence/redis-presence.js'
 import { redisLayout, type RedisLayout } from '../../../src/redis/layout.js'
 import { eventually } from '../../helper.js'
+import { holdingProxy } from '../../helpers/holding-proxy.js'
 import { quietLog } from '../../helpers/quiet-log.js'
 import { ThrowAwayRedis, uniquePrefix } from '../../redis-helper.js'
 
@@ -27,9 +28,10 @@ export interface OwnRedisPresence {
 export const conn = (id: string, user: string | null = null): Connection =>
   ({ id, principal: { user }, meta: null, identityJson: JSON.stringify({ connectionId: id, user }) }) as unknown as Connection
 
-export async function presenceOnOwnRedis (t: Teardown, describe: (event: MemberEvent) => string): Promise<OwnRedisPresence> {
+/** `replyDelayMs`: presence's own connection reaches Redis through a proxy that delays each answer. */
+export async function presenceOnOwnRedis (t: Teardown, describe: (event: MemberEvent) => string, { replyDelayMs = 0 } = {}): Promise<OwnRedisPresence> {
   const redis = await ThrowAwayRedis.start(t)
-  const client = new Redis(redis.url)
+  const client = new Redis(replyDelayMs > 0 ? (await holdingProxy(t, redis.url, { replyDelayMs })).url : redis.url)
   const admin = new Redis(redis.url)
   const listener = new Redis(redis.url)
   t.teardown(() => { client.disconnect(); admin.disconnect(); listener.disconnect() })
