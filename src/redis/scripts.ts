@@ -9,6 +9,7 @@ import type { Cluster, Redis } from 'ioredis'
 const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8')
 // EVAL scripts cannot include one another: the shared function is prepended to each.
 const HISTORY_EPOCH = lua('history-epoch')
+const MOVE_FORWARD = lua('move-forward')
 
 const APPEND_ONE = HISTORY_EPOCH + lua('append-one')
 const APPEND = APPEND_ONE + lua('append')
@@ -31,8 +32,8 @@ const SCRIPTS = {
   chatInstancesSince: { lua: lua('instances-since'), numberOfKeys: 1 },
   // Read state (src/read-state/). The shebang must open the script: it lets room-tops read the
   // rooms of several slots of one shard in one call.
-  chatReadAdvance: { lua: lua('read-advance'), numberOfKeys: 1 },
-  chatReadReceipt: { lua: lua('read-receipt'), numberOfKeys: 1 },
+  chatReadAdvance: { lua: MOVE_FORWARD + lua('read-advance'), numberOfKeys: 1 },
+  chatReadReceipt: { lua: MOVE_FORWARD + lua('read-receipt'), numberOfKeys: 1 },
   chatRoomTops: { lua: '#!lua flags=allow-cross-slot-keys\n' + HISTORY_EPOCH + lua('room-tops'), numberOfKeys: 1 },
   chatUserLease: { lua: lua('user-lease'), numberOfKeys: 1 },
   chatUserStatus: { lua: lua('user-status'), numberOfKeys: 2 },

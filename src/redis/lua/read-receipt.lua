@@ -8,14 +8,8 @@
 -- ARGV[1] its TTL (s)   ARGV[2] user   ARGV[3] epoch   ARGV[4] offset
 -- ARGV[5] room channel  ARGV[6] PUBLISH, or SPUBLISH on a cluster   ARGV[7] the receipt frame
 -- Returns 1 when published, 0 when a later receipt had gone out already.
-local receipts, user, epoch, offset = KEYS[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local stored = redis.call('HGET', receipts, user)
-if stored then
-  local storedEpoch, storedOffset = string.match(stored, '^(%S+) (%d+)$')
-  if storedEpoch == epoch and tonumber(storedOffset) >= offset then return 0 end
-end
-redis.call('HSET', receipts, user, epoch .. ' ' .. offset)
-redis.call('EXPIRE', receipts, ARGV[1])
+if not moveForward(KEYS[1], ARGV[2], ARGV[3], tonumber(ARGV[4])) then return 0 end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
 -- A member payload (src/redis/member-payload.ts) that excepts no connection: ids are never '*'.
 redis.call(ARGV[6], ARGV[5], '~*\n' .. ARGV[7])
 return 1
