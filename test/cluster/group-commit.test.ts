@@ -10,6 +10,7 @@ import { connect, eventually } from '../helper.js'
 import { clusterApp, TEST_REDIS_URL, uniquePrefix } from '../redis-helper.js'
 import { RedisClusterSet } from '../redis-topologies.js'
 import { offsetsOf, range } from '../helpers/failover-traffic.js'
+import { scriptCalls } from '../helpers/command-stats.js'
 import { RedisHistory } from '../../src/history/redis-history.js'
 import { redisLayout } from '../../src/redis/layout.js'
 
@@ -72,10 +73,7 @@ test('on a Redis Cluster, one turn\'s messages go in one script call per slot', 
   t.equal(store.appends.calls - callsBefore, slots.size, `${rooms.length} rooms in ${slots.size} slots: ${slots.size} calls`)
   t.same(results.map(r => r.offset), rooms.flatMap(() => [1, 2, 3]), 'each room numbered 1..3 in send order')
   let ran = 0
-  for (const port of set.ports) {
-    const info = await set.client(port).info('commandstats')
-    for (const m of info.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+).*failed_calls=(\d+)/gm)) ran += Number(m[2]) - Number(m[3])
-  }
+  for (const port of set.ports) ran += await scriptCalls(set.client(port))
   t.equal(ran, slots.size, 'the masters ran one script call per slot (a NOSCRIPT\'s EVALSHA not counted)')
   for (const room of rooms) {
     const page = await store.page(room, 10, null)

@@ -9,17 +9,10 @@ import { Redis } from 'ioredis'
 import { RedisHistory } from '../../src/history/redis-history.js'
 import type { AppendResult } from '../../src/history/history-store.js'
 import { redisLayout } from '../../src/redis/layout.js'
+import { scriptCalls } from '../helpers/command-stats.js'
 import { ThrowAwayRedis, uniquePrefix } from '../redis-helper.js'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
-
-/** Script calls Redis ran since the last reset (EVALSHA, and EVAL after a NOSCRIPT). */
-async function scriptCalls (admin: Redis): Promise<number> {
-  const info = await admin.info('commandstats')
-  let calls = 0
-  for (const m of info.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+)/gm)) calls += Number(m[2])
-  return calls
-}
 
 async function privateStore (t: Teardown, appendBatch?: { items: number, bytes: number }) {
   const redis = await ThrowAwayRedis.start(t)

@@ -11,6 +11,7 @@ import { Redis } from 'ioredis'
 import { ROOM_LINGER_MS } from '../../src/hub/local-rooms.js'
 import { redisLayout } from '../../src/redis/layout.js'
 import { connect, eventually, listen } from '../helper.js'
+import { commandCalls } from '../helpers/command-stats.js'
 import { ThrowAwayRedis, uniquePrefix } from '../redis-helper.js'
 
 t.test('a room left and joined again within ROOM_LINGER_MS: no subscription, no history read, the right offset', async (t) => {
@@ -21,10 +22,7 @@ t.test('a room left and joined again within ROOM_LINGER_MS: no subscription, no 
   const admin = new Redis(redis.url)
   t.teardown(() => admin.disconnect())
   const channel = redisLayout(prefix).room('r1')
-  const calls = async (name: string): Promise<number> => {
-    const stats = await admin.info('commandstats')
-    return Number(new RegExp(`^cmdstat_${name}:calls=(\\d+),`, 'm').exec(stats)?.[1] ?? 0)
-  }
+  const calls = async (name: string): Promise<number> => (await commandCalls(admin)).get(name) ?? 0
   const stats = async (): Promise<{ connections: number, rooms: Record<string, number> }> => await (await fetch(`${http}/ws/stats`)).json() as any
 
   const a = await connect(t, `${url}/ws`)

@@ -13,7 +13,8 @@ import { redisLayout } from '../../src/redis/layout.js'
 import { eventually } from '../helper.js'
 import { quietLog } from '../helpers/quiet-log.js'
 import { ThrowAwayRedis, uniquePrefix } from '../redis-helper.js'
-import { conn, presenceOnOwnRedis, scriptCalls } from './helpers/own-redis.js'
+import { scriptCalls } from '../helpers/command-stats.js'
+import { conn, presenceOnOwnRedis } from './helpers/own-redis.js'
 
 const member = (id: string): Connection => conn(id, `u-${id}`)
 

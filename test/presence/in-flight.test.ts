@@ -10,7 +10,8 @@ import t from 'tap'
 import { setImmediate as turn } from 'node:timers/promises'
 import { TurnBatch } from '../../src/redis/turn-batch.js'
 import { eventually } from '../helper.js'
-import { conn, presenceOnOwnRedis, scriptCalls } from './helpers/own-redis.js'
+import { scriptCalls } from '../helpers/command-stats.js'
+import { conn, presenceOnOwnRedis } from './helpers/own-redis.js'
 
 t.test('TurnBatch with inFlight 1: what the turns bring meanwhile leaves in one call once the call is answered', async (t) => {
   const calls: string[][] = []

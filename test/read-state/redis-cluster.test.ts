@@ -7,16 +7,16 @@
 import t from 'tap'
 import { listen } from '../helper.js'
 import { AUTH_CONFIG } from '../helpers/auth-tokens.js'
+import { commandCalls as allCommandCalls } from '../helpers/command-stats.js'
 import { uniquePrefix } from '../redis-helper.js'
 import { RedisClusterSet } from '../redis-topologies.js'
 import { randomName, sendMany, userSocket } from './helpers.js'
 
 /** Calls per command on one node since its last CONFIG RESETSTAT, leaving out the cluster's own chatter (replication included: a replica's REPLCONF ACKs). */
 async function commandCalls (cluster: RedisClusterSet, port: number): Promise<Map<string, number>> {
-  const info = await cluster.client(port).info('commandstats') as string
-  const calls = new Map<string, number>()
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    if (!/^(info|config|cluster|ping|command|client|hello|readonly|select|replconf|psync|sync)/.test(m[1])) calls.set(m[1], Number(m[2]))
+  const calls = await allCommandCalls(cluster.client(port))
+  for (const name of calls.keys()) {
+    if (/^(info|config|cluster|ping|command|client|hello|readonly|select|replconf|psync|sync)/.test(name)) calls.delete(name)
   }
   return calls
 }

@@ -46,10 +46,3 @@ export async function presenceOnOwnRedis (t: Teardown, describe: (event: MemberE
   return { presence, admin, layout, events }
 }
 
-/** Script calls Redis ran successfully (EVALSHA and EVAL), since start or the last CONFIG RESETSTAT. */
-export async function scriptCalls (admin: Redis): Promise<number> {
-  const info = await admin.info('commandstats')
-  let calls = 0
-  for (const m of info.matchAll(/^cmdstat_(evalsha|eval):calls=(\d+).*failed_calls=(\d+)/gm)) calls += Number(m[2]) - Number(m[3])
-  return calls
-}
