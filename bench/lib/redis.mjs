@@ -72,6 +72,41 @@ export async function startRedisServer (args = []) {
   throw new Error(`redis-server did not answer on port ${port}: ${child.stderrTail}`)
 }
 
+/**
+ * A replica of the Redis at `url`, started on a free port; resolves once its link to the master is
+ * up (INFO replication's master_link_status), so that the first `WAIT` of a target already finds it.
+ */
+export async function startReplica (url) {
+  const { hostname, port } = new URL(url)
+  const replica = await startRedisServer(['--replicaof', hostname, String(port || 6379)])
+  for (let i = 0; i < 200; i++) {
+    if (/master_link_status:up/.test(await info(replica.port, 'replication'))) return replica
+    await sleep(50)
+  }
+  replica.child.kill('SIGKILL')
+  throw new Error(`the replica on port ${replica.port} did not sync with ${url} within 10 s`)
+}
+
+/** One INFO section of the Redis on 127.0.0.1:`port`, as text. */
+function info (port, section) {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port })
+    let reply = ''
+    socket.setTimeout(2000, () => { socket.destroy(); reject(new Error(`INFO ${section} timed out`)) })
+    socket.once('error', reject)
+    socket.once('connect', () => socket.write(`INFO ${section}\r\n`))
+    socket.on('data', (data) => {
+      reply += data.toString()
+      // A bulk string: `$<length>\r\n<text>\r\n`.
+      const header = /^\$(\d+)\r\n/.exec(reply)
+      if (header && reply.length >= header[0].length + Number(header[1]) + 2) {
+        socket.destroy()
+        resolve(reply.slice(header[0].length, header[0].length + Number(header[1])))
+      }
+    })
+  })
+}
+
 function hasRedisServer () {
   return spawnSync('redis-server', ['--version']).status === 0
 }

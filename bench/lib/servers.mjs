@@ -2,8 +2,9 @@
 import { once } from 'node:events'
 import { readdirSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { command, ROOT } from './targets.mjs'
+import { command, needsReplica, ROOT } from './targets.mjs'
 import { freePort, rssKb, start, stop, waitForPort } from './proc.mjs'
+import { startReplica } from './redis.mjs'
 
 /**
  * Starts `count` instances of `name` on free ports; resolves once all listen. `redisEnv` replaces
@@ -11,6 +12,8 @@ import { freePort, rssKb, start, stop, waitForPort } from './proc.mjs'
  */
 export async function startInstances (name, count, { redisUrl, redisEnv, prefix, nodeFlags, env: extraEnv = {} }) {
   const instances = []
+  // Started first and stopped with them: the replica a durable target's WAITs count.
+  if (needsReplica(name)) instances.replica = (await startReplica(redisUrl)).child
   for (let i = 0; i < count; i++) {
     const port = await freePort()
     const [cmd, args, targetEnv] = command(name, { port, redisUrl, redisEnv, prefix, nodeFlags })
@@ -24,6 +27,7 @@ export async function startInstances (name, count, { redisUrl, redisEnv, prefix,
 
 export async function stopInstances (instances) {
   await Promise.all(instances.map(({ child }) => stop(child, 5000)))
+  if (instances.replica) await stop(instances.replica)
 }
 
 /** Full GC in the server; resolves with its heap used after it, in bytes. */

@@ -60,6 +60,16 @@ export const TARGETS = {
     script: 'dist/server.js',
     env: { ...CHAT_API_ENV, HISTORY_SIZE: '0' }
   },
+  // Durable acknowledgements: a message is acknowledged once one replica has it (one WAIT per
+  // group-commit call). The harness gives the run's Redis a replica for it (`replica: true`).
+  // `npm run bench -- --targets chat-api,chat-api-durable --scenarios fanout,small-rooms`.
+  'chat-api-durable': {
+    label: 'chat-api, HISTORY_MIN_REPLICAS=1',
+    protocol: 'chat',
+    script: 'dist/server.js',
+    env: { ...CHAT_API_ENV, HISTORY_MIN_REPLICAS: '1' },
+    replica: true
+  },
   // Presence off (on by default): what presence costs joins and leaves in the churn scenario.
   // `npm run bench -- --targets floor --churn-targets chat-api,chat-api-nopresence`.
   'chat-api-nopresence': {
@@ -90,6 +100,11 @@ export const TARGETS = {
 }
 
 /** [command, args, env] for one instance of `name`; `redisEnv` replaces REDIS_URL (a cluster, say). */
+/** Whether `name` needs a replica of the run's Redis (see chat-api-durable). */
+export function needsReplica (name) {
+  return TARGETS[name]?.replica === true
+}
+
 export function command (name, { port, redisUrl, redisEnv = { REDIS_URL: redisUrl }, prefix, nodeFlags = [] }) {
   const target = TARGETS[name]
   return [
