@@ -56,6 +56,11 @@ export class LocalMembers {
     return { count: entries.size, members }
   }
 
+  /** A room's entries (connectionId -> member JSON), if any local connection is in it. */
+  entries (room: string): ReadonlyMap<string, string> | undefined {
+    return this.rooms.get(room)
+  }
+
   /** Each room with its entries (connectionId -> member JSON). */
   byRoom (): IterableIterator<[room: string, entries: ReadonlyMap<string, string>]> {
     return this.rooms.entries()

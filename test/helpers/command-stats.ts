@@ -10,7 +10,11 @@ import type { Redis } from 'ioredis'
  * Redis started or its last CONFIG RESETSTAT.
  */
 export async function commandCalls (admin: Redis): Promise<Map<string, number>> {
-  const info = await admin.info('commandstats')
+  return commandCallsIn(await admin.info('commandstats'))
+}
+
+/** The same, from an INFO commandstats text already read. */
+export function commandCallsIn (info: string): Map<string, number> {
   const calls = new Map<string, number>()
   for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),.*failed_calls=(\d+)/gm)) {
     calls.set(m[1], Number(m[2]) - Number(m[3]))
@@ -20,6 +24,9 @@ export async function commandCalls (admin: Redis): Promise<Map<string, number>> 
 
 /** The script calls that ran (EVALSHA, and EVAL after a NOSCRIPT). */
 export async function scriptCalls (admin: Redis): Promise<number> {
-  const calls = await commandCalls(admin)
+  return scriptCallsOf(await commandCalls(admin))
+}
+
+export function scriptCallsOf (calls: Map<string, number>): number {
   return (calls.get('evalsha') ?? 0) + (calls.get('eval') ?? 0)
 }
