@@ -61,7 +61,7 @@ async function instances (redisUrl, mode) {
   try {
     await Promise.all(out.map(({ port, child }) => waitForPort(port, child, 90_000)))
   } catch (err) {
-    throw new Error(`${err.message}: ${out.map(({ child }) => child.stderrTail).join('\n')}`)
+    throw new Error(`${err.message}: ${out.map(({ child }) => child.outputTail).join('\n')}`)
   }
   return out
 }

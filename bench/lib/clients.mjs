@@ -90,7 +90,7 @@ class ChatClient {
       welcome,
       new Promise((resolve, reject) => {
         timer = setTimeout(() => reject(new Error(`no welcome in ${room}`)), timeoutMs)
-        ws.onClose = () => reject(new Error(`closed before welcome in ${room}`))
+        ws.onClose = () => reject(new Error(`closed before welcome in ${room} (${ws.closeFrame === null ? 'no close frame' : `close ${ws.closeFrame}`})`))
       })
     ]).finally(() => clearTimeout(timer))
     ws.onClose = () => {}

@@ -11,7 +11,7 @@ export function startLoadgen () {
   let isReady
   const ready = new Promise((resolve, reject) => {
     isReady = resolve
-    child.once('exit', (code) => reject(new Error(`load generator exited with ${code} before it was ready: ${child.stderrTail}`)))
+    child.once('exit', (code) => reject(new Error(`load generator exited with ${code} before it was ready: ${child.outputTail}`)))
   })
   ready.catch(() => {}) // a caller that never waits for it learns of the exit from its request
   child.on('message', (msg) => {
@@ -22,7 +22,7 @@ export function startLoadgen () {
     else waiter?.reject(new Error(`load generator: ${msg.error}`))
   })
   child.once('exit', (code) => {
-    for (const waiter of pending.values()) waiter.reject(new Error(`load generator exited with ${code}: ${child.stderrTail}`))
+    for (const waiter of pending.values()) waiter.reject(new Error(`load generator exited with ${code}: ${child.outputTail}`))
     pending.clear()
   })
   return {

@@ -51,7 +51,7 @@ export function portOpen (port) {
 export async function waitForPort (port, child, timeoutMs = 180000) { // a loaded machine takes long to start a server
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${child.label} exited with ${child.exitCode} before listening:\n${child.stderrTail}`)
+    if (child.exitCode !== null) throw new Error(`${child.label} exited with ${child.exitCode} before listening:\n${child.outputTail}`)
     if (await portOpen(port)) return
     await sleep(50)
   }
@@ -63,14 +63,17 @@ export function start (label, command, args, { env = {}, ipc = false, cwd } = {}
   const child = spawn(command, args, {
     cwd,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe', ...(ipc ? ['ipc'] : [])]
+    stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])]
   })
   child.label = label
-  child.stderrTail = ''
-  child.stderr.on('data', (chunk) => { child.stderrTail = (child.stderrTail + chunk).slice(-4000) })
+  // The last of what it wrote, for error messages: the servers log warnings to stdout (pino).
+  child.outputTail = ''
+  const keep = (chunk) => { child.outputTail = (child.outputTail + chunk).slice(-4000) }
+  child.stdout.on('data', keep)
+  child.stderr.on('data', keep)
   children.add(child)
   child.once('exit', () => children.delete(child))
-  child.once('error', (err) => { child.stderrTail += String(err) })
+  child.once('error', (err) => { child.outputTail += String(err) })
   return child
 }
 

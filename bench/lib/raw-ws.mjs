@@ -44,6 +44,8 @@ export class RawWebSocket {
   /** Called with (buf, start, end) for each text frame; the bytes are only valid during the call. */
   onText = () => {}
   onClose = () => {}
+  /** The server's close frame, if it sent one: `1013 slow consumer`, say (for error messages). */
+  closeFrame = null
   #rest = null
 
   constructor (socket) {
@@ -119,7 +121,10 @@ export class RawWebSocket {
       off = start + len
       if (opcode === OP_TEXT) this.onText(buf, start, off)
       else if (opcode === OP_PING) this.#pong(buf.subarray(start, off))
-      else if (opcode === OP_CLOSE) this.socket.destroy()
+      else if (opcode === OP_CLOSE) {
+        this.closeFrame = len >= 2 ? `${buf.readUInt16BE(start)} ${buf.toString('utf8', start + 2, off)}`.trim() : 'no code'
+        this.socket.destroy()
+      }
     }
     this.#rest = off < size ? buf.subarray(off) : null
   }

@@ -69,7 +69,7 @@ export async function startRedisServer (args = []) {
     if (child.exitCode !== null) break
     await sleep(50)
   }
-  throw new Error(`redis-server did not answer on port ${port}: ${child.stderrTail}`)
+  throw new Error(`redis-server did not answer on port ${port}: ${child.outputTail}`)
 }
 
 /**

@@ -100,6 +100,10 @@ export async function idleScenario (run, { sockets, instances: instanceCount = 1
         try {
           results[name].push(await measure(run, name, instances, clients, { sockets, idleCpuS }))
           await closeIdle(clients)
+        } catch (err) {
+          // What the servers said (warnings and errors) is the first thing to read when sockets fail.
+          for (const { child } of instances) if (child.outputTail) run.log(`${child.label} output, last lines:\n${child.outputTail.split('\n').slice(-20).join('\n')}`)
+          throw err
         } finally {
           await stopInstances(instances)
         }
