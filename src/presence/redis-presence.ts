@@ -37,10 +37,12 @@ const RENEW_BATCH = 256
  * Rooms whose renewal is under way at most; the next room's goes out as one is answered. Commands
  * on one connection run in the order sent, so a heartbeat that sent every room's renewal at once
  * put the instance's appends and history reads behind all of them: with 10 000 rooms on an
- * instance, a second of Redis work or more, past the command deadline in a connect storm (the
- * idle bench at 100 000 sockets), its members told to resume. Now they wait behind this many.
+ * instance, a second of Redis work or more every beat. Now they wait behind this many (tens of
+ * ms at most), while a heartbeat still gets through 10 000 rooms in a few round trips: on a
+ * starved machine a round trip can take 100 ms, and a smaller window made a beat outlast the
+ * leases.
  */
-export const RENEW_IN_FLIGHT = 64
+export const RENEW_IN_FLIGHT = 256
 /** How long past a lease's expiry its room is looked at again. */
 const EXPIRY_MARGIN_MS = 20
 
