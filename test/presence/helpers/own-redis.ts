@@ -45,4 +45,3 @@ export async function presenceOnOwnRedis (t: Teardown, describe: (event: MemberE
   })
   return { presence, admin, layout, events }
 }
-
