@@ -19,6 +19,7 @@ import type { RedisLayout } from '../redis/layout.js'
 import { defineScripts, type ScriptedRedis } from '../redis/scripts.js'
 import { LocalMembers } from './local-members.js'
 import { PresenceBatch } from './presence-batch.js'
+import { leaseBatches, renewEachRoom } from './renewal.js'
 import { PRESENCE_MEMBERS_MAX } from '../schemas/frames.js'
 import { memberJson, type InstanceInfo, type Presence, type PresenceList, type PresenceStats, type PresenceWatcher } from './presence.js'
 
@@ -31,18 +32,6 @@ export interface RedisPresenceOptions {
   leaseMs: number
 }
 
-/** Leases renewed by one script at most: a huge room is renewed in several, none long for Redis. */
-const RENEW_BATCH = 256
-/**
- * Rooms whose renewal is under way at most; the next room's goes out as one is answered. Commands
- * on one connection run in the order sent, so a heartbeat that sent every room's renewal at once
- * put the instance's appends and history reads behind all of them: with 10 000 rooms on an
- * instance, a second of Redis work or more every beat. Now they wait behind this many (tens of
- * ms at most), while a heartbeat still gets through 10 000 rooms in a few round trips: on a
- * starved machine a round trip can take 100 ms, and a smaller window made a beat outlast the
- * leases.
- */
-export const RENEW_IN_FLIGHT = 256
 /** How long past a lease's expiry its room is looked at again. */
 const EXPIRY_MARGIN_MS = 20
 
@@ -159,22 +148,10 @@ export class RedisPresence implements Presence {
       }))
     }
     const rooms = Array.from(this.members.byRoom(), ([room]) => room)
-    let next = 0
-    let failure: unknown = null
-    // RENEW_IN_FLIGHT workers, each renewing one room at a time, rooms in turn; a failed room is
-    // remembered and the others still renewed.
-    const renewRooms = async (): Promise<void> => {
-      while (next < rooms.length) {
-        for (const outcome of await Promise.allSettled(this.renewRoom(rooms[next++], expire))) {
-          if (outcome.status === 'rejected') failure ??= outcome.reason
-        }
-      }
-    }
-    writes.push(...Array.from({ length: Math.min(RENEW_IN_FLIGHT, rooms.length) }, renewRooms))
+    writes.push(renewEachRoom(rooms, room => this.renewRoom(room, expire)))
     const outcomes = await Promise.allSettled(writes)
     const failed = outcomes.find(outcome => outcome.status === 'rejected')
     if (failed !== undefined) throw failed.reason
-    if (failure !== null) throw failure
   }
 
   /**
@@ -186,17 +163,7 @@ export class RedisPresence implements Presence {
     const entries = this.members.entries(room)
     if (entries === undefined) return []
     this.changes.flush()
-    const calls: Array<Promise<number>> = []
-    let batch: string[] = []
-    for (const [connectionId, member] of entries) {
-      batch.push(connectionId, member)
-      if (batch.length === 2 * RENEW_BATCH) {
-        calls.push(this.assert(room, batch, expire, true))
-        batch = []
-      }
-    }
-    if (batch.length > 0) calls.push(this.assert(room, batch, expire, true))
-    return calls
+    return leaseBatches(entries).map(batch => this.assert(room, batch, expire, true))
   }
 
   /**

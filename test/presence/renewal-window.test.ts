@@ -1,6 +1,6 @@
 /**
  * A heartbeat renews every room's leases, but keeps at most RENEW_IN_FLIGHT rooms' calls in flight
- * (src/presence/redis-presence.ts). Commands on one connection run in the order sent: with every
+ * (src/presence/renewal.ts). Commands on one connection run in the order sent: with every
  * room's renewal sent at once, whatever the instance sent next (an append, a history read) ran
  * after all of them. At 100 000 idle sockets over 5 instances (10 000 rooms each) that was seconds
  * of Redis work, past the command deadline, and rooms' members were told to resume.
@@ -9,7 +9,7 @@
  * heartbeat began runs after exactly the script calls sent before it, and says how many that was.
  */
 import t from 'tap'
-import { RENEW_IN_FLIGHT } from '../../src/presence/redis-presence.js'
+import { RENEW_IN_FLIGHT } from '../../src/presence/renewal.js'
 import { eventually } from '../helper.js'
 import { commandCallsIn, scriptCalls, scriptCallsOf } from '../helpers/command-stats.js'
 import { conn, presenceOnOwnRedis } from './helpers/own-redis.js'
