@@ -23,24 +23,11 @@ function pingRedis (port) {
  * The CPU time Redis has used so far (INFO cpu: used_cpu_user + used_cpu_sys), in ms. With a
  * Redis of the run's own, deltas around a step are the Redis work of that step alone.
  */
-export function redisCpuMs (url) {
+export async function redisCpuMs (url) {
   const { hostname, port } = new URL(url)
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: hostname, port: Number(port || 6379) })
-    let reply = ''
-    socket.setTimeout(2000, () => { socket.destroy(); reject(new Error('INFO cpu timed out')) })
-    socket.once('error', reject)
-    socket.once('connect', () => socket.write('INFO cpu\r\n'))
-    socket.on('data', (data) => {
-      reply += data.toString()
-      const user = /used_cpu_user:([\d.]+)/.exec(reply)
-      const sys = /used_cpu_sys:([\d.]+)/.exec(reply)
-      if (user && sys) {
-        socket.destroy()
-        resolve((Number(user[1]) + Number(sys[1])) * 1000)
-      }
-    })
-  })
+  const cpu = await info(hostname, Number(port || 6379), 'cpu')
+  const field = (name) => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)[1])
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1000
 }
 
 /**
@@ -80,17 +67,17 @@ export async function startReplica (url) {
   const { hostname, port } = new URL(url)
   const replica = await startRedisServer(['--replicaof', hostname, String(port || 6379)])
   for (let i = 0; i < 200; i++) {
-    if (/master_link_status:up/.test(await info(replica.port, 'replication'))) return replica
+    if (/master_link_status:up/.test(await info('127.0.0.1', replica.port, 'replication'))) return replica
     await sleep(50)
   }
   replica.child.kill('SIGKILL')
   throw new Error(`the replica on port ${replica.port} did not sync with ${url} within 10 s`)
 }
 
-/** One INFO section of the Redis on 127.0.0.1:`port`, as text. */
-function info (port, section) {
+/** One INFO section of the Redis at `host`:`port`, as text, over a connection of its own. */
+function info (host, port, section) {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port })
+    const socket = connect({ host, port })
     let reply = ''
     socket.setTimeout(2000, () => { socket.destroy(); reject(new Error(`INFO ${section} timed out`)) })
     socket.once('error', reject)
