@@ -61,8 +61,8 @@ export class LocalMembers {
     return this.rooms.get(room)
   }
 
-  /** Each room with its entries (connectionId -> member JSON). */
-  byRoom (): IterableIterator<[room: string, entries: ReadonlyMap<string, string>]> {
-    return this.rooms.entries()
+  /** The rooms a local connection is a member of. */
+  roomNames (): IterableIterator<string> {
+    return this.rooms.keys()
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Presence shared by every instance through Redis, as leases. Each member of a room is a lease in
- * that room's keys (presence-assert.lua): its JSON in the room's hash, its expiry in the room's
+ * that room's keys (presence-renew.lua): its JSON in the room's hash, its expiry in the room's
  * leases zset, both on the room's slot. The instance holding the connection renews its leases at
  * every heartbeat (`renew`); a lease nobody renews (its instance was killed, wedged or cut off)
  * drops out of every list when it expires, and the next renewal of any live instance in that room
@@ -8,9 +8,10 @@
  * surviving the clean-up: time alone makes the lists converge.
  *
  * The joins and leaves of one event-loop turn cost one script call together (presence-batch.ts);
- * messages cost nothing here; each heartbeat costs one script per room with a local member. While Redis is unreachable nothing is written: the next
- * renewal writes every local lease again (telling the rooms of those that were missing), and the
- * leaves Redis missed are written then.
+ * messages cost nothing here; each heartbeat costs one script call per 256 local leases, of many
+ * rooms (renewal.ts). While Redis is unreachable nothing is written: the next renewal writes every
+ * local lease again (telling the rooms of those that were missing), and the leaves Redis missed are
+ * written then.
  */
 import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster, Redis } from 'ioredis'
@@ -19,7 +20,7 @@ import type { RedisLayout } from '../redis/layout.js'
 import { defineScripts, type ScriptedRedis } from '../redis/scripts.js'
 import { LocalMembers } from './local-members.js'
 import { PresenceBatch } from './presence-batch.js'
-import { leaseBatches, renewEachRoom } from './renewal.js'
+import { renewalCalls, renewRooms, roomsBySlot, sendEachCall, type RoomLeases, type RoomRenewal } from './renewal.js'
 import { PRESENCE_MEMBERS_MAX } from '../schemas/frames.js'
 import { memberJson, type InstanceInfo, type Presence, type PresenceList, type PresenceStats, type PresenceWatcher } from './presence.js'
 
@@ -43,6 +44,8 @@ export class RedisPresence implements Presence {
   private readonly instanceId: string
   private readonly log: FastifyBaseLogger
   private readonly leaseMs: number
+  /** A room's hash slot on a Cluster, where a call may only touch one; null on one Redis. */
+  private readonly slotOf: ((room: string) => number) | null
   /** Leaves Redis did not get (unreachable, or the write failed), by `room connectionId`: written by the next renewal. */
   private readonly unsentLeaves = new Map<string, [room: string, connectionId: string]>()
   private expired = 0
@@ -60,6 +63,8 @@ export class RedisPresence implements Presence {
     this.instanceId = opts.instanceId
     this.log = opts.log
     this.leaseMs = opts.leaseMs
+    const { layout } = opts
+    this.slotOf = 'isCluster' in opts.client && opts.client.isCluster ? room => layout.slot(layout.presence(room)) : null
     this.changes = new PresenceBatch(this.client, this.layout, this.leaseMs)
   }
 
@@ -128,8 +133,8 @@ export class RedisPresence implements Presence {
   }
 
   /**
-   * One heartbeat's work: the leaves Redis missed, then every local lease renewed, room by room;
-   * with `expire`, each of those rooms also loses its expired leases (one `member_left` each).
+   * One heartbeat's work: the leaves Redis missed, then every local lease renewed, many rooms per
+   * call; with `expire`, each of those rooms also loses its expired leases (one `member_left` each).
    * Leases that were missing (Redis lost them, or they expired in a stall longer than a lease) are
    * written again and announced. Rejects if a write failed; the next heartbeat does it all again.
    */
@@ -147,23 +152,16 @@ export class RedisPresence implements Presence {
         throw err
       }))
     }
-    const rooms = Array.from(this.members.byRoom(), ([room]) => room)
-    writes.push(renewEachRoom(rooms, room => this.renewRoom(room, expire)))
+    const calls = renewalCalls(roomsBySlot(this.members.roomNames(), this.slotOf), room => this.members.entries(room))
+    writes.push(sendEachCall(() => {
+      // Joins waiting for a call in flight are written and announced by it, never found missing by
+      // a renewal that overtook them.
+      this.changes.flush()
+      return calls.next()
+    }, call => this.renewCall(call, expire, true)))
     const outcomes = await Promise.allSettled(writes)
     const failed = outcomes.find(outcome => outcome.status === 'rejected')
     if (failed !== undefined) throw failed.reason
-  }
-
-  /**
-   * One room's renewal calls, its members read now: one that left since the heartbeat began is not
-   * written back. The joins and leaves waiting for the call in flight go first, so a join is
-   * written and announced by its own call, never found missing by a renewal that overtook it.
-   */
-  private renewRoom (room: string, expire: boolean): Array<Promise<number>> {
-    const entries = this.members.entries(room)
-    if (entries === undefined) return []
-    this.changes.flush()
-    return leaseBatches(entries).map(batch => this.assert(room, batch, expire, true))
   }
 
   /**
@@ -189,30 +187,34 @@ export class RedisPresence implements Presence {
    * members of a killed instance); tells the watcher. Resolves with whether any lease is left.
    */
   async expireRoom (room: string): Promise<boolean> {
-    const { layout } = this
-    const [, expired, untilEarliestMs, ...removed] = await this.client.chatPresenceAssert(
-      layout.presence(room), layout.presenceLeases(room), this.leaseMs, '1', room, layout.room(room), layout.roomPublish
-    )
-    this.expired += expired
-    for (const member of removed) this.watcher?.memberLeft(room, member)
-    return untilEarliestMs >= 0
+    const [outcome] = await this.renewCall([{ room, pairs: [] }], true, false)
+    return outcome.untilEarliestMs >= 0
   }
 
-  /** Puts leases (`pairs`: connectionId, member JSON, ...) into a room; counts what it found. Resolves with the number added. */
-  private async assert (room: string, pairs: string[], expire: boolean, renewal = false): Promise<number> {
-    const { layout } = this
-    const [added, expired, untilEarliestMs, ...removed] = await this.client.chatPresenceAssert(
-      layout.presence(room), layout.presenceLeases(room), this.leaseMs, expire ? '1' : '0', room, layout.room(room), layout.roomPublish, ...pairs
-    )
-    this.expired += expired
-    for (const member of removed) this.watcher?.memberLeft(room, member)
-    if (untilEarliestMs >= 0 && untilEarliestMs < this.horizonMs) this.expireAt(room, untilEarliestMs)
-    if (renewal && added > 0) {
-      this.reasserted += added
-      // Joined while Redis was unreachable, lost by Redis, or expired while this instance stalled.
-      this.log.info({ room, leases: added }, 'presence leases missing from Redis were written again')
+  /**
+   * Puts the leases of a call's rooms, and with `expire` removes their expired leases; tells the
+   * watcher, counts what it found. With `renewal`, leases that were missing are logged. Rejects
+   * with the first room that failed, once every other room's outcome is told.
+   */
+  private async renewCall (call: RoomLeases[], expire: boolean, renewal: boolean): Promise<RoomRenewal[]> {
+    const outcomes = await renewRooms(this.client, this.layout, this.leaseMs, expire, call)
+    const renewed: RoomRenewal[] = []
+    for (const outcome of outcomes) {
+      if (outcome instanceof Error) continue
+      const { room, added, removed, untilEarliestMs } = outcome
+      this.expired += removed.length
+      for (const member of removed) this.watcher?.memberLeft(room, member)
+      if (untilEarliestMs >= 0 && untilEarliestMs < this.horizonMs) this.expireAt(room, untilEarliestMs)
+      if (renewal && added > 0) {
+        this.reasserted += added
+        // Joined while Redis was unreachable, lost by Redis, or expired while this instance stalled.
+        this.log.info({ room, leases: added }, 'presence leases missing from Redis were written again')
+      }
+      renewed.push(outcome)
     }
-    return added
+    const failed = outcomes.find(outcome => outcome instanceof Error)
+    if (failed !== undefined) throw failed
+    return renewed
   }
 
   /**
@@ -226,7 +228,7 @@ export class RedisPresence implements Presence {
     const timer = setTimeout(() => {
       this.expiryTimers.delete(room)
       if (this.horizonMs === 0 || !this.available || !this.members.hasRoom(room)) return
-      this.assert(room, [], true).catch(this.onWriteError)
+      this.renewCall([{ room, pairs: [] }], true, false).catch(this.onWriteError)
     }, inMs + EXPIRY_MARGIN_MS)
     timer.unref()
     this.expiryTimers.set(room, timer)

@@ -24,7 +24,8 @@ const SCRIPTS = {
   chatFence: { lua: HISTORY_EPOCH + lua('fence'), numberOfKeys: 2 },
   chatSince: { lua: HISTORY_EPOCH + lua('since'), numberOfKeys: 2 },
   chatPage: { lua: HISTORY_EPOCH + lua('page'), numberOfKeys: 2 },
-  chatPresenceAssert: { lua: lua('presence-assert'), numberOfKeys: 2 },
+  // The number of keys is the call's first argument (2 per room); they all share one slot.
+  chatPresenceRenew: { lua: lua('presence-renew') },
   chatPresenceLeave: { lua: lua('presence-leave'), numberOfKeys: 2 },
   chatPresenceBatch: { lua: lua('presence-batch') },
   chatPresenceList: { lua: lua('presence-list'), numberOfKeys: 2 },
@@ -51,7 +52,8 @@ export interface HistoryScripts {
   chatFence (meta: string, log: string, ...args: Array<string | number>): Promise<number>
   chatSinceBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
   chatPageBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
-  chatPresenceAssert (presence: string, leases: string, ...args: Array<string | number>): Promise<[added: number, expired: number, untilEarliestMs: number, ...removedMembers: string[]]>
+  /** Renewal of many rooms (presence-renew.lua): `numKeys`, the keys, then the arguments. */
+  chatPresenceRenew (numKeys: number, ...keysAndArgs: Array<string | number>): Promise<Array<number | string>>
   chatPresenceLeave (presence: string, leases: string, ...args: Array<string | number>): Promise<number>
   /** Presence's group commit (presence-batch.lua): `numKeys`, the keys, then the arguments. */
   chatPresenceBatch (numKeys: number, ...keysAndArgs: Array<string | number>): Promise<Array<number | string>>

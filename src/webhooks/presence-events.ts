@@ -90,7 +90,7 @@ function redisRoomMarks (presence: RedisPresence, context: RedisMarksContext): R
     checksName: 'checks',
     leasedName: 'leased',
     mark: occupiedKey,
-    localKeys: () => Array.from(presence.members.byRoom(), ([room]) => room),
+    localKeys: () => Array.from(presence.members.roomNames()),
     available: () => presence.available,
     unrenewed: async (room, score) => {
       // Removes the expired leases: member.left each, which queues the room's check.

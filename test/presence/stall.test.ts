@@ -9,7 +9,7 @@
  * T/5, a lease lives 3T/5 from its last renewal; the contract lets presence converge within T.
  *
  * This test can fail, and was seen failing: with `added = added + 1` removed from the renewal loop
- * of src/redis/lua/presence-assert.lua (a lease written again is no longer counted) only the
+ * of src/redis/lua/presence-renew.lua (then presence-assert.lua; a lease written again is no longer counted) only the
  * `chat_api_presence_reasserted_total` check fails; with that loop's `member_joined` PUBLISH
  * commented out the test fails already at the first join, and would at the re-join.
  */

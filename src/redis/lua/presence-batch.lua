@@ -1,6 +1,6 @@
 -- Presence's group commit: the joins and leaves an instance got in one event-loop turn, of any
 -- rooms of one Redis (of one hash slot on a Cluster), in one call, in the order given. A join is
--- presence-assert.lua with one lease and no expiry; a leave is presence-leave.lua. Each runs under
+-- presence-renew.lua for one room with one lease and no expiry; a leave is presence-leave.lua. Each runs under
 -- pcall: one that fails fails alone.
 --
 -- KEYS: for each change, its room's presence hash and leases zset
