@@ -18,6 +18,12 @@ const TOKEN_EXPIRED = 4001
 const DISCONNECTED_BY_SERVER = 4003
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 const NORMAL_CLOSURE = 1000
+/**
+ * How long `stop` waits for the server's answer to the closing handshake. A peer that never answers
+ * (a proxy's hung upstream, a half-open network) would hold it for `ws`'s 30 s; past this the
+ * socket is dropped where it can be (`ws`), and left to the platform where it cannot (a browser).
+ */
+const CLOSE_WAIT_MS = 2000
 
 export interface LinkEvents {
   /** A message of the current socket. */
@@ -113,15 +119,23 @@ export class Link {
     return delay
   }
 
-  /** Opens nothing more, and closes the socket, if any: settles once it closed. */
+  /** Opens nothing more, and closes the socket, if any: settles once it closed, or CLOSE_WAIT_MS later. */
   stop (): Promise<void> {
     this.stopped = true
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer)
     this.reconnectTimer = null
+    clearTimeout(this.connectTimer)
     const socket = this.socket
     if (socket === null) return Promise.resolve()
     return new Promise(resolve => {
-      socket.addEventListener('close', () => resolve())
+      const unanswered = setTimeout(() => {
+        socket.terminate?.()
+        resolve()
+      }, CLOSE_WAIT_MS)
+      socket.addEventListener('close', () => {
+        clearTimeout(unanswered)
+        resolve()
+      })
       socket.close(NORMAL_CLOSURE, 'client closed')
     })
   }

@@ -9,6 +9,8 @@ export interface SocketLike {
   readonly readyState: number
   send (data: string): void
   close (code?: number, reason?: string): void
+  /** `ws`'s: drops the connection without the closing handshake (a browser's WebSocket has none). */
+  terminate?: () => void
   addEventListener (type: 'open', listener: () => void): void
   addEventListener (type: 'message', listener: (event: { data: unknown }) => void): void
   addEventListener (type: 'close', listener: (event: { code: number, reason: string }) => void): void

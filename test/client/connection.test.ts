@@ -2,9 +2,10 @@
  * The typed client's connection over its life: it reconnects and rejoins after a drop, writes an
  * unacknowledged send again, stops for good on close(), with reconnect off, on a disconnect by the
  * server API and on an expired fixed token; and it retries a hanging handshake and a failing token
- * function.
+ * function, and close() does not wait on a server that never answers it.
  */
 import { createHash } from 'node:crypto'
+import type { Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { WebSocket } from 'ws'
@@ -16,6 +17,15 @@ import { client, next } from './helpers/chat.js'
 import { serverSideDropper } from './helpers/drop.js'
 import { silentServer } from './helpers/silent-server.js'
 import { hungServer } from './helpers/hung-server.js'
+
+/** Answers the upgrade with 101 and then nothing, not even the closing handshake (a hung upstream behind a proxy). */
+function upgradeAndHang (socket: Socket): void {
+  socket.once('data', request => {
+    const key = /sec-websocket-key: (.+)\r\n/i.exec(request.toString())?.[1] ?? ''
+    const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64')
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`)
+  })
+}
 
 t.test('after the server drops the socket the client reconnects and rejoins its rooms', async t => {
   const { app, url } = await listen(t)
@@ -140,15 +150,8 @@ t.test('a handshake that hangs is dropped after connectTimeoutMs and retried', a
 })
 
 t.test('an upgrade answered but never welcomed is dropped at the connect timeout, not after a close handshake', async t => {
-  // Answers 101 and then nothing, not even the closing handshake (a hung upstream behind a proxy):
-  // a graceful close would wait for the peer's close frame (ws: 30 s) before the next attempt.
-  const { port, attempts } = await hungServer(t, socket => {
-    socket.once('data', request => {
-      const key = /sec-websocket-key: (.+)\r\n/i.exec(request.toString())?.[1] ?? ''
-      const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64')
-      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`)
-    })
-  })
+  // A graceful close would wait for the peer's close frame (ws: 30 s) before the next attempt.
+  const { port, attempts } = await hungServer(t, upgradeAndHang)
   const chat = client(t, { url: `ws://127.0.0.1:${port}/ws`, WebSocket: WebSocket as unknown as SocketConstructor, connectTimeoutMs: 200, reconnect: { baseMs: 20, maxMs: 20 } })
   const started = performance.now()
   chat.connect().catch(() => {})
@@ -158,6 +161,21 @@ t.test('an upgrade answered but never welcomed is dropped at the connect timeout
   t.ok(took < 200 + 5000, `reported ${Math.round(took)} ms after the attempt began (connect timeout 200 ms; a close handshake would wait 30 s)`)
   await eventually(() => attempts.length >= 2, 5000)
   t.pass('and tried again')
+})
+
+t.test('close() on a socket whose server never answers the closing handshake settles in seconds, not after ws\'s 30 s', async t => {
+  const { port, attempts } = await hungServer(t, upgradeAndHang)
+  // A long connect timeout: the socket is still the client's, upgraded and unanswered, at close().
+  const chat = client(t, { url: `ws://127.0.0.1:${port}/ws`, WebSocket: WebSocket as unknown as SocketConstructor, connectTimeoutMs: 60_000 })
+  chat.connect().catch(() => {})
+  await eventually(() => attempts.length === 1)
+  await new Promise(resolve => setTimeout(resolve, 100)) // the 101 has reached the client
+  const started = performance.now()
+  await chat.close()
+  const took = performance.now() - started
+  t.ok(took < 10_000, `close() settled after ${Math.round(took)} ms (a graceful close alone waits 30 s)`)
+  await eventually(() => attempts[0].destroyed || attempts[0].readableEnded, 2000)
+  t.pass('and the connection was dropped')
 })
 
 t.test('a token function that fails is retried with the reconnect, not the end of the client', async t => {
