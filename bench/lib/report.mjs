@@ -81,8 +81,8 @@ const TITLES = {
   fanout: (s) => `Fan-out: ${s.rooms} rooms x ${s.members} listeners`,
   'small-rooms': (s) => `Small rooms: ${s.rooms} rooms x ${s.members + 1} members (2 on each instance)`,
   idle: (s) => `Idle: ${s.sockets} sockets on ${(s.instances ?? 1) === 1 ? 'one instance' : `${s.instances} instances`}` +
-    `${(s.clients ?? 1) > 1 ? ` from ${s.clients} load-generator processes` : ''}, each in ${s.roomsPerSocket ?? 1} room(s)` +
-    `${s.rooms ? ` of ${s.rooms}` : ''}`,
+    `${(s.clients ?? 1) > 1 ? ` from ${s.clients} load-generator processes` : ''}, each in ${s.roomsPerSocket ?? 1}` +
+    `${s.rooms ? ` of ${s.rooms} rooms` : ' room(s)'}`,
   soak: (s) => `Soak: churn at ${s.rate} connections/s (half its peak) for ${s.minutes} min, chat-api`,
   compression: (s) => `Compression: chat-like JSON of 1 to 4 KiB to ${s.listeners} listeners, with and without permessage-deflate`,
   churn: (s) => `Churn: connections that open, join 2 rooms, send one message and close, ${s.concurrency} at a time, while ${s.listeners} listeners receive`
