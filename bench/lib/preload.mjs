@@ -2,11 +2,13 @@
  * Loaded into every server under test with `--import` (and `--expose-gc`). Over IPC it answers the
  * harness's "gc" request with the heap used after a full collection (memory is read after one),
  * and `{ profile: 'start' }` / `{ profile: 'stop', file }` with a CPU profile of just that stretch
- * (the inspector's profiler, so start-up and connecting are not in it). It exits when the harness
+ * (the inspector's profiler, so start-up and connecting are not in it), and `{ snapshot: file }`
+ * with a heap snapshot written to `file` after a full collection. It exits when the harness
  * goes away, so a crashed run leaves no server behind. Nothing here touches the hot path.
  */
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector'
+import { writeHeapSnapshot } from 'node:v8'
 
 let inspector = null
 const post = (method, params) => new Promise((resolve, reject) =>
@@ -33,6 +35,9 @@ if (process.send !== undefined) {
       globalThis.gc?.()
       globalThis.gc?.()
       process.send({ gcDone: true, heapUsed: process.memoryUsage().heapUsed })
+    } else if (msg?.snapshot !== undefined) {
+      globalThis.gc?.()
+      process.send({ snapshot: writeHeapSnapshot(msg.snapshot) })
     } else if (msg?.profile !== undefined) {
       profile(msg).then(reply => process.send(reply), err => process.send({ error: String(err) }))
     }

@@ -38,6 +38,13 @@ export async function heapAfterGc ({ child }) {
   return reply.heapUsed
 }
 
+/** Asks the server's preload for a heap snapshot after a full GC, written to `file`. */
+export async function heapSnapshot ({ child }, file) {
+  const done = once(child, 'message')
+  child.send({ snapshot: file })
+  await done
+}
+
 /** Asks the server's preload to start or stop (writing `file`) a CPU profile; resolves with its answer. */
 export async function profileCommand ({ child }, msg) {
   const done = once(child, 'message')
