@@ -4,6 +4,7 @@
  * the room channels every target subscribes. A read-only command, safe on a shared Redis.
  */
 import { connect } from 'node:net'
+import { Redis } from 'ioredis'
 
 export function redisUsedMemory (url) {
   const { hostname, port } = new URL(url)
@@ -24,4 +25,21 @@ export function redisUsedMemory (url) {
       else resolve(Number(used[1]))
     })
   })
+}
+
+/**
+ * Deletes the keys a target left under `prefix` (its presence leases and hashes live two lease
+ * lengths): otherwise they expire while the next target connects, and that target's Redis memory
+ * per socket comes out too small, even below zero. Only keys of this prefix: safe on a shared Redis.
+ */
+export async function removeKeys (url, prefix) {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  try {
+    await redis.connect()
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
+      if (keys.length > 0) await redis.unlink(...keys)
+    }
+  } finally {
+    redis.disconnect()
+  }
 }

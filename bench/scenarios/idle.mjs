@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { cpuMs } from '../lib/proc.mjs'
 import { fdCount, settledRssKb, startInstances, stopInstances } from '../lib/servers.mjs'
 import { processFdLimit } from '../lib/fd-limit.mjs'
-import { redisUsedMemory } from '../lib/redis-memory.mjs'
+import { redisUsedMemory, removeKeys } from '../lib/redis-memory.mjs'
 import { clientCount, closeIdle, heartbeatsAnswered, openIdle, startIdleClients, stopIdleClients } from '../lib/idle-clients.mjs'
 
 /** The bench's targets turn heartbeats off for the fan-out; idle sockets get the service's default. */
@@ -96,7 +96,8 @@ export async function idleScenario (run, { sockets, instances: instanceCount = 1
   try {
     for (let round = 0; round < rounds; round++) {
       for (const name of names) {
-        const instances = await startInstances(name, instanceCount, { redisUrl, prefix: `${runId}-idle-${name}`, env: DEFAULT_HEARTBEAT })
+        const prefix = `${runId}-idle-${name}`
+        const instances = await startInstances(name, instanceCount, { redisUrl, prefix, env: DEFAULT_HEARTBEAT })
         try {
           results[name].push(await measure(run, name, instances, clients, { sockets, idleCpuS }))
           await closeIdle(clients)
@@ -106,6 +107,7 @@ export async function idleScenario (run, { sockets, instances: instanceCount = 1
           throw err
         } finally {
           await stopInstances(instances)
+          await removeKeys(redisUrl, prefix)
         }
       }
     }
