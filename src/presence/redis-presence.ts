@@ -141,8 +141,6 @@ export class RedisPresence implements Presence {
   async renew (expire: boolean, nextRenewalMs: number): Promise<void> {
     if (!this.available) return
     this.horizonMs = expire ? nextRenewalMs : 0
-    // Joins waiting for a call in flight are written by it, not found missing by this renewal.
-    this.changes.flush()
     // Issued in one go, before anything is awaited: a leave that follows reaches Redis after them.
     const writes: Array<Promise<unknown>> = []
     for (const [key, [room, connectionId]] of this.unsentLeaves) {
