@@ -12,6 +12,7 @@ import { RawMember, startTraffic, TypedMember, type Member } from './members.js'
 import { startRedis } from './setup.js'
 import { describeFault, faultSchedule, type ScheduledFault } from './schedule.js'
 import { readHistories } from './stored-histories.js'
+import type { MemberLog } from './history-log.js'
 
 export interface ChaosOptions {
   seed: number
@@ -36,6 +37,8 @@ export interface ChaosReport extends CheckResult {
   faultErrors: string[]
   seconds: number
   peakRssMb: Record<string, number>
+  /** Every member's frames and sends, as the checker read them (`npm run chaos -- --record FILE` writes them). */
+  members: MemberLog[]
 }
 
 const INSTANCES = 3
@@ -152,7 +155,8 @@ export async function runChaos (opts: ChaosOptions): Promise<ChaosReport> {
       ...result,
       violations: [...result.violations, ...live],
       seconds: Math.round((Date.now() - started) / 1000),
-      peakRssMb: Object.fromEntries(rss.peakMb)
+      peakRssMb: Object.fromEntries(rss.peakMb),
+      members: members.map(m => m.log)
     }
   } finally {
     for (const fn of teardown.reverse()) await Promise.resolve().then(fn).catch(() => {})
