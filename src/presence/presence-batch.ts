@@ -52,9 +52,13 @@ export class PresenceBatch {
     this.changes.flush()
   }
 
+  /** The hash slot of a room's presence keys on a Cluster, where a call may only touch one; 0 on one Redis. */
+  slotOf (room: string): number {
+    return this.cluster ? this.layout.slot(this.layout.presence(room)) : 0
+  }
+
   add (change: PresenceChange): Promise<PresenceChangeResult> {
-    const slot = this.cluster ? this.layout.slot(this.layout.presence(change.room)) : 0
-    return this.changes.add(slot, change, change.member.length + change.room.length + 64)
+    return this.changes.add(this.slotOf(change.room), change, change.member.length + change.room.length + 64)
   }
 
   private async commit (changes: PresenceChange[]): Promise<Array<PresenceChangeResult | Error>> {

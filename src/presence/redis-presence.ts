@@ -44,8 +44,6 @@ export class RedisPresence implements Presence {
   private readonly instanceId: string
   private readonly log: FastifyBaseLogger
   private readonly leaseMs: number
-  /** A room's hash slot on a Cluster, where a call may only touch one; null on one Redis. */
-  private readonly slotOf: ((room: string) => number) | null
   /** Leaves Redis did not get (unreachable, or the write failed), by `room connectionId`: written by the next renewal. */
   private readonly unsentLeaves = new Map<string, [room: string, connectionId: string]>()
   private expired = 0
@@ -63,8 +61,6 @@ export class RedisPresence implements Presence {
     this.instanceId = opts.instanceId
     this.log = opts.log
     this.leaseMs = opts.leaseMs
-    const { layout } = opts
-    this.slotOf = 'isCluster' in opts.client && opts.client.isCluster ? room => layout.slot(layout.presence(room)) : null
     this.changes = new PresenceBatch(this.client, this.layout, this.leaseMs)
   }
 
@@ -150,7 +146,7 @@ export class RedisPresence implements Presence {
         throw err
       }))
     }
-    const calls = renewalCalls(roomsBySlot(this.members.roomNames(), this.slotOf), room => this.members.entries(room))
+    const calls = renewalCalls(roomsBySlot(this.members.roomNames(), room => this.changes.slotOf(room)), room => this.members.entries(room))
     writes.push(sendEachCall(() => {
       // Joins waiting for a call in flight are written and announced by it, never found missing by
       // a renewal that overtook them.

@@ -39,9 +39,8 @@ export interface RoomRenewal {
   untilEarliestMs: number
 }
 
-/** The rooms in groups a call may take together: all of them on one Redis, one hash slot's on a Cluster. */
-export function roomsBySlot (rooms: Iterable<string>, slotOf: ((room: string) => number) | null): Iterable<string[]> {
-  if (slotOf === null) return [Array.from(rooms)]
+/** The rooms in groups a call may take together: one hash slot's on a Cluster (`slotOf` is 0 for all on one Redis). */
+export function roomsBySlot (rooms: Iterable<string>, slotOf: (room: string) => number): Iterable<string[]> {
   const groups = new Map<number, string[]>()
   for (const room of rooms) {
     const slot = slotOf(room)
