@@ -37,7 +37,11 @@ if (process.send !== undefined) {
       process.send({ gcDone: true, heapUsed: process.memoryUsage().heapUsed })
     } else if (msg?.snapshot !== undefined) {
       globalThis.gc?.()
-      process.send({ snapshot: writeHeapSnapshot(msg.snapshot) })
+      try {
+        process.send({ snapshot: writeHeapSnapshot(msg.snapshot) })
+      } catch (err) {
+        process.send({ error: String(err) })
+      }
     } else if (msg?.profile !== undefined) {
       profile(msg).then(reply => process.send(reply), err => process.send({ error: String(err) }))
     }

@@ -30,28 +30,28 @@ export async function stopInstances (instances) {
   if (instances.replica) await stop(instances.replica)
 }
 
-/** Full GC in the server; resolves with its heap used after it, in bytes. */
-export async function heapAfterGc ({ child }) {
-  const done = once(child, 'message')
-  child.send('gc')
-  const [reply] = await done
-  return reply.heapUsed
-}
-
-/** Asks the server's preload for a heap snapshot after a full GC, written to `file`. */
-export async function heapSnapshot ({ child }, file) {
-  const done = once(child, 'message')
-  child.send({ snapshot: file })
-  await done
-}
-
-/** Asks the server's preload to start or stop (writing `file`) a CPU profile; resolves with its answer. */
-export async function profileCommand ({ child }, msg) {
+/** Sends the server's preload (preload.mjs) one request; resolves with its answer, rejects with its error. */
+async function askPreload ({ child }, msg) {
   const done = once(child, 'message')
   child.send(msg)
   const [reply] = await done
   if (reply.error) throw new Error(reply.error)
   return reply
+}
+
+/** Full GC in the server; resolves with its heap used after it, in bytes. */
+export async function heapAfterGc (instance) {
+  return (await askPreload(instance, 'gc')).heapUsed
+}
+
+/** A heap snapshot of the server after a full GC, written to `file`. */
+export async function heapSnapshot (instance, file) {
+  await askPreload(instance, { snapshot: file })
+}
+
+/** Asks the server's preload to start or stop (writing `file`) a CPU profile; resolves with its answer. */
+export function profileCommand (instance, msg) {
+  return askPreload(instance, msg)
 }
 
 /** Open file descriptors of a process. */
