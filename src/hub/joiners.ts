@@ -36,22 +36,32 @@ export class Joiners {
       return reply(null, since === null ? undefined : false) // history off: nothing to replay
     }
     if (since === null) return this.start(room, joiner, room.position, undefined, reply)
-    let start = room.position
-    let recovered = false
     if (history.available()) {
       try {
         const outcome = await pacedReplay(history, room, joiner, since)
         if (outcome === null) return // closed, or gone: no `joined` after a partial replay
-        start = outcome.start
-        recovered = outcome.recovered
         this.opts.replayed(outcome.frames)
+        return this.start(room, joiner, outcome.start, outcome.recovered, reply)
       } catch (err) {
         // Nothing was written: the client learns it must reload.
         this.opts.log.warn({ err, room: room.name }, 'reading the history for a join failed')
       }
     }
-    if (!room.joiners.includes(joiner)) return
-    this.start(room, joiner, start, recovered, reply)
+    if (room.joiners.includes(joiner)) this.startUnread(room, joiner, since, reply)
+  }
+
+  /**
+   * A resume no read answered (Redis out of reach): `recovered:false`, from the feed's position, or
+   * from `since` when that is further in the feed's epoch. The client got that far, so the feed is
+   * behind (its link is down or was): from the feed's position the client would get those messages
+   * a second time once the feed catches up. A `since` beyond the room's top would leave the joiner
+   * waiting; the feed's next catch-up read tells (promoteReached).
+   */
+  private startUnread (room: Room, joiner: Joiner, since: Position, reply: JoinReply): void {
+    const at = room.position
+    if (at === null || since.epoch !== at.epoch || since.offset <= at.offset) return this.start(room, joiner, at, false, reply)
+    joiner.unchecked = room.reads
+    this.start(room, joiner, since, false, reply)
   }
 
   /**
@@ -82,10 +92,19 @@ export class Joiners {
     }
   }
 
-  /** The feed caught up: joiners whose start it reached become members. */
-  promoteReached (room: Room): void {
+  /**
+   * The feed caught up with catch-up read number `read`: joiners whose start it reached become
+   * members, and so do those that started at a `since` no read checked (startUnread) once a read
+   * sent after their start finds the room below it: the `since` was beyond the room's top (or
+   * Redis lost those messages), and the joiner, told `recovered:false`, gets what comes next.
+   */
+  promoteReached (room: Room, read: number): void {
     for (const joiner of [...room.joiners]) {
-      if (joiner.start !== null && room.reached(joiner.start)) this.promote(room, joiner)
+      const start = joiner.start
+      if (start === null) continue
+      if (room.reached(start) || (joiner.unchecked !== null && joiner.unchecked < read && start.epoch === room.epoch)) {
+        this.promote(room, joiner)
+      }
     }
   }
 

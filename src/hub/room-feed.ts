@@ -106,6 +106,7 @@ export class RoomFeed {
     room.pending = []
     room.pendingBytes = 0
     const behind = room.position !== null
+    const read = ++room.reads
     let caught: CatchUp
     try {
       caught = await readCatchUp(history, room.name, room.position, room.left)
@@ -144,7 +145,7 @@ export class RoomFeed {
     this.moveTo(room, at)
     if (room.resyncAgain) return this.resync(room)
     this.drain(room)
-    this.joiners.promoteReached(room)
+    this.joiners.promoteReached(room, read)
   }
 
   /** Answers a joiner once its room is ready (joiners.ts). */

@@ -32,10 +32,16 @@ export interface Joiner {
   replaying: boolean
   /** Held frames were dropped since the replay last looked. */
   overflowed: boolean
+  /**
+   * Set when it starts at its own `since`, further than the feed, with no read to check it (Redis
+   * out of reach): the room's catch-up reads sent before then. One sent after tells whether the
+   * room got that far (Joiners.promoteReached).
+   */
+  unchecked: number | null
 }
 
 export function newJoiner (conn: Connection): Joiner {
-  return { conn, start: null, held: [], heldBytes: 0, replaying: false, overflowed: false }
+  return { conn, start: null, held: [], heldBytes: 0, replaying: false, overflowed: false, unchecked: null }
 }
 
 export class Room {
@@ -51,6 +57,8 @@ export class Room {
   resyncing = false
   /** Asked to resync while a read was under way. */
   resyncAgain = false
+  /** Catch-up reads sent, ever: numbers them. */
+  reads = 0
   /** Catch-up reads that failed in a row. */
   failedReads = 0
   /** Stored messages heard while a catch-up read is under way, and their bytes (bounded: room-feed.ts). */
