@@ -9,6 +9,13 @@
  */
 import type { Redis } from 'ioredis'
 
+/**
+ * First wait before subscribing again after a resync was refused on a live connection, doubled on
+ * each refusal up to RESUBSCRIBE_MAX_MS: nothing else would try again before the connection drops.
+ */
+const RESUBSCRIBE_FIRST_MS = 500
+const RESUBSCRIBE_MAX_MS = 30_000
+
 export interface LinkEvents {
   /** The link's `synced` changed (it lost its connection, or every channel is subscribed again). */
   changed (): void
@@ -30,6 +37,9 @@ export class SubscriberLink {
   /** Releases the callers of (un)subscribe commands that a lost connection will never answer. */
   private readonly unanswered = new Set<(answered?: boolean) => void>()
   private closed = false
+  /** Resyncs refused in a row on a live connection, and the timer of the next attempt. */
+  private refusals = 0
+  private retry: NodeJS.Timeout | null = null
 
   constructor (
     /** Made with `autoResubscribe: false`, `autoResendUnfulfilledCommands: false` and no offline queue. */
@@ -101,9 +111,12 @@ export class SubscriberLink {
     this.settled(this.subscribe([...this.channels]), 'subscribe', null).then(subscribed => {
       if (this.epoch !== epoch) return
       this.resyncing = false
-      // Refused (an ACL without channel rights, a slot that moved): not synced, so stats say
-      // reconnecting, /ready is 503 and a booting instance fails to start.
-      if (!subscribed) return
+      // Refused (an ACL without channel rights, a slot that moved, a Redis that answers with an
+      // error while it restarts): not synced, so stats say reconnecting, /ready is 503 and a
+      // booting instance fails to start. The connection is up, so no `ready` will come to try
+      // again: the link does, or its rooms would hear nothing until the connection drops.
+      if (!subscribed) return this.resyncLater()
+      this.refusals = 0
       this.synced = true
       this.events.changed()
     })
@@ -112,6 +125,17 @@ export class SubscriberLink {
   close (): void {
     this.closed = true
     this.lost()
+  }
+
+  private resyncLater (): void {
+    const delay = Math.min(RESUBSCRIBE_FIRST_MS * 2 ** this.refusals, RESUBSCRIBE_MAX_MS)
+    this.refusals++
+    const epoch = this.epoch
+    if (this.retry !== null) clearTimeout(this.retry)
+    this.retry = setTimeout(() => {
+      this.retry = null
+      if (this.epoch === epoch) this.resync()
+    }, delay).unref()
   }
 
   private subscribe (channels: string[]): Promise<unknown> {
@@ -131,6 +155,8 @@ export class SubscriberLink {
 
   private lost (): void {
     this.live = false
+    if (this.retry !== null) clearTimeout(this.retry)
+    this.retry = null
     this.unsync()
     for (const release of this.unanswered) release()
   }

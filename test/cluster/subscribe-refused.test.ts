@@ -1,6 +1,7 @@
 import { test } from 'tap'
 import { buildApp } from '../../src/app.js'
-import { adminClient, ThrowAwayRedis, uniquePrefix } from '../redis-helper.js'
+import { eventually } from '../helper.js'
+import { adminClient, clientsNamed, clusterApp, statsOf, ThrowAwayRedis, uniquePrefix, type ClientInfo } from '../redis-helper.js'
 
 // A Redis that takes the connection but refuses SUBSCRIBE (an ACL without channel rights) must
 // not look connected: the instance would serve and say ready while hearing no other instance.
@@ -13,4 +14,32 @@ test('a refused SUBSCRIBE fails the start instead of counting as connected', asy
   await t.rejects(buildApp({ config: { REDIS_URL: url, REDIS_CHANNEL_PREFIX: uniquePrefix() } }), {
     message: /REDIS_URL: the Redis subscriber connection was not ready/
   })
+})
+
+// A SUBSCRIBE refused on a connection that stays up (channel rights taken, then given back) is
+// tried again by the link: no `ready` would come to do it, and the instance's rooms would hear
+// no other instance until the connection dropped for some other reason.
+test('a resubscribe refused on a live connection is tried again, without a reconnect', async (t) => {
+  const redis = await ThrowAwayRedis.start(t)
+  const admin = adminClient(t, redis.url)
+  await admin.call('ACL', 'SETUSER', 'a', 'on', '>pw', '~*', '+@all', 'allchannels')
+  const a = await clusterApp(t, `redis://a:pw@127.0.0.1:${redis.port}`, uniquePrefix())
+  const { instanceId } = await statsOf(a.app)
+
+  // Redis drops a subscriber whose rights are taken; its next connection's SUBSCRIBE is refused.
+  await admin.call('ACL', 'SETUSER', 'a', 'resetchannels')
+  await eventually(async () => (await statsOf(a.app)).redis === 'reconnecting', 5000)
+  let refusedOn: ClientInfo | undefined
+  await eventually(async () => {
+    [refusedOn] = await clientsNamed(admin, `${instanceId}:sub`)
+    return refusedOn !== undefined
+  }, 5000)
+  await new Promise(resolve => setTimeout(resolve, 1500)) // refused more than once
+  t.equal((await statsOf(a.app)).redis, 'reconnecting', 'not connected while refused')
+
+  await admin.call('ACL', 'SETUSER', 'a', 'allchannels')
+  await eventually(async () => (await statsOf(a.app)).redis === 'connected', 10000)
+  const [subscribedOn] = await clientsNamed(admin, `${instanceId}:sub`)
+  t.equal(subscribedOn?.id, refusedOn?.id, 'subscribed on the connection that was refused')
+  t.ok((subscribedOn?.sub ?? 0) > 0, 'holding its channels')
 })
