@@ -81,11 +81,22 @@ export class SubscriberLink {
     return this.channels.has(channel)
   }
 
-  /** Resolves true once subscribed, false when refused or lost; at once while not connected. */
+  /**
+   * Resolves true once subscribed, false when refused or lost; at once while not connected. A
+   * refusal on a connection that stays up leaves the link unsynced until a resync takes the
+   * channel: synced, it would claim a room it does not hear.
+   */
   async add (channel: string): Promise<boolean> {
     this.channels.add(channel)
     if (!this.live) return false
-    return this.settled(this.subscribe([channel]), 'subscribe', channel)
+    const epoch = this.epoch
+    const subscribed = await this.settled(this.subscribe([channel]), 'subscribe', channel)
+    if (!subscribed && this.live && this.epoch === epoch && this.channels.has(channel)) {
+      // Also when a resync is under way: it may have begun before the channel was wanted.
+      this.unsync()
+      this.resyncLater()
+    }
+    return subscribed
   }
 
   async remove (channel: string): Promise<void> {

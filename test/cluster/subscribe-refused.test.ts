@@ -1,6 +1,6 @@
 import { test } from 'tap'
 import { buildApp } from '../../src/app.js'
-import { eventually } from '../helper.js'
+import { connect, eventually } from '../helper.js'
 import { adminClient, clientsNamed, clusterApp, statsOf, ThrowAwayRedis, uniquePrefix, type ClientInfo } from '../redis-helper.js'
 
 // A Redis that takes the connection but refuses SUBSCRIBE (an ACL without channel rights) must
@@ -42,4 +42,27 @@ test('a resubscribe refused on a live connection is tried again, without a recon
   const [subscribedOn] = await clientsNamed(admin, `${instanceId}:sub`)
   t.equal(subscribedOn?.id, refusedOn?.id, 'subscribed on the connection that was refused')
   t.ok((subscribedOn?.sub ?? 0) > 0, 'holding its channels')
+})
+
+// One room's SUBSCRIBE refused while the connection stays up (an ACL that allows the global
+// channels only): the instance must not go on claiming to hear every instance, with the room's
+// members left deaf; once allowed, the link takes the channel and the room is heard.
+test('a room channel refused on a live connection unsyncs the link until it is taken', async (t) => {
+  const redis = await ThrowAwayRedis.start(t)
+  const admin = adminClient(t, redis.url)
+  const prefix = uniquePrefix()
+  await admin.call('ACL', 'SETUSER', 'a', 'on', '>pw', '~*', '+@all', 'resetchannels', `&${prefix}:all`, `&${prefix}:control`)
+  const a = await clusterApp(t, `redis://a:pw@127.0.0.1:${redis.port}`, prefix)
+  const b = await clusterApp(t, redis.url, prefix)
+  t.equal((await statsOf(a.app)).redis, 'connected', 'the global channels are allowed')
+
+  const member = await connect(t, `${a.url}/ws/r`)
+  await eventually(async () => (await statsOf(a.app)).redis === 'reconnecting', 5000)
+  t.pass('not connected while the room channel is refused')
+
+  await admin.call('ACL', 'SETUSER', 'a', 'allchannels')
+  await eventually(async () => (await statsOf(a.app)).redis === 'connected', 10000)
+  const sender = await connect(t, `${b.url}/ws/r`)
+  await sender.request({ type: 'message', room: 'r', data: 'heard' })
+  t.match(await member.next('message', 10000), { data: 'heard' }, 'the room is heard once the channel is taken')
 })
