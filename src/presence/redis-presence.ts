@@ -18,9 +18,10 @@ import type { Cluster, Redis } from 'ioredis'
 import type { Connection } from '../hub/connection.js'
 import type { RedisLayout } from '../redis/layout.js'
 import { defineScripts, type ScriptedRedis } from '../redis/scripts.js'
+import { shardOfSlot } from '../redis/shards.js'
 import { LocalMembers } from './local-members.js'
 import { PresenceBatch } from './presence-batch.js'
-import { renewalCalls, renewRooms, roomsBySlot, sendEachCall, type RoomLeases, type RoomRenewal } from './renewal.js'
+import { renewalCalls, renewRooms, roomsByShard, sendEachCall, type RoomLeases, type RoomRenewal } from './renewal.js'
 import { PRESENCE_MEMBERS_MAX } from '../schemas/frames.js'
 import { memberJson, type InstanceInfo, type Presence, type PresenceList, type PresenceStats, type PresenceWatcher } from './presence.js'
 
@@ -146,7 +147,8 @@ export class RedisPresence implements Presence {
         throw err
       }))
     }
-    const calls = renewalCalls(roomsBySlot(this.members.roomNames(), room => this.changes.slotOf(room)), room => this.members.entries(room))
+    const shardOf = (room: string): string => shardOfSlot(this.client, this.changes.slotOf(room))
+    const calls = renewalCalls(roomsByShard(this.members.roomNames(), shardOf), room => this.members.entries(room))
     writes.push(sendEachCall(() => {
       // Joins waiting for a call in flight are written and announced by it, never found missing by
       // a renewal that overtook them.

@@ -39,13 +39,16 @@ export interface RoomRenewal {
   untilEarliestMs: number
 }
 
-/** The rooms in groups a call may take together: one hash slot's on a Cluster (`slotOf` is 0 for all on one Redis). */
-export function roomsBySlot (rooms: Iterable<string>, slotOf: (room: string) => number): Iterable<string[]> {
-  const groups = new Map<number, string[]>()
+/**
+ * The rooms in groups a call may take together: one shard's on a Cluster (`shardOf`, shards.ts,
+ * is the same for every room on one Redis).
+ */
+export function roomsByShard (rooms: Iterable<string>, shardOf: (room: string) => string): Iterable<string[]> {
+  const groups = new Map<string, string[]>()
   for (const room of rooms) {
-    const slot = slotOf(room)
-    const group = groups.get(slot)
-    if (group === undefined) groups.set(slot, [room])
+    const shard = shardOf(room)
+    const group = groups.get(shard)
+    if (group === undefined) groups.set(shard, [room])
     else group.push(room)
   }
   return groups.values()
@@ -97,17 +100,27 @@ export async function sendEachCall (next: () => IteratorResult<RoomLeases[]>, se
 
 /**
  * One presence-renew.lua call: the rooms' leases put, and with `expire` their expired leases
- * removed. Resolves with each room's outcome, or its error (a room fails alone).
+ * removed. Resolves with each room's outcome, or its error (a room fails alone). A room that
+ * failed in a call of several is tried once more alone: the call went where the client's slot map
+ * put the first room's shard, and the room's slot may have moved to another since (the script may
+ * only touch the keys of the shard it runs on); alone, its own key routes it, redirections followed.
  */
 export async function renewRooms (client: ScriptedRedis, layout: RedisLayout, leaseMs: number, expire: boolean, call: RoomLeases[]): Promise<Array<RoomRenewal | Error>> {
-  const keys: string[] = []
+  const outcomes = await renewOnce(client, layout, leaseMs, expire, call)
+  if (call.length === 1 || !outcomes.some(outcome => outcome instanceof Error)) return outcomes
+  return Promise.all(outcomes.map(async (outcome, i) => {
+    if (!(outcome instanceof Error)) return outcome
+    return (await renewOnce(client, layout, leaseMs, expire, [call[i]]))[0]
+  }))
+}
+
+async function renewOnce (client: ScriptedRedis, layout: RedisLayout, leaseMs: number, expire: boolean, call: RoomLeases[]): Promise<Array<RoomRenewal | Error>> {
   const args: Array<string | number> = [leaseMs, expire ? '1' : '0', layout.roomPublish]
   for (const { room, pairs } of call) {
-    keys.push(layout.presence(room), layout.presenceLeases(room))
-    args.push(room, layout.room(room), pairs.length / 2)
+    args.push(layout.presence(room), layout.presenceLeases(room), room, layout.room(room), pairs.length / 2)
     for (const value of pairs) args.push(value)
   }
-  const reply = await client.chatPresenceRenew(keys.length, ...keys, ...args)
+  const reply = await client.chatPresenceRenew(layout.presence(call[0].room), ...args)
   const outcomes: Array<RoomRenewal | Error> = []
   let at = 0
   for (const { room } of call) {

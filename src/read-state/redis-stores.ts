@@ -13,6 +13,7 @@ import type { Cluster, Redis } from 'ioredis'
 import type { Position } from '../history/history-store.js'
 import type { RedisLayout } from '../redis/layout.js'
 import { defineScripts, type ScriptedRedis } from '../redis/scripts.js'
+import { shardOfSlot } from '../redis/shards.js'
 import type { Advanced, CursorMove, CursorStore, RoomTops } from './stores.js'
 
 /** Rooms one room-tops call reads at most: a call holds Redis for its whole batch. */
@@ -78,7 +79,7 @@ export class RedisTops implements RoomTops {
     const open = new Map<string, string[]>()
     const batches: string[][] = []
     for (const room of new Set(rooms)) {
-      const shard = client.isCluster ? ((client as Cluster).slots[layout.slot(layout.meta(room))]?.[0] ?? '') : ''
+      const shard = shardOfSlot(client, layout.slot(layout.meta(room)))
       let batch = open.get(shard)
       if (batch === undefined || batch.length === TOPS_BATCH) {
         open.set(shard, batch = [])

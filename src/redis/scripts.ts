@@ -11,6 +11,12 @@ const lua = (name: string): string => readFileSync(new URL(`./lua/${name}.lua`, 
 const HISTORY_EPOCH = lua('history-epoch')
 const MOVE_FORWARD = lua('move-forward')
 
+/**
+ * Opens a script that may touch the keys of every slot of the shard it runs on (Redis 7): work
+ * over many rooms takes one call per shard (shards.ts). It must be the script's first line.
+ */
+const CROSS_SLOT = '#!lua flags=allow-cross-slot-keys\n'
+
 const APPEND_ONE = HISTORY_EPOCH + lua('append-one')
 const APPEND = APPEND_ONE + lua('append')
 /**
@@ -24,18 +30,17 @@ const SCRIPTS = {
   chatFence: { lua: HISTORY_EPOCH + lua('fence'), numberOfKeys: 2 },
   chatSince: { lua: HISTORY_EPOCH + lua('since'), numberOfKeys: 2 },
   chatPage: { lua: HISTORY_EPOCH + lua('page'), numberOfKeys: 2 },
-  // The number of keys is the call's first argument (2 per room); they all share one slot.
-  chatPresenceRenew: { lua: lua('presence-renew') },
+  // Rooms of one shard, of many slots: only the first room's key is declared (it routes the call).
+  chatPresenceRenew: { lua: CROSS_SLOT + lua('presence-renew'), numberOfKeys: 1 },
   chatPresenceLeave: { lua: lua('presence-leave'), numberOfKeys: 2 },
   chatPresenceBatch: { lua: lua('presence-batch') },
   chatPresenceList: { lua: lua('presence-list'), numberOfKeys: 2 },
   chatInstanceBeat: { lua: lua('instance-beat'), numberOfKeys: 1 },
   chatInstancesSince: { lua: lua('instances-since'), numberOfKeys: 1 },
-  // Read state (src/read-state/). The shebang must open the script: it lets room-tops read the
-  // rooms of several slots of one shard in one call.
+  // Read state (src/read-state/).
   chatReadAdvance: { lua: MOVE_FORWARD + lua('read-advance'), numberOfKeys: 1 },
   chatReadReceipt: { lua: MOVE_FORWARD + lua('read-receipt'), numberOfKeys: 1 },
-  chatRoomTops: { lua: '#!lua flags=allow-cross-slot-keys\n' + HISTORY_EPOCH + lua('room-tops'), numberOfKeys: 1 },
+  chatRoomTops: { lua: CROSS_SLOT + HISTORY_EPOCH + lua('room-tops'), numberOfKeys: 1 },
   chatUserLease: { lua: lua('user-lease'), numberOfKeys: 1 },
   chatUserStatus: { lua: lua('user-status'), numberOfKeys: 2 },
   // The same script with the webhooks' online mark as a third key (src/webhooks/user-events.ts).
@@ -52,8 +57,8 @@ export interface HistoryScripts {
   chatFence (meta: string, log: string, ...args: Array<string | number>): Promise<number>
   chatSinceBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
   chatPageBuffer (meta: string, log: string, ...args: Array<string | number>): Reply
-  /** Renewal of many rooms (presence-renew.lua): `numKeys`, the keys, then the arguments. */
-  chatPresenceRenew (numKeys: number, ...keysAndArgs: Array<string | number>): Promise<Array<number | string>>
+  /** Renewal of many rooms of one shard (presence-renew.lua): the first room's presence hash, then the arguments. */
+  chatPresenceRenew (routingPresence: string, ...args: Array<string | number>): Promise<Array<number | string>>
   chatPresenceLeave (presence: string, leases: string, ...args: Array<string | number>): Promise<number>
   /** Presence's group commit (presence-batch.lua): `numKeys`, the keys, then the arguments. */
   chatPresenceBatch (numKeys: number, ...keysAndArgs: Array<string | number>): Promise<Array<number | string>>

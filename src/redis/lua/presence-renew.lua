@@ -1,6 +1,8 @@
 -- Puts connections into rooms' presence as leases, and removes the rooms' expired leases: a
--- heartbeat's renewal of many rooms in one call, of any rooms of one Redis (of one hash slot on a
--- Cluster). Each room is changed on its own keys (the presence hash and the leases zset of the room)
+-- heartbeat's renewal of many rooms in one call, of any rooms of one Redis (of one shard on a
+-- Cluster: the script is flagged allow-cross-slot-keys, scripts.ts, and the caller groups the rooms
+-- by the shard its slot map names; a room whose slot moved away fails alone and is retried in a
+-- call of its own, routed by its own key: renewal.ts). Each room is changed on its own keys (the presence hash and the leases zset of the room)
 -- and its own channel, so each event takes its place among the room's messages exactly where the
 -- change happens. One call per room cost Redis more in the call than in the leases (an instance with
 -- 10 000 rooms sent 10 000 scripts a beat); a room's leases may be split over several calls.
@@ -12,11 +14,11 @@
 -- `member_left`. Removal is atomic, so however many instances run this at once, and whichever of
 -- them dies half-way through its rooms, each expired lease yields exactly one `member_left`.
 --
--- KEYS: for each room, its presence hash and leases zset
+-- KEYS[1] the first room's presence hash: it routes the call on a Cluster (the rooms' keys are in ARGV)
 -- ARGV[1] lease length (ms)   ARGV[2] '1' to remove the expired leases, '0' not to
 -- ARGV[3] PUBLISH, or SPUBLISH on a cluster
--- then for each room: its name, its channel, the number of leases N, then N pairs of connectionId
--- and the member as JSON {"connectionId","user"}
+-- then for each room: its presence hash, its leases zset, its name, its channel, the number of
+-- leases N, then N pairs of connectionId and the member as JSON {"connectionId","user"}
 --
 -- Returns, for each room in turn: {leases that were new (each announced with member_joined),
 -- expired leases removed, ms until the room's earliest lease expires (-1: none left), then the JSON
@@ -72,10 +74,10 @@ end
 
 local out, o = {}, 0
 local a = 4
-for i = 0, #KEYS / 2 - 1 do
-  local from = a + 3
-  local to = from + 2 * tonumber(ARGV[a + 2])
-  local ok, added, removed, untilEarliest = pcall(renewRoom, KEYS[2 * i + 1], KEYS[2 * i + 2], ARGV[a], ARGV[a + 1], from, to)
+while a <= #ARGV do
+  local from = a + 5
+  local to = from + 2 * tonumber(ARGV[a + 4])
+  local ok, added, removed, untilEarliest = pcall(renewRoom, ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], from, to)
   if ok then
     out[o + 1], out[o + 2], out[o + 3] = added, #removed, untilEarliest
     for j = 1, #removed do out[o + 3 + j] = removed[j] end
