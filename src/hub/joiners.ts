@@ -19,6 +19,8 @@ export interface JoinersOptions {
   /** Frames a joiner got in its catch-up (replay, held messages), for the deliveries count. */
   replayed: (frames: number) => void
   log: HubLog
+  /** Asks the room's feed for a catch-up read (room-feed.ts resync): now, or once Redis is back. */
+  catchUp: (room: Room) => void
 }
 
 export class Joiners {
@@ -51,17 +53,20 @@ export class Joiners {
   }
 
   /**
-   * A resume no read answered (Redis out of reach): `recovered:false`, from the feed's position, or
-   * from `since` when that is further in the feed's epoch. The client got that far, so the feed is
-   * behind (its link is down or was): from the feed's position the client would get those messages
-   * a second time once the feed catches up. A `since` beyond the room's top would leave the joiner
-   * waiting; the feed's next catch-up read tells (promoteReached).
+   * A resume no read answered (Redis out of reach, or the read failed): `recovered:false`, from the
+   * feed's position, unless the client is further than the feed: further in the feed's epoch, or
+   * in an epoch the feed has not reached (it is behind: its link is down or was). From the feed's
+   * position the client would get again what it had once the feed caught up, so it starts at its
+   * `since`, unchecked: the next catch-up read (asked for here if none is due) tells whether the
+   * room got there, and if it did not, the joiner resumes (promoteReached).
    */
   private startUnread (room: Room, joiner: Joiner, since: Position, reply: JoinReply): void {
     const at = room.position
-    if (at === null || since.epoch !== at.epoch || since.offset <= at.offset) return this.start(room, joiner, at, false, reply)
+    const ahead = at !== null && (since.epoch === at.epoch ? since.offset > at.offset : !room.left.includes(since.epoch))
+    if (!ahead) return this.start(room, joiner, at, false, reply)
     joiner.unchecked = room.reads
     this.start(room, joiner, since, false, reply)
+    if (!room.syncing) this.opts.catchUp(room)
   }
 
   /**
@@ -94,17 +99,17 @@ export class Joiners {
 
   /**
    * The feed caught up with catch-up read number `read`: joiners whose start it reached become
-   * members, and so do those that started at a `since` no read checked (startUnread) once a read
-   * sent after their start finds the room below it: the `since` was beyond the room's top (or
-   * Redis lost those messages), and the joiner, told `recovered:false`, gets what comes next.
+   * members. One that started at a `since` no read checked (startUnread) and is still short of it
+   * after a read sent later asked for what the room never had (beyond its top, or of an epoch it
+   * does not have): told `joined` at that position, it must not now get lower offsets, or another
+   * epoch, as if they came after it. It resumes (4010), and is answered from the history.
    */
   promoteReached (room: Room, read: number): void {
     for (const joiner of [...room.joiners]) {
       const start = joiner.start
       if (start === null) continue
-      if (room.reached(start) || (joiner.unchecked !== null && joiner.unchecked < read && start.epoch === room.epoch)) {
-        this.promote(room, joiner)
-      }
+      if (room.reached(start)) this.promote(room, joiner)
+      else if (joiner.unchecked !== null && joiner.unchecked < read) joiner.conn.close(CloseCode.RESUME_NEEDED, 'resume needed')
     }
   }
 

@@ -99,22 +99,36 @@ export class LocalRooms {
     return true
   }
 
-  /** A non-stored room frame (transient, or history off). */
+  /**
+   * A non-stored room frame (transient, or history off), to the members and to the joiners that
+   * were answered `joined` already: one that waits for the feed to reach its start (a resume while
+   * Redis is out of reach may wait the whole outage) is in the room for everything not stored.
+   */
   deliverRoom (room: string, frame: Buffer): void {
-    const members = this.rooms.get(room)?.members
-    if (members === undefined || members.size === 0) return
+    const target = this.rooms.get(room)
+    if (target === undefined || target.size === 0) return
     const out = new OutgoingFrame(frame) // framed (and compressed) once, whatever the number of members
-    for (const conn of members) conn.sendFramed(out)
-    this.observer?.delivered(members.size, frame)
+    for (const conn of target.members) conn.sendFramed(out)
+    let joined = 0
+    for (const joiner of target.joiners) {
+      if (joiner.start !== null) {
+        joiner.conn.sendFramed(out)
+        joined++
+      }
+    }
+    this.observer?.delivered(target.members.size + joined, frame)
   }
 
-  /** A `member_joined` / `member_left` of the room, to its members but the connection it is about. */
+  /** A `member_joined` / `member_left` of the room, to its members (and answered joiners) but the connection it is about. */
   deliverMember (room: string, frame: Buffer, except: string): void {
-    const members = this.rooms.get(room)?.members
-    if (members === undefined) return
+    const target = this.rooms.get(room)
+    if (target === undefined) return
     const out = new OutgoingFrame(frame) // framed once, and only if someone gets it
-    for (const conn of members) {
+    for (const conn of target.members) {
       if (conn.id !== except) conn.sendFramed(out)
+    }
+    for (const joiner of target.joiners) {
+      if (joiner.start !== null && joiner.conn.id !== except) joiner.conn.sendFramed(out)
     }
   }
 

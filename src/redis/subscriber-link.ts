@@ -138,14 +138,14 @@ export class SubscriberLink {
     this.lost()
   }
 
+  /** One attempt pending at a time; a lost connection cancels it (its `ready` resyncs). */
   private resyncLater (): void {
+    if (this.retry !== null) return
     const delay = Math.min(RESUBSCRIBE_FIRST_MS * 2 ** this.refusals, RESUBSCRIBE_MAX_MS)
     this.refusals++
-    const epoch = this.epoch
-    if (this.retry !== null) clearTimeout(this.retry)
     this.retry = setTimeout(() => {
       this.retry = null
-      if (this.epoch === epoch) this.resync()
+      this.resync()
     }, delay).unref()
   }
 
@@ -168,6 +168,7 @@ export class SubscriberLink {
     this.live = false
     if (this.retry !== null) clearTimeout(this.retry)
     this.retry = null
+    this.refusals = 0
     this.unsync()
     for (const release of this.unanswered) release()
   }
