@@ -33,9 +33,9 @@ export interface Joiner {
   /** Held frames were dropped since the replay last looked. */
   overflowed: boolean
   /**
-   * Set when it starts at its own `since`, further than the feed, with no read to check it (Redis
-   * out of reach): the room's catch-up reads sent before then. One sent after tells whether the
-   * room got that far (Joiners.promoteReached).
+   * Set when it starts at its own `since`, further than the feed, with no history read to check
+   * it (Redis out of reach, or the read failed): the room's catch-up reads sent before then. One
+   * sent after tells whether the room got that far (Joiners.promoteReached).
    */
   unchecked: number | null
 }

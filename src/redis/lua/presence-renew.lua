@@ -2,9 +2,9 @@
 -- heartbeat's renewal of many rooms in one call, of any rooms of one Redis (of one shard on a
 -- Cluster: the script is flagged allow-cross-slot-keys, scripts.ts, and the caller groups the rooms
 -- by the shard its slot map names; a room whose slot moved away fails alone and is retried in a
--- call of its own, routed by its own key: renewal.ts). Each room is changed on its own keys (the presence hash and the leases zset of the room)
--- and its own channel, so each event takes its place among the room's messages exactly where the
--- change happens. One call per room cost Redis more in the call than in the leases (an instance with
+-- call of its own, routed by its own key: renewal.ts). Each room is changed on its own keys (the
+-- presence hash and the leases zset of the room) and its own channel, so each event takes its
+-- place among the room's messages exactly where the change happens. One call per room cost Redis more in the call than in the leases (an instance with
 -- 10 000 rooms sent 10 000 scripts a beat); a room's leases may be split over several calls.
 --
 -- Each member is a lease: its connectionId scored by when it expires (Redis time, ms) in the
