@@ -19,8 +19,6 @@ export interface JoinersOptions {
   /** Frames a joiner got in its catch-up (replay, held messages), for the deliveries count. */
   replayed: (frames: number) => void
   log: HubLog
-  /** Asks the room's feed for a catch-up read (room-feed.ts resync): now, or once Redis is back. */
-  catchUp: (room: Room) => void
 }
 
 export class Joiners {
@@ -54,19 +52,22 @@ export class Joiners {
 
   /**
    * A resume no read answered (Redis out of reach, or the read failed): `recovered:false`, from the
-   * feed's position, unless the client is further than the feed: further in the feed's epoch, or
-   * in an epoch the feed has not reached (it is behind: its link is down or was). From the feed's
-   * position the client would get again what it had once the feed caught up, so it starts at its
-   * `since`, unchecked: the next catch-up read (asked for here if none is due) tells whether the
-   * room got there, and if it did not, the joiner resumes (promoteReached).
+   * feed's position, unless the feed is catching up (its link is or was down) and the client is
+   * further: further in the feed's epoch, or in an epoch the feed has not reached. From the feed's
+   * position that client would get again what it had once the feed caught up, so it starts at its
+   * `since`, unchecked: a catch-up read sent after this tells whether the room got there, and the
+   * joiner resumes if it did not (promoteReached, promoteLeft). A feed in sync hears the room as
+   * it goes: its position is where the room is, so a read is never asked for just to check one
+   * joiner (it would hold up, or on a timeout close, every member of the room).
    */
   private startUnread (room: Room, joiner: Joiner, since: Position, reply: JoinReply): void {
     const at = room.position
-    const ahead = at !== null && (since.epoch === at.epoch ? since.offset > at.offset : !room.left.includes(since.epoch))
+    const ahead = room.syncing && at !== null && (since.epoch === at.epoch ? since.offset > at.offset : !room.left.includes(since.epoch))
     if (!ahead) return this.start(room, joiner, at, false, reply)
     joiner.unchecked = room.reads
+    // A read under way may have been sent before the client's `since` was stored: one more follows it.
+    if (room.resyncing) room.resyncAgain = true
     this.start(room, joiner, since, false, reply)
-    if (!room.syncing) this.opts.catchUp(room)
   }
 
   /**
@@ -116,11 +117,17 @@ export class Joiners {
   /**
    * The feed leaves its epoch for `epoch`. Joiners that wait for a position of the history it
    * leaves will never reach it: they got all of it that they will get, and become members, who
-   * see the new epoch on its first message.
+   * see the new epoch on its first message. One that started at a `since` of an epoch the feed
+   * never had (startUnread) is not behind the history left: nothing says where its epoch stands
+   * to `epoch`, so it resumes (4010) and is answered from the history.
    */
   promoteLeft (room: Room, epoch: string): void {
+    const leaving = room.epoch
     for (const joiner of [...room.joiners]) {
-      if (joiner.start !== null && joiner.start.epoch !== epoch) this.promote(room, joiner)
+      const start = joiner.start
+      if (start === null || start.epoch === epoch) continue
+      if (joiner.unchecked !== null && start.epoch !== leaving) joiner.conn.close(CloseCode.RESUME_NEEDED, 'resume needed')
+      else this.promote(room, joiner)
     }
   }
 

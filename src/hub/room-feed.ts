@@ -43,7 +43,7 @@ export const MAX_PENDING_BYTES = 8 * 1024 * 1024
 const MAX_FAILED_READS = 3
 const TIMED_OUT = 'Command timed out'
 
-export interface RoomFeedOptions extends Omit<JoinersOptions, 'catchUp'> {
+export interface RoomFeedOptions extends JoinersOptions {
   fanOut: (room: Room, frame: Buffer) => void
   /** False once the room was closed (ROOM_LINGER_MS after its last member left): late answers are dropped. */
   isCurrent: (room: Room) => boolean
@@ -61,7 +61,7 @@ export class RoomFeed {
   private readonly joiners: Joiners
 
   constructor (private readonly opts: RoomFeedOptions) {
-    this.joiners = new Joiners({ ...opts, catchUp: room => { this.resync(room).catch(() => {}) } })
+    this.joiners = new Joiners(opts)
   }
 
   receive (room: Room, offset: number, epoch: string, frame: Buffer): void {
