@@ -5,7 +5,7 @@
  * number of slots, every lease renewed, none refused. And when the map is stale (a slot moved since
  * it was read), the room that is no longer on the shard is renewed in a call of its own.
  */
-import t, { type Test } from 'tap'
+import tap, { type Test } from 'tap'
 import calculateSlot from 'cluster-key-slot'
 import { Cluster } from 'ioredis'
 import { RedisPresence } from '../../src/presence/redis-presence.js'
@@ -32,9 +32,12 @@ function roomsOfSlots (): { shared: string[], others: string[] } {
   }
 }
 
-/** A presence on a fresh 3-master Cluster with one member in each of 33 rooms of 31 slots. */
+/** One 3-master Cluster for the file's tests (each its own prefix): starting one takes ~10 s. */
+let oneCluster: Promise<RedisClusterSet> | null = null
+
+/** A presence on the Cluster with one member in each of 33 rooms of 31 slots. */
 async function presenceOnCluster (t: Test) {
-  const cluster = await RedisClusterSet.start(t)
+  const cluster = await (oneCluster ??= RedisClusterSet.start(tap))
   const client = new Cluster(cluster.ports.map(port => ({ host: '127.0.0.1', port })))
   t.teardown(() => client.disconnect())
   const layout = redisLayout(uniquePrefix(), 'SPUBLISH')
@@ -57,7 +60,7 @@ async function presenceOnCluster (t: Test) {
   return { client, presence, rooms, leases, masterOf, countCalls }
 }
 
-t.test('rooms of many slots of one shard share a call, and every lease is renewed', async (t) => {
+tap.test('rooms of many slots of one shard share a call, and every lease is renewed', async (t) => {
   const { presence, rooms, leases, masterOf, countCalls } = await presenceOnCluster(t)
   const before = await leases()
   await new Promise(resolve => setTimeout(resolve, 20))
@@ -72,7 +75,7 @@ t.test('rooms of many slots of one shard share a call, and every lease is renewe
   t.equal(presence.stats().reasserted, 0, 'no lease found missing')
 })
 
-t.test('a room whose slot the client maps to the wrong shard is renewed in a call of its own', async (t) => {
+tap.test('a room whose slot the client maps to the wrong shard is renewed in a call of its own', async (t) => {
   const { client, presence, rooms, leases, masterOf, countCalls } = await presenceOnCluster(t)
   const before = await leases()
   await new Promise(resolve => setTimeout(resolve, 20))
