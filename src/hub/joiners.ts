@@ -56,7 +56,8 @@ export class Joiners {
    * further: further in the feed's epoch, or in an epoch the feed has not reached. From the feed's
    * position that client would get again what it had once the feed caught up, so it starts at its
    * `since`, unchecked: a catch-up read sent after this tells whether the room got there, and the
-   * joiner resumes if it did not (promoteReached, promoteLeft). A feed in sync hears the room as
+   * joiner resumes if it did not (promoteReached), or joins the room's new epoch if it moved to one
+   * (promoteLeft). A feed in sync hears the room as
    * it goes: its position is where the room is, so a read is never asked for just to check one
    * joiner (it would hold up, or on a timeout close, every member of the room).
    */
@@ -115,19 +116,15 @@ export class Joiners {
   }
 
   /**
-   * The feed leaves its epoch for `epoch`. Joiners that wait for a position of the history it
-   * leaves will never reach it: they got all of it that they will get, and become members, who
-   * see the new epoch on its first message. One that started at a `since` of an epoch the feed
-   * never had (startUnread) is not behind the history left: nothing says where its epoch stands
-   * to `epoch`, so it resumes (4010) and is answered from the history.
+   * The feed leaves its epoch for `epoch`. Joiners that wait for a position of another history
+   * will never reach it: they got all of it that they will get, and become members, who see the
+   * new epoch on its first message ("messages may have been lost"), as on any loss of a history,
+   * which never closes a socket. So does one that started at a `since` of an epoch the feed never
+   * had (startUnread): a new epoch is a new history, and starts after anything it had.
    */
   promoteLeft (room: Room, epoch: string): void {
-    const leaving = room.epoch
     for (const joiner of [...room.joiners]) {
-      const start = joiner.start
-      if (start === null || start.epoch === epoch) continue
-      if (joiner.unchecked !== null && start.epoch !== leaving) joiner.conn.close(CloseCode.RESUME_NEEDED, 'resume needed')
-      else this.promote(room, joiner)
+      if (joiner.start !== null && joiner.start.epoch !== epoch) this.promote(room, joiner)
     }
   }
 
