@@ -57,9 +57,9 @@ export class Joiners {
    * position that client would get again what it had once the feed caught up, so it starts at its
    * `since`, unchecked: a catch-up read sent after this tells whether the room got there, and the
    * joiner resumes if it did not (promoteReached), or joins the room's new epoch if it moved to one
-   * (promoteLeft). A feed in sync hears the room as
-   * it goes: its position is where the room is, so a read is never asked for just to check one
-   * joiner (it would hold up, or on a timeout close, every member of the room).
+   * (promoteLeft). A feed in sync hears the room as it goes: its position is where the room is, so
+   * a read is never asked for just to check one joiner (it would hold up, or on a timeout close,
+   * every member of the room).
    */
   private startUnread (room: Room, joiner: Joiner, since: Position, reply: JoinReply): void {
     const at = room.position
