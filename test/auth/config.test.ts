@@ -37,8 +37,9 @@ t.test('the server process exits 1 with the message on stderr', async t => {
   const cwd = await mkdtemp(join(tmpdir(), 'chat-api-auth-'))
   t.teardown(() => rm(cwd, { recursive: true, force: true }))
   const server = fileURLToPath(new URL('../../src/server.ts', import.meta.url))
-  const loader = import.meta.resolve('@tapjs/typescript/import')
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, AUTH_ENABLED: 'true', PORT: '0', TS_NODE_TRANSPILE_ONLY: '1' }
+  // The loader the tests themselves run under (.taprc).
+  const loader = import.meta.resolve('tsx')
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, AUTH_ENABLED: 'true', PORT: '0' }
   const child = spawn(process.execPath, ['--import', loader, server], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })

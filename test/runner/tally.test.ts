@@ -7,7 +7,7 @@
 import { test } from 'tap'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { engineLines, judgeMatrix, judgeRun, readTap, satisfiesEngines, testFiles } from './tally.mjs'
@@ -154,12 +154,24 @@ test('judgeMatrix: a line engines names that did not run fails the matrix', asyn
   t.match(foreign.problems, [/node v22.3.0 is not one engines allows/, /node 20: named in engines/])
 })
 
+/**
+ * The fixtures' tap settings name the repository's plugins (.taprc): they share its node_modules,
+ * and tap rebuilds its runner there for another plugin list, under the files the outer run still
+ * has to start.
+ */
+const TAP_PLUGINS = { plugin: ['!@tapjs/typescript'], 'node-arg': ['--import=tsx'] }
+
+test('the fixtures load tests as the repository does', async (t) => {
+  const taprc = readFileSync(join(repo, '.taprc'), 'utf8')
+  for (const setting of [...TAP_PLUGINS.plugin, ...TAP_PLUGINS['node-arg']]) t.ok(taprc.includes(setting), `.taprc names ${setting}`)
+})
+
 /** A project in a temp dir with these files (and the repository's node_modules), removed at teardown. */
 function project (t: { teardown: (fn: () => void) => void }, files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'chat-api-runner-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'))
-  const pkg = { type: 'module', engines: { node: '^20.19.5 || ^24.0.0 || ^26.0.0' }, tap: { include: ['test/**/*.test.ts'], 'disable-coverage': true } }
+  const pkg = { type: 'module', engines: { node: '^20.19.5 || ^24.0.0 || ^26.0.0' }, tap: { include: ['test/**/*.test.ts'], 'disable-coverage': true, ...TAP_PLUGINS } }
   for (const [name, text] of Object.entries({ 'package.json': JSON.stringify(pkg), ...files })) {
     mkdirSync(join(dir, name, '..'), { recursive: true })
     writeFileSync(join(dir, name), text)
@@ -210,7 +222,7 @@ test('the runner, for real: no test at all, a file without a test, a failed test
 test('the runner builds a dist/ older than src/, and refuses when that build fails', async (t) => {
   const stale = (build: string) => {
     const dir = project(t, { 'src/a.ts': 'export {}\n', 'dist/a.js': 'export {}\n', 'test/one.test.ts': A_TEST })
-    const pkg = { type: 'module', scripts: { build }, tap: { include: ['test/**/*.test.ts'], 'disable-coverage': true } }
+    const pkg = { type: 'module', scripts: { build }, tap: { include: ['test/**/*.test.ts'], 'disable-coverage': true, ...TAP_PLUGINS } }
     writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg))
     const old = new Date(Date.now() - 60_000)
     utimesSync(join(dir, 'dist/a.js'), old, old)
