@@ -47,7 +47,8 @@ export interface DelayedMarks {
 /** One instance: what it sees is everyone's. The marks in a Set, a timer per queued check. */
 export class LocalMarks implements DelayedMarks {
   private readonly marked = new Set<string>()
-  private readonly checks = new Map<string, NodeJS.Timeout>()
+  /** Queued checks: the timer, and when the check is due (Date.now() time). */
+  private readonly checks = new Map<string, { timer: NodeJS.Timeout, due: number }>()
 
   constructor (private readonly context: MarksContext, private readonly kind: LocalMarkKind) {}
 
@@ -58,18 +59,33 @@ export class LocalMarks implements DelayedMarks {
   }
 
   down (key: string): void {
+    const due = Date.now() + this.context.delayMs
     // A second last lease gone (after a return) restarts the delay: it counts from the last one.
     const pending = this.checks.get(key)
     if (pending !== undefined) {
-      pending.refresh()
+      pending.due = due
+      pending.timer.refresh()
       return
     }
-    const timer = setTimeout(() => { this.check(key) }, this.context.delayMs)
+    this.checks.set(key, { timer: this.arm(key, this.context.delayMs), due })
+  }
+
+  private arm (key: string, ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => { this.check(key) }, ms)
     timer.unref()
-    this.checks.set(key, timer)
+    return timer
   }
 
   private check (key: string): void {
+    const pending = this.checks.get(key)
+    if (pending === undefined) return
+    // Timers run on a clock of whole milliseconds of their own, and may fire a millisecond before
+    // Date.now() reaches the due time: the event would then claim a key vacant for less than the delay.
+    const left = pending.due - Date.now()
+    if (left > 0) {
+      pending.timer = this.arm(key, left)
+      return
+    }
     this.checks.delete(key)
     this.kind.downData(key).then(data => {
       if (data !== null && this.marked.delete(key)) this.context.webhooks.emit(this.kind.down, data)
