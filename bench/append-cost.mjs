@@ -11,17 +11,19 @@
  * the per-command rows are INFO commandstats, which counts each command a script runs as well as
  * the EVALSHA around it, so "Lua and the script call itself" is the EVALSHA's time less theirs.
  *
- *   npm run build && node bench/append-cost.mjs [--messages 20000] [--rounds 3] [--burst 16]
+ * `--baseline DIR` runs another build's append path too (DIR: its dist/, e.g. of a worktree of
+ * main), in the same rounds and on the same Redis: before and after a change to the scripts.
+ *
+ *   npm run build && node bench/append-cost.mjs [--messages 20000] [--rounds 3] [--burst 16] [--baseline DIR]
  */
 import { parseArgs } from 'node:util'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { Redis } from 'ioredis'
-import { RedisHistory } from '../dist/history/redis-history.js'
-import { redisLayout } from '../dist/redis/layout.js'
-import { defineScripts } from '../dist/redis/scripts.js'
 import { startRedisServer } from './lib/redis.mjs'
 import { median } from './lib/stats.mjs'
 
-const { values } = parseArgs({ options: { messages: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' }, burst: { type: 'string', default: '16' } } })
+const { values } = parseArgs({ options: { messages: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '3' }, burst: { type: 'string', default: '16' }, baseline: { type: 'string' } } })
 const MESSAGES = Number(values.messages)
 const ROUNDS = Number(values.rounds)
 const BURST = Number(values.burst)
@@ -31,22 +33,42 @@ const DATA = 'x'.repeat(100)
 
 const server = await startRedisServer()
 const admin = new Redis(server.port)
-const client = defineScripts(new Redis(server.port))
-const layout = redisLayout(`append-cost-${Date.now().toString(36)}`)
-const history = new RedisHistory({ client, layout, size: 100, ttlSec: 600, newEpoch: () => `e${Date.now().toString(36)}` })
+const run = Date.now().toString(36)
+
+/** A build's append path (its dist/ folder), on a client and a key prefix of its own. */
+async function appendPath (dist, name) {
+  const load = async (module) => import(pathToFileURL(resolve(dist, module)).href)
+  const { RedisHistory } = await load('history/redis-history.js')
+  const { redisLayout } = await load('redis/layout.js')
+  const { defineScripts } = await load('redis/scripts.js')
+  const layout = redisLayout(`append-cost-${name}-${run}`)
+  const client = defineScripts(new Redis(server.port))
+  return { layout, client, history: new RedisHistory({ client, layout, size: 100, ttlSec: 600, newEpoch: () => `e${Date.now().toString(36)}` }) }
+}
+
+const { layout, client, history } = await appendPath(new URL('../dist', import.meta.url).pathname, 'this')
+const baseline = values.baseline === undefined ? null : await appendPath(values.baseline, 'baseline')
 const rooms = Array.from({ length: ROOMS }, (_, i) => `room-${i}`)
 const subscribers = [new Redis(server.port), new Redis(server.port)]
 for (const s of subscribers) {
-  await s.subscribe(...rooms.map(r => layout.room(r)))
+  await s.subscribe(...[layout, baseline?.layout].flatMap(l => l === undefined ? [] : rooms.map(r => l.room(r))))
   s.on('message', () => {})
 }
 
 let sequence = 0
 const frameHead = (messageId) => `{"type":"message","room":"r","from":{"connectionId":"c1","user":"u1"},"data":"${DATA}","messageId":"${messageId}","ts":1765100000000`
 
-function draft (room) {
+/** Each build's last position per room: an instance names what it has seen of a room with every append. */
+const positions = new Map()
+
+function draft (label, room) {
   const messageId = `m${sequence++}`
-  return { room, messageId, frameHead: frameHead(messageId) }
+  return { room, messageId, frameHead: frameHead(messageId), seen: positions.get(`${label}:${room}`) }
+}
+
+async function append (label, history, room) {
+  const { offset, epoch } = await history.append(draft(label, room))
+  positions.set(`${label}:${room}`, { epoch, offset })
 }
 
 /** Redis CPU in µs and the commandstats table, so far. */
@@ -75,6 +97,20 @@ async function measure (send) {
   return { cpuUs: (after.cpuUs - before.cpuUs) / MESSAGES, perCommand }
 }
 
+/** One message per call, then BURST per call, through a build's history. */
+const appendModes = (label, history) => ({
+  [`${label}: one message per call`]: async () => {
+    for (let i = 0; i < MESSAGES; i++) await append(label, history, rooms[i % ROOMS])
+  },
+  [`${label}: ${BURST} per call`]: async () => {
+    for (let i = 0; i < MESSAGES; i += BURST) {
+      const burst = []
+      for (let j = 0; j < BURST; j++) burst.push(append(label, history, rooms[(i + j) % ROOMS]))
+      await Promise.all(burst)
+    }
+  }
+})
+
 const modes = {
   'floor: PUBLISH': async () => {
     for (let i = 0; i < MESSAGES; i++) {
@@ -82,16 +118,28 @@ const modes = {
       await client.publish(layout.room(rooms[i % ROOMS]), `${frameHead(id)},"offset":1,"epoch":"e"}`)
     }
   },
-  'chat-api: one message per call': async () => {
-    for (let i = 0; i < MESSAGES; i++) await history.append(draft(rooms[i % ROOMS]))
-  },
-  [`chat-api: ${BURST} per call`]: async () => {
-    for (let i = 0; i < MESSAGES; i += BURST) {
-      const burst = []
-      for (let j = 0; j < BURST; j++) burst.push(history.append(draft(rooms[(i + j) % ROOMS])))
-      await Promise.all(burst)
-    }
+  ...appendModes('chat-api', history),
+  ...(baseline === null ? {} : appendModes('baseline', baseline.history))
+}
+
+/** One message per call: INFO commandstats per message, and what the script call costs beside them. */
+function breakdown (label, lone) {
+  const names = new Set(lone.flatMap(r => Object.keys(r.perCommand)))
+  const row = (name) => ({ calls: median(lone.map(r => r.perCommand[name]?.calls ?? 0)), us: median(lone.map(r => r.perCommand[name]?.us ?? 0)) })
+  console.log(`\n${label}, one message per call, INFO commandstats per message:\n`)
+  console.log('| command | calls per message | µs per message |')
+  console.log('|---|---|---|')
+  let inner = 0
+  for (const name of [...names].filter(n => n !== 'evalsha').sort((a, b) => row(b).us - row(a).us)) {
+    const { calls, us } = row(name)
+    inner += us
+    console.log(`| ${name.toUpperCase()} | ${calls.toFixed(2)} | ${us.toFixed(2)} |`)
   }
+  const script = row('evalsha').us
+  console.log(`| Lua and the script call itself (EVALSHA less the above) | | ${(script - inner).toFixed(2)} |`)
+  console.log(`| the whole EVALSHA | 1 | ${script.toFixed(2)} |`)
+  const cpu = median(lone.map(r => r.cpuUs))
+  console.log(`| socket I/O and the rest of Redis CPU (CPU less the EVALSHA) | | ${(cpu - script).toFixed(2)} |`)
 }
 
 try {
@@ -109,24 +157,8 @@ try {
     console.log(`| ${name} | ${cpu.toFixed(1)} | ${(cpu / floorCpu).toFixed(2)}x | ${calls.toFixed(3)} |`)
   }
   // Where the script's time goes, one message per call.
-  const lone = results['chat-api: one message per call']
-  const names = new Set(lone.flatMap(r => Object.keys(r.perCommand)))
-  const row = (name) => ({ calls: median(lone.map(r => r.perCommand[name]?.calls ?? 0)), us: median(lone.map(r => r.perCommand[name]?.us ?? 0)) })
-  console.log('\nOne message per call, INFO commandstats per message:\n')
-  console.log('| command | calls per message | µs per message |')
-  console.log('|---|---|---|')
-  let inner = 0
-  for (const name of [...names].filter(n => n !== 'evalsha').sort((a, b) => row(b).us - row(a).us)) {
-    const { calls, us } = row(name)
-    inner += us
-    console.log(`| ${name.toUpperCase()} | ${calls.toFixed(2)} | ${us.toFixed(2)} |`)
-  }
-  const script = row('evalsha').us
-  console.log(`| Lua and the script call itself (EVALSHA less the above) | | ${(script - inner).toFixed(2)} |`)
-  console.log(`| the whole EVALSHA | 1 | ${script.toFixed(2)} |`)
-  const cpu = median(lone.map(r => r.cpuUs))
-  console.log(`| socket I/O and the rest of Redis CPU (CPU less the EVALSHA) | | ${(cpu - script).toFixed(2)} |`)
+  for (const label of baseline === null ? ['chat-api'] : ['chat-api', 'baseline']) breakdown(label, results[`${label}: one message per call`])
 } finally {
-  for (const c of [admin, client, ...subscribers]) c.disconnect()
+  for (const c of [admin, client, baseline?.client, ...subscribers]) c?.disconnect()
   server.child.kill('SIGKILL')
 }
