@@ -108,28 +108,14 @@ export class LocalRooms {
     const target = this.rooms.get(room)
     if (target === undefined || target.size === 0) return
     const out = new OutgoingFrame(frame) // framed (and compressed) once, whatever the number of members
-    for (const conn of target.members) conn.sendFramed(out)
-    let joined = 0
-    for (const joiner of target.joiners) {
-      if (joiner.start !== null) {
-        joiner.conn.sendFramed(out)
-        joined++
-      }
-    }
-    this.observer?.delivered(target.members.size + joined, frame)
+    this.observer?.delivered(target.sendLive(out), frame)
   }
 
   /** A `member_joined` / `member_left` of the room, to its members (and answered joiners) but the connection it is about. */
   deliverMember (room: string, frame: Buffer, except: string): void {
     const target = this.rooms.get(room)
     if (target === undefined) return
-    const out = new OutgoingFrame(frame) // framed once, and only if someone gets it
-    for (const conn of target.members) {
-      if (conn.id !== except) conn.sendFramed(out)
-    }
-    for (const joiner of target.joiners) {
-      if (joiner.start !== null && joiner.conn.id !== except) joiner.conn.sendFramed(out)
-    }
+    target.sendLive(new OutgoingFrame(frame), except) // framed once, and only if someone gets it
   }
 
   /** A stored room message, numbered by the history: delivered in offset order, gaps filled first. */

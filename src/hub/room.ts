@@ -10,6 +10,7 @@
  */
 import type { Position } from './history-port.js'
 import type { Connection } from './connection.js'
+import type { OutgoingFrame } from './outgoing-frame.js'
 
 /** Epochs a room remembers having left: epochs change seldom, and a joiner's read is short. */
 const LEFT_EPOCHS = 8
@@ -119,6 +120,28 @@ export class Room {
     const before = this.joiners.length
     this.joiners = this.joiners.filter(joiner => joiner.conn !== conn)
     return this.joiners.length !== before
+  }
+
+  /**
+   * Sends a frame that is not numbered (a transient message, a member event) to the members and to
+   * the joiners already answered, who hear the room while the feed catches up to their start; not
+   * to `except` (the connection a member event is about). How many it went to.
+   */
+  sendLive (out: OutgoingFrame, except?: string): number {
+    let sent = 0
+    for (const conn of this.members) {
+      if (conn.id !== except) {
+        conn.sendFramed(out)
+        sent++
+      }
+    }
+    for (const joiner of this.joiners) {
+      if (joiner.start !== null && joiner.conn.id !== except) {
+        joiner.conn.sendFramed(out)
+        sent++
+      }
+    }
+    return sent
   }
 
   /** The feed leaves `epoch` for good (its history was lost). */
