@@ -47,8 +47,8 @@ export interface DelayedMarks {
 /** One instance: what it sees is everyone's. The marks in a Set, a timer per queued check. */
 export class LocalMarks implements DelayedMarks {
   private readonly marked = new Set<string>()
-  /** Queued checks: the timer, and when the check is due (Date.now() time). */
-  private readonly checks = new Map<string, { timer: NodeJS.Timeout, due: number }>()
+  /** Queued checks: when each is due (Date.now() time); each has one timer armed. */
+  private readonly checks = new Map<string, number>()
 
   constructor (private readonly context: MarksContext, private readonly kind: LocalMarkKind) {}
 
@@ -61,29 +61,24 @@ export class LocalMarks implements DelayedMarks {
   down (key: string): void {
     const due = Date.now() + this.context.delayMs
     // A second last lease gone (after a return) restarts the delay: it counts from the last one.
-    const pending = this.checks.get(key)
-    if (pending !== undefined) {
-      pending.due = due
-      pending.timer.refresh()
-      return
-    }
-    this.checks.set(key, { timer: this.arm(key, this.context.delayMs), due })
+    // The queued check's timer stays; when it fires, the check waits out what is left (`check`).
+    if (!this.checks.has(key)) this.arm(key, this.context.delayMs)
+    this.checks.set(key, due)
   }
 
-  private arm (key: string, ms: number): NodeJS.Timeout {
-    const timer = setTimeout(() => { this.check(key) }, ms)
-    timer.unref()
-    return timer
+  private arm (key: string, ms: number): void {
+    setTimeout(() => { this.check(key) }, ms).unref()
   }
 
   private check (key: string): void {
-    const pending = this.checks.get(key)
-    if (pending === undefined) return
-    // Timers run on a clock of whole milliseconds of their own, and may fire a millisecond before
-    // Date.now() reaches the due time: the event would then claim a key vacant for less than the delay.
-    const left = pending.due - Date.now()
+    const due = this.checks.get(key)
+    if (due === undefined) return
+    // Due later: a later down moved it, or the timer fired early (timers run on a clock of whole
+    // milliseconds of their own, and may fire a millisecond before Date.now() reaches the due time;
+    // the event would then claim a key vacant for less than the delay).
+    const left = due - Date.now()
     if (left > 0) {
-      pending.timer = this.arm(key, left)
+      this.arm(key, left)
       return
     }
     this.checks.delete(key)
